@@ -1,0 +1,21 @@
+//! Gatehouse's shared core: record types, validation rules, the wire protocol and the
+//! sync state machines. Both the phone (WASM) and the server run this code, so a record
+//! that passes the rules on one side passes them on the other.
+//!
+//! Architecture invariant: this crate does no I/O. No sockets, timers, files, IndexedDB or
+//! SQL; time and randomness come in as arguments. The server and the client own every
+//! socket and store and drive the state machines here with plain function calls.
+
+pub mod connection;
+pub mod document_id;
+pub mod patrol_log;
+pub mod problem;
+pub mod protocol;
+pub mod record_summary;
+pub mod sync_session;
+
+pub use automerge;
+pub use document_id::DocumentId;
+pub use patrol_log::{CheckpointVisit, Finding, PatrolLog, Remark, Severity};
+pub use problem::Problem;
+pub use record_summary::RecordSummary;

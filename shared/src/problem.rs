@@ -1,0 +1,44 @@
+//! A broken rule, as data: where it is and a message key the interface translates.
+
+use serde::{Deserialize, Serialize};
+
+/// One problem found by a validation rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Problem {
+    /// Where in the record, e.g. `visits[2].checkpoint`.
+    pub path: String,
+    /// A translation key, e.g. `validation.required`.
+    pub key: String,
+}
+
+impl Problem {
+    pub fn new(path: impl Into<String>, key: &str) -> Self {
+        Self { path: path.into(), key: key.to_owned() }
+    }
+}
+
+/// Message keys used by the rules; each has an entry in the client's translation files.
+pub mod keys {
+    pub const REQUIRED: &str = "validation.required";
+    pub const TOO_LONG: &str = "validation.too_long";
+    pub const ENDS_BEFORE_START: &str = "validation.ends_before_start";
+    pub const BEFORE_ROUND_START: &str = "validation.before_round_start";
+    pub const DUPLICATE_ID: &str = "validation.duplicate_id";
+}
+
+/// Pushes `required` or `too_long` for a text field.
+pub(crate) fn check_text(problems: &mut Vec<Problem>, path: impl Into<String>, value: &str, max_chars: usize) {
+    let path = path.into();
+    if value.trim().is_empty() {
+        problems.push(Problem::new(path, keys::REQUIRED));
+    } else if value.chars().count() > max_chars {
+        problems.push(Problem::new(path, keys::TOO_LONG));
+    }
+}
+
+/// Pushes `too_long` for an optional text field.
+pub(crate) fn check_optional_text(problems: &mut Vec<Problem>, path: impl Into<String>, value: &str, max_chars: usize) {
+    if value.chars().count() > max_chars {
+        problems.push(Problem::new(path, keys::TOO_LONG));
+    }
+}

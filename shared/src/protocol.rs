@@ -1,0 +1,149 @@
+//! The sync wire protocol (see `docs/protocol.md`): every WebSocket binary frame carries one
+//! CBOR-encoded message, a map whose `type` field names the variant.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{DocumentId, Problem, RecordSummary};
+
+/// The protocol versions this build speaks, newest last.
+pub const SUPPORTED_VERSIONS: &[u32] = &[1];
+/// Largest frame either side accepts, in bytes.
+pub const MAX_FRAME_BYTES: usize = 4 * 1024 * 1024;
+/// Most documents in one `sync` message.
+pub const MAX_DOCS_PER_MESSAGE: usize = 2000;
+
+/// What a device sends.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClientMessage {
+    /// First message on every connection: the versions the device speaks and its session.
+    Hello {
+        versions: Vec<u32>,
+        token: String,
+    },
+    /// Automerge sync messages for any number of documents.
+    Sync { docs: Vec<DocSync> },
+    /// Heartbeat; the server answers `pong` with the same nonce.
+    Ping { nonce: u64 },
+}
+
+/// What the server sends.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerMessage {
+    /// The hello was accepted; `version` is the one both sides will speak.
+    Welcome { version: u32, server_time: i64 },
+    /// Automerge sync messages for any number of documents.
+    Sync { docs: Vec<DocSync> },
+    /// These documents are durably stored at these heads (sent only after the commit).
+    Stored { docs: Vec<StoredDoc> },
+    /// New or changed records the connected user may see (sent to office staff).
+    Records { records: Vec<RecordSummary> },
+    Pong { nonce: u64 },
+    /// Something went wrong. `fatal` errors are followed by the server closing the socket.
+    Error {
+        code: ErrorCode,
+        /// The document concerned, if any.
+        doc: Option<DocumentId>,
+        fatal: bool,
+        /// For versions the server supports, when `code` is `unsupported_version`.
+        supported: Vec<u32>,
+        problems: Vec<Problem>,
+    },
+}
+
+/// One document's Automerge sync message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DocSync {
+    pub doc: DocumentId,
+    /// An encoded `automerge::sync::Message`.
+    #[serde(with = "serde_bytes")]
+    pub message: Vec<u8>,
+}
+
+/// Acknowledgement that a document's state up to `heads` is committed on the server.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredDoc {
+    pub doc: DocumentId,
+    /// The document's heads on the server after the commit, each a 32-byte change hash.
+    pub heads: Vec<serde_bytes::ByteBuf>,
+    /// Server time of the commit, ms since the Unix epoch.
+    pub received_at: i64,
+}
+
+/// Machine-readable error codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// No version in common: the device must update.
+    UnsupportedVersion,
+    /// The session token is missing, unknown or expired: sign in again.
+    Unauthorized,
+    /// The frame could not be decoded, or came in the wrong order.
+    Malformed,
+    /// A document's sync message could not be applied.
+    BadSyncMessage,
+    /// The server could not store the change; the device should retry later.
+    Internal,
+}
+
+/// A frame that could not be decoded.
+#[derive(Debug, thiserror::Error)]
+#[error("malformed frame: {0}")]
+pub struct DecodeError(String);
+
+/// Encodes a message as one frame.
+pub fn encode<T: Serialize>(message: &T) -> Vec<u8> {
+    let mut out = Vec::new();
+    // Writing CBOR to a Vec cannot fail for these types.
+    if let Err(error) = ciborium::into_writer(message, &mut out) {
+        unreachable!("encoding to memory failed: {error}");
+    }
+    out
+}
+
+/// Decodes one frame.
+pub fn decode<T: for<'de> Deserialize<'de>>(frame: &[u8]) -> Result<T, DecodeError> {
+    if frame.len() > MAX_FRAME_BYTES {
+        return Err(DecodeError("frame too large".into()));
+    }
+    ciborium::from_reader(frame).map_err(|e| DecodeError(e.to_string()))
+}
+
+/// The version to speak with a peer offering `offered`, if any.
+pub fn negotiate(offered: &[u32]) -> Option<u32> {
+    SUPPORTED_VERSIONS.iter().rev().copied().find(|v| offered.contains(v))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sync_message_round_trips_through_cbor() {
+        let message = ClientMessage::Sync {
+            docs: vec![DocSync { doc: DocumentId::new_random(), message: vec![0x42, 1, 2] }],
+        };
+        let decoded: ClientMessage = decode(&encode(&message)).expect("decodes");
+        assert_eq!(decoded, message);
+    }
+
+    #[test]
+    fn document_id_travels_as_sixteen_bytes() {
+        let id = DocumentId::new_random();
+        let frame = encode(&DocSync { doc: id, message: vec![] });
+        assert!(frame.windows(16).any(|w| w == id.as_bytes()));
+    }
+
+    #[test]
+    fn garbage_is_a_decode_error() {
+        assert!(decode::<ClientMessage>(&[0xff, 0x00, 0x13]).is_err());
+        assert!(decode::<ClientMessage>(&[]).is_err());
+    }
+
+    #[test]
+    fn negotiation_picks_newest_common_version() {
+        assert_eq!(negotiate(&[1, 7]), Some(1));
+        assert_eq!(negotiate(&[9]), None);
+    }
+}
