@@ -1,1 +1,108 @@
+//! The Gatehouse server: sign-in, the WebSocket sync endpoint, the office's record lists,
+//! and the built web app, over one SQLite database.
+//!
+//! `app(state)` builds the router so tests can drive it; `run` serves it on a listener.
+//! Only `store` knows SQL; `sync` holds the sync protocol's server side.
 
+pub mod auth;
+pub mod config;
+pub mod demo;
+pub mod error;
+pub mod http;
+pub mod store;
+pub mod sync;
+
+use std::future::Future;
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex};
+
+use axum::routing::{get, post};
+use axum::Router;
+use tokio::net::TcpListener;
+use tower_http::services::{ServeDir, ServeFile};
+
+pub use config::Config;
+use error::HttpError;
+use store::Store;
+
+/// Largest HTTP request body accepted, in bytes.
+const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// What every request handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database, used from blocking tasks only.
+    pub store: Arc<Mutex<Store>>,
+    /// Announces stored changes to every connection.
+    pub hub: tokio::sync::broadcast::Sender<sync::DocChanged>,
+    pub config: Arc<Config>,
+    /// Numbers connections so a change is not echoed to its sender.
+    pub next_connection: Arc<AtomicU64>,
+}
+
+impl AppState {
+    pub fn new(store: Store, config: Config) -> Self {
+        let (hub, _) = tokio::sync::broadcast::channel(1024);
+        Self {
+            store: Arc::new(Mutex::new(store)),
+            hub,
+            config: Arc::new(config),
+            next_connection: Arc::new(AtomicU64::new(1)),
+        }
+    }
+
+    /// Runs store work on a blocking thread.
+    pub async fn blocking<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Store) -> T + Send + 'static,
+    ) -> Result<T, HttpError> {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut guard = store.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            work(&mut guard)
+        })
+        .await
+        .map_err(|e| HttpError::Internal(e.to_string()))
+    }
+}
+
+/// Milliseconds since the Unix epoch, server time.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// The whole HTTP application.
+pub fn app(state: AppState) -> Router {
+    let static_dir = state.config.static_dir.clone();
+    let index = ServeFile::new(static_dir.join("index.html"));
+    let api = Router::new()
+        .route("/api/health", get(http::health))
+        .route("/api/sign-in", post(http::sign_in))
+        .route("/api/sign-out", post(http::sign_out))
+        .route("/api/me", get(http::me))
+        .route("/api/records", get(http::list_records))
+        .route("/api/sync", get(http::sync_socket))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES));
+    api.fallback_service(ServeDir::new(static_dir).fallback(index))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Opens the database (seeding demo data if configured) and builds the state.
+pub fn open(config: Config) -> anyhow::Result<AppState> {
+    std::fs::create_dir_all(&config.data_dir)?;
+    let store = Store::open(&config.database_path())?;
+    if config.demo {
+        demo::seed(&store, now_ms())?;
+    }
+    Ok(AppState::new(store, config))
+}
+
+/// Serves until `shutdown` completes.
+pub async fn run(listener: TcpListener, state: AppState, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await?;
+    Ok(())
+}

@@ -13,9 +13,11 @@ pub mod problem;
 pub mod protocol;
 pub mod record_summary;
 pub mod sync_session;
+pub mod user;
 
 pub use automerge;
 pub use document_id::DocumentId;
 pub use patrol_log::{CheckpointVisit, Finding, PatrolLog, Remark, Severity};
 pub use problem::Problem;
 pub use record_summary::RecordSummary;
+pub use user::{Role, UserInfo};

@@ -83,6 +83,8 @@ pub enum ErrorCode {
     Malformed,
     /// A document's sync message could not be applied.
     BadSyncMessage,
+    /// The user may not read or write this document.
+    Forbidden,
     /// The server could not store the change; the device should retry later.
     Internal,
 }

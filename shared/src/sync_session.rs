@@ -57,12 +57,23 @@ impl SyncSession {
         doc.generate_sync_message(state).map(|message| DocSync { doc: id, message: message.encode() })
     }
 
-    /// Applies a message received for one document.
-    pub fn receive(&mut self, id: DocumentId, doc: &mut Automerge, message: &[u8]) -> Result<(), SyncError> {
+    /// Applies a message received for one document; returns the heads the peer advertised.
+    pub fn receive(
+        &mut self,
+        id: DocumentId,
+        doc: &mut Automerge,
+        message: &[u8],
+    ) -> Result<Vec<automerge::ChangeHash>, SyncError> {
         let message = sync::Message::decode(message)?;
+        let their_heads = message.heads.clone();
         let state = self.states.entry(id).or_default();
         doc.receive_sync_message(state, message)?;
-        Ok(())
+        Ok(their_heads)
+    }
+
+    /// Drops what we know of a document's sync with this peer.
+    pub fn forget(&mut self, id: &DocumentId) {
+        self.states.remove(id);
     }
 
     /// Whether the peer has told us it has exactly our heads.

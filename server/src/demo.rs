@@ -1,0 +1,40 @@
+//! The demo estate and its users, for trying Gatehouse out and for the end-to-end tests.
+
+use gatehouse_shared::{Role, UserInfo};
+
+use crate::auth::{hash_password, HashError};
+use crate::store::{Store, StoreError};
+
+pub const ESTATE_ID: &str = "demo-estate";
+pub const ESTATE_NAME: &str = "阳光花园 Sunshine Gardens";
+
+/// A demo account: username, password, display name, role.
+pub const USERS: &[(&str, &str, &str, Role)] = &[
+    ("guard", "guard-demo-2026", "王保安", Role::Guard),
+    ("clerk", "clerk-demo-2026", "李客服", Role::Office),
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Hash(#[from] HashError),
+}
+
+/// Creates the demo estate and users, resetting their passwords.
+pub fn seed(store: &Store, now: i64) -> Result<(), DemoError> {
+    store.upsert_estate(ESTATE_ID, ESTATE_NAME)?;
+    for (username, password, display_name, role) in USERS {
+        let user = UserInfo {
+            id: format!("user-{username}"),
+            username: (*username).to_owned(),
+            display_name: (*display_name).to_owned(),
+            role: *role,
+            estate_id: ESTATE_ID.to_owned(),
+            estate_name: ESTATE_NAME.to_owned(),
+        };
+        store.upsert_user(&user, &hash_password(password)?, now)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,37 @@
+//! The one HTTP error type: maps failures to status codes and message keys, logs server
+//! errors, and never sends internal details to the client.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum HttpError {
+    #[error("authentication required")]
+    Unauthorized,
+    #[error("wrong username or password")]
+    BadCredentials,
+    #[error("not allowed")]
+    Forbidden,
+    #[error("storage failed: {0}")]
+    Store(#[from] StoreError),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl IntoResponse for HttpError {
+    fn into_response(self) -> Response {
+        let (status, key) = match &self {
+            HttpError::Unauthorized => (StatusCode::UNAUTHORIZED, "error.unauthorized"),
+            HttpError::BadCredentials => (StatusCode::UNAUTHORIZED, "sign_in.invalid"),
+            HttpError::Forbidden => (StatusCode::FORBIDDEN, "error.forbidden"),
+            HttpError::Store(_) | HttpError::Internal(_) => {
+                tracing::error!(error = %self, "request failed");
+                (StatusCode::INTERNAL_SERVER_ERROR, "error.internal")
+            }
+        };
+        (status, Json(serde_json::json!({ "error": key }))).into_response()
+    }
+}

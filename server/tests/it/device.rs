@@ -1,0 +1,182 @@
+//! A device for tests and benchmarks: holds record documents like a phone does and syncs
+//! them with a real server over a loopback WebSocket, counting round trips and bytes.
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+use anyhow::{bail, Context};
+use automerge::{ActorId, Automerge};
+use futures_util::{SinkExt, StreamExt};
+use gatehouse_shared::patrol_log::{create_document, edit_document, read_document};
+use gatehouse_shared::protocol::{self, ClientMessage, ServerMessage, StoredDoc};
+use gatehouse_shared::sync_session::SyncSession;
+use gatehouse_shared::{DocumentId, PatrolLog};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// What one sync exchange cost.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Traffic {
+    pub round_trips: u32,
+    pub bytes_up: u64,
+    pub bytes_down: u64,
+}
+
+/// A phone: its documents and its sync state with the server.
+pub struct Device {
+    pub actor: ActorId,
+    pub docs: HashMap<DocumentId, Automerge>,
+    pub session: SyncSession,
+    /// The latest acknowledgement per document.
+    pub stored: HashMap<DocumentId, StoredDoc>,
+    /// Errors the server sent.
+    pub errors: Vec<ServerMessage>,
+    pub traffic: Traffic,
+}
+
+impl Default for Device {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Device {
+    pub fn new() -> Self {
+        Self {
+            actor: ActorId::random(),
+            docs: HashMap::new(),
+            session: SyncSession::new(),
+            stored: HashMap::new(),
+            errors: Vec::new(),
+            traffic: Traffic::default(),
+        }
+    }
+
+    /// Writes a new patrol log on the device (no network involved).
+    pub fn start_round(&mut self, estate_id: &str, user_id: &str, route: &str, now: i64) -> DocumentId {
+        let log = PatrolLog::start(estate_id, user_id, "王保安", route, now).expect("valid round");
+        let doc = create_document(self.actor.clone(), &log, now).expect("document");
+        let id = DocumentId::new_random();
+        self.docs.insert(id, doc);
+        id
+    }
+
+    /// Starts following a document the device does not have yet (the office opening a record).
+    pub fn follow(&mut self, id: DocumentId) {
+        self.docs.entry(id).or_insert_with(|| Automerge::new().with_actor(self.actor.clone()));
+    }
+
+    pub fn edit(&mut self, id: DocumentId, now: i64, edit: impl FnOnce(&mut PatrolLog)) {
+        let doc = self.docs.get_mut(&id).expect("device has the document");
+        edit_document(doc, now, edit).expect("edit applies");
+    }
+
+    pub fn read(&self, id: DocumentId) -> PatrolLog {
+        read_document(&self.docs[&id]).expect("readable log")
+    }
+
+    /// Opens the sync socket and says hello with `token`; returns the server's first answer.
+    pub async fn connect(addr: SocketAddr, token: &str, versions: &[u32]) -> anyhow::Result<(Socket, ServerMessage)> {
+        let (mut socket, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/api/sync")).await?;
+        let hello = ClientMessage::Hello { versions: versions.to_vec(), token: token.to_owned() };
+        socket.send(Message::Binary(protocol::encode(&hello).into())).await?;
+        let answer = next_message(&mut socket).await?.context("closed before answering hello")?;
+        Ok((socket, answer))
+    }
+
+    /// Connects and expects a welcome.
+    pub async fn connect_ok(addr: SocketAddr, token: &str) -> anyhow::Result<Socket> {
+        let (socket, answer) = Self::connect(addr, token, protocol::SUPPORTED_VERSIONS).await?;
+        match answer {
+            ServerMessage::Welcome { .. } => Ok(socket),
+            other => bail!("expected welcome, got {other:?}"),
+        }
+    }
+
+    /// Syncs every document until neither side has anything to say. Each round trip sends
+    /// one frame holding the messages of all documents and waits for the server's one reply.
+    pub async fn sync(&mut self, socket: &mut Socket) -> anyhow::Result<Traffic> {
+        let start = self.traffic;
+        loop {
+            let ids: Vec<_> = self.docs.keys().copied().collect();
+            let outgoing: Vec<_> = ids.iter().filter_map(|id| self.session.generate(*id, &self.docs[id])).collect();
+            if outgoing.is_empty() {
+                break;
+            }
+            let frame = protocol::encode(&ClientMessage::Sync { docs: outgoing });
+            self.traffic.bytes_up += frame.len() as u64;
+            self.traffic.round_trips += 1;
+            socket.send(Message::Binary(frame.into())).await?;
+            loop {
+                let Some((message, size)) = next_message_sized(socket).await? else { bail!("server closed the socket") };
+                self.traffic.bytes_down += size as u64;
+                if self.handle(message)? {
+                    break;
+                }
+            }
+        }
+        Ok(Traffic {
+            round_trips: self.traffic.round_trips - start.round_trips,
+            bytes_up: self.traffic.bytes_up - start.bytes_up,
+            bytes_down: self.traffic.bytes_down - start.bytes_down,
+        })
+    }
+
+    /// Applies one server message; true when it was a `sync` frame (the end of a reply).
+    pub fn handle(&mut self, message: ServerMessage) -> anyhow::Result<bool> {
+        match message {
+            ServerMessage::Sync { docs } => {
+                for entry in docs {
+                    let doc = self.docs.entry(entry.doc).or_default();
+                    self.session.receive(entry.doc, doc, &entry.message)?;
+                }
+                Ok(true)
+            }
+            ServerMessage::Stored { docs } => {
+                for stored in docs {
+                    self.stored.insert(stored.doc, stored);
+                }
+                Ok(false)
+            }
+            error @ ServerMessage::Error { fatal: true, .. } => bail!("fatal error from server: {error:?}"),
+            error @ ServerMessage::Error { .. } => {
+                self.errors.push(error);
+                Ok(false)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    /// Whether the server acknowledged the document at its current heads.
+    pub fn is_stored(&self, id: DocumentId) -> bool {
+        let heads: Vec<Vec<u8>> = self.docs[&id].get_heads().iter().map(|h| h.0.to_vec()).collect();
+        self.stored.get(&id).is_some_and(|s| {
+            let mut acked: Vec<Vec<u8>> = s.heads.iter().map(|h| h.to_vec()).collect();
+            let mut ours = heads.clone();
+            acked.sort();
+            ours.sort();
+            acked == ours
+        })
+    }
+}
+
+/// The next decoded server message, or `None` when the socket closed.
+pub async fn next_message(socket: &mut Socket) -> anyhow::Result<Option<ServerMessage>> {
+    Ok(next_message_sized(socket).await?.map(|(m, _)| m))
+}
+
+async fn next_message_sized(socket: &mut Socket) -> anyhow::Result<Option<(ServerMessage, usize)>> {
+    while let Some(frame) = socket.next().await {
+        match frame? {
+            Message::Binary(bytes) => return Ok(Some((protocol::decode(&bytes)?, bytes.len()))),
+            Message::Close(_) => return Ok(None),
+            _ => continue,
+        }
+    }
+    Ok(None)
+}

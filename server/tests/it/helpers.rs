@@ -1,0 +1,86 @@
+//! Starts the real server on port 0 with a fresh database in a temp dir.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use gatehouse_server::{open, run, Config};
+use gatehouse_shared::user::{SignInRequest, SignInResponse};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub const T0: i64 = 1_780_000_000_000;
+pub const GUARD: (&str, &str) = ("guard", "guard-demo-2026");
+pub const CLERK: (&str, &str) = ("clerk", "clerk-demo-2026");
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub data_dir: PathBuf,
+    _dir: Option<tempfile::TempDir>,
+    shutdown: Option<oneshot::Sender<()>>,
+    handle: Option<JoinHandle<()>>,
+}
+
+async fn start(data_dir: PathBuf, seed: bool) -> (SocketAddr, oneshot::Sender<()>, JoinHandle<()>) {
+    let mut config = Config::for_tests(data_dir);
+    config.demo = seed;
+    let state = open(config).expect("server state opens");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("binds port 0");
+    let addr = listener.local_addr().expect("has address");
+    let (tx, rx) = oneshot::channel::<()>();
+    let handle = tokio::spawn(async move {
+        run(listener, state, async {
+            let _ = rx.await;
+        })
+        .await
+        .expect("server runs");
+    });
+    (addr, tx, handle)
+}
+
+/// A server with the demo estate and users on a new database.
+pub async fn spawn_app() -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data_dir = dir.path().to_path_buf();
+    let (addr, shutdown, handle) = start(data_dir.clone(), true).await;
+    TestApp { addr, data_dir, _dir: Some(dir), shutdown: Some(shutdown), handle: Some(handle) }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// Stops the server (as a crash would, connections and all) and starts it again on the
+    /// same database, without re-seeding.
+    pub async fn restart(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(handle) = self.handle.take() {
+            if tokio::time::timeout(Duration::from_secs(5), &mut Box::pin(async { handle.await })).await.is_err() {
+                panic!("server did not stop");
+            }
+        }
+        let (addr, shutdown, handle) = start(self.data_dir.clone(), false).await;
+        self.addr = addr;
+        self.shutdown = Some(shutdown);
+        self.handle = Some(handle);
+    }
+
+    pub async fn sign_in(&self, (username, password): (&str, &str)) -> reqwest::Response {
+        reqwest::Client::new()
+            .post(self.url("/api/sign-in"))
+            .json(&SignInRequest { username: username.into(), password: password.into() })
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// Signs in and returns the session.
+    pub async fn session(&self, account: (&str, &str)) -> SignInResponse {
+        let response = self.sign_in(account).await;
+        assert_eq!(response.status(), 200, "sign-in of {}", account.0);
+        response.json().await.expect("sign-in body")
+    }
+}

@@ -1,0 +1,6 @@
+//! Integration tests against the real server on port 0 with a temp database.
+
+mod device;
+mod helpers;
+mod sign_in;
+mod sync;
