@@ -1,1 +1,19 @@
-fn main(){}
+//! The Gatehouse field app: Leptos, client-side rendered, compiled to WebAssembly.
+//!
+//! Records are Automerge documents kept in IndexedDB (`storage`), edited through the shared
+//! record functions, and synced by `sync_driver` whenever there is a network. Nothing here
+//! waits for the network before saving: an entry is on the phone before the screen says so.
+
+include!(concat!(env!("OUT_DIR"), "/i18n/mod.rs"));
+
+mod api;
+mod app;
+mod ctx;
+mod model;
+mod storage;
+mod sync_driver;
+mod time;
+
+fn main() {
+    leptos::mount::mount_to_body(app::App);
+}

@@ -21,14 +21,21 @@ pub struct CurrentUser {
 }
 
 fn bearer(parts: &Parts) -> Option<String> {
-    let value = parts.headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?;
+    let value = parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
     value.strip_prefix("Bearer ").map(|t| t.trim().to_owned())
 }
 
 impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = HttpError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let token = bearer(parts).ok_or(HttpError::Unauthorized)?;
         let hash = token_hash(&token);
         let user = state
@@ -39,8 +46,14 @@ impl FromRequestParts<AppState> for CurrentUser {
     }
 }
 
-pub async fn sign_in(State(state): State<AppState>, Json(request): Json<SignInRequest>) -> Result<Json<SignInResponse>, HttpError> {
-    let session_ms = state.config.session_days.saturating_mul(24 * 60 * 60 * 1000);
+pub async fn sign_in(
+    State(state): State<AppState>,
+    Json(request): Json<SignInRequest>,
+) -> Result<Json<SignInResponse>, HttpError> {
+    let session_ms = state
+        .config
+        .session_days
+        .saturating_mul(24 * 60 * 60 * 1000);
     let response = state
         .blocking(move |store| -> Result<SignInResponse, HttpError> {
             let Some(stored) = store.user_by_username(request.username.trim())? else {
@@ -52,17 +65,30 @@ pub async fn sign_in(State(state): State<AppState>, Json(request): Json<SignInRe
             }
             let token = new_session_token();
             let now = now_ms();
-            store.create_session(&token_hash(&token), &stored.info.id, now, now.saturating_add(session_ms))?;
-            Ok(SignInResponse { token, user: stored.info })
+            store.create_session(
+                &token_hash(&token),
+                &stored.info.id,
+                now,
+                now.saturating_add(session_ms),
+            )?;
+            Ok(SignInResponse {
+                token,
+                user: stored.info,
+            })
         })
         .await??;
     tracing::info!(user = %response.user.username, "signed in");
     Ok(Json(response))
 }
 
-pub async fn sign_out(State(state): State<AppState>, current: CurrentUser) -> Result<StatusCode, HttpError> {
+pub async fn sign_out(
+    State(state): State<AppState>,
+    current: CurrentUser,
+) -> Result<StatusCode, HttpError> {
     let hash = token_hash(&current.token);
-    state.blocking(move |store| store.delete_session(&hash)).await??;
+    state
+        .blocking(move |store| store.delete_session(&hash))
+        .await??;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -87,7 +113,9 @@ pub async fn list_records(
     }
     let limit = query.limit.unwrap_or(200).min(1000);
     let estate = current.user.estate_id.clone();
-    let records = state.blocking(move |store| store.list_records(&estate, limit)).await??;
+    let records = state
+        .blocking(move |store| store.list_records(&estate, limit))
+        .await??;
     Ok(Json(records))
 }
 

@@ -4,7 +4,9 @@ use gatehouse_server::{demo, open, run, Config};
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
         .init();
     let config = Config::parse();
     let state = open(config.clone())?;
@@ -13,7 +15,10 @@ async fn main() -> anyhow::Result<()> {
     if config.demo {
         println!("Demo estate: {}", demo::ESTATE_NAME);
         for (username, password, name, role) in demo::USERS {
-            println!("  {:<7} {name:<4} username: {username:<6} password: {password}", role.as_str());
+            println!(
+                "  {:<7} {name:<4} username: {username:<6} password: {password}",
+                role.as_str()
+            );
         }
     }
     println!("Gatehouse is listening on http://{address}");

@@ -113,7 +113,9 @@ impl Store {
     }
 
     fn migrate(&mut self) -> Result<(), StoreError> {
-        let applied: usize = self.conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
+        let applied: usize = self
+            .conn
+            .pragma_query_value(None, "user_version", |row| row.get(0))?;
         for (index, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
             let tx = self.conn.transaction()?;
             tx.execute_batch(sql)?;
@@ -132,7 +134,12 @@ impl Store {
     }
 
     /// Creates a user, or replaces the password, name and role of an existing one.
-    pub fn upsert_user(&self, user: &UserInfo, password_hash: &str, now: i64) -> Result<(), StoreError> {
+    pub fn upsert_user(
+        &self,
+        user: &UserInfo,
+        password_hash: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
         self.conn.execute(
             "INSERT INTO users (id, username, display_name, password_hash, role, estate_id, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
@@ -162,13 +169,22 @@ impl Store {
                 ))
             })
             .optional()?;
-        row.map(|(id, username, display_name, role, estate_id, estate_name, password_hash)| {
-            let role = Role::parse(&role).ok_or(StoreError::UnknownRole(role))?;
-            Ok(StoredUser {
-                info: UserInfo { id, username, display_name, role, estate_id, estate_name },
-                password_hash,
-            })
-        })
+        row.map(
+            |(id, username, display_name, role, estate_id, estate_name, password_hash)| {
+                let role = Role::parse(&role).ok_or(StoreError::UnknownRole(role))?;
+                Ok(StoredUser {
+                    info: UserInfo {
+                        id,
+                        username,
+                        display_name,
+                        role,
+                        estate_id,
+                        estate_name,
+                    },
+                    password_hash,
+                })
+            },
+        )
         .transpose()
     }
 
@@ -176,7 +192,13 @@ impl Store {
         self.user_where("u.username = ?1", username)
     }
 
-    pub fn create_session(&self, token_hash: &[u8], user_id: &str, now: i64, expires_at: i64) -> Result<(), StoreError> {
+    pub fn create_session(
+        &self,
+        token_hash: &[u8],
+        user_id: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
         self.conn.execute(
             "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
             params![token_hash, user_id, now, expires_at],
@@ -185,7 +207,11 @@ impl Store {
     }
 
     /// The user of a session that has not expired at `now`.
-    pub fn session_user(&self, token_hash: &[u8], now: i64) -> Result<Option<UserInfo>, StoreError> {
+    pub fn session_user(
+        &self,
+        token_hash: &[u8],
+        now: i64,
+    ) -> Result<Option<UserInfo>, StoreError> {
         let user_id: Option<String> = self
             .conn
             .query_row(
@@ -201,12 +227,19 @@ impl Store {
     }
 
     pub fn delete_session(&self, token_hash: &[u8]) -> Result<(), StoreError> {
-        self.conn.execute("DELETE FROM sessions WHERE token_hash = ?1", params![token_hash])?;
+        self.conn.execute(
+            "DELETE FROM sessions WHERE token_hash = ?1",
+            params![token_hash],
+        )?;
         Ok(())
     }
 
     /// The records of an estate, newest round first.
-    pub fn list_records(&self, estate_id: &str, limit: u32) -> Result<Vec<RecordSummary>, StoreError> {
+    pub fn list_records(
+        &self,
+        estate_id: &str,
+        limit: u32,
+    ) -> Result<Vec<RecordSummary>, StoreError> {
         let mut statement = self.conn.prepare_cached(
             "SELECT summary FROM records WHERE estate_id = ?1 ORDER BY started_at DESC, doc_id LIMIT ?2",
         )?;
@@ -220,7 +253,9 @@ impl Store {
 
     /// Starts a write transaction. Nothing in it is visible or durable until `commit`.
     pub fn begin(&mut self) -> Result<StoreTransaction<'_>, StoreError> {
-        Ok(StoreTransaction { tx: self.conn.transaction()? })
+        Ok(StoreTransaction {
+            tx: self.conn.transaction()?,
+        })
     }
 
     /// Loads a document outside any write transaction.
@@ -234,7 +269,13 @@ fn load_document(conn: &Connection, id: &DocumentId) -> Result<Option<StoredDocu
         .query_row(
             "SELECT estate_id, snapshot, updated_at FROM documents WHERE id = ?1",
             params![id.as_bytes()],
-            |row| Ok((row.get::<_, String>(0)?, row.get::<_, Option<Vec<u8>>>(1)?, row.get::<_, i64>(2)?)),
+            |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, Option<Vec<u8>>>(1)?,
+                    row.get::<_, i64>(2)?,
+                ))
+            },
         )
         .optional()?;
     let Some((estate_id, snapshot, updated_at)) = head else {
@@ -244,12 +285,17 @@ fn load_document(conn: &Connection, id: &DocumentId) -> Result<Option<StoredDocu
         Some(bytes) => Automerge::load(&bytes)?,
         None => Automerge::new(),
     };
-    let mut statement = conn.prepare_cached("SELECT data FROM changes WHERE doc_id = ?1 ORDER BY seq")?;
+    let mut statement =
+        conn.prepare_cached("SELECT data FROM changes WHERE doc_id = ?1 ORDER BY seq")?;
     let rows = statement.query_map(params![id.as_bytes()], |row| row.get::<_, Vec<u8>>(0))?;
     for data in rows {
         doc.load_incremental(&data?)?;
     }
-    Ok(Some(StoredDocument { estate_id, doc, updated_at }))
+    Ok(Some(StoredDocument {
+        estate_id,
+        doc,
+        updated_at,
+    }))
 }
 
 /// One write transaction.
@@ -285,7 +331,10 @@ impl StoreTransaction<'_> {
             |row| row.get(0),
         )?;
         if change_rows + 1 >= COMPACT_AFTER_CHANGE_ROWS {
-            self.tx.execute("DELETE FROM changes WHERE doc_id = ?1", params![id.as_bytes()])?;
+            self.tx.execute(
+                "DELETE FROM changes WHERE doc_id = ?1",
+                params![id.as_bytes()],
+            )?;
             self.tx.execute(
                 "UPDATE documents SET snapshot = ?2, change_rows = 0 WHERE id = ?1",
                 params![id.as_bytes(), doc.save()],
@@ -324,7 +373,11 @@ impl StoreTransaction<'_> {
     pub fn first_received_at(&self, id: &DocumentId) -> Result<Option<i64>, StoreError> {
         Ok(self
             .tx
-            .query_row("SELECT created_at FROM documents WHERE id = ?1", params![id.as_bytes()], |row| row.get(0))
+            .query_row(
+                "SELECT created_at FROM documents WHERE id = ?1",
+                params![id.as_bytes()],
+                |row| row.get(0),
+            )
             .optional()?)
     }
 
@@ -358,12 +411,16 @@ mod tests {
             for step in 0..(COMPACT_AFTER_CHANGE_ROWS * 2) {
                 if step > 0 {
                     edit_document(&mut doc, T0 + step, |log| {
-                        log.visits.push(CheckpointVisit::new(&format!("c{step}"), T0 + step, "").expect("valid"))
+                        log.visits.push(
+                            CheckpointVisit::new(&format!("c{step}"), T0 + step, "")
+                                .expect("valid"),
+                        )
                     })
                     .expect("edit");
                 }
                 let tx = store.begin().expect("begin");
-                tx.save_changes(&id, "estate", &doc, &doc.save_after(&heads), None, T0).expect("save");
+                tx.save_changes(&id, "estate", &doc, &doc.save_after(&heads), None, T0)
+                    .expect("save");
                 tx.commit().expect("commit");
                 heads = doc.get_heads();
             }
@@ -371,7 +428,13 @@ mod tests {
         let store = Store::open(&path).expect("reopens");
         let stored = store.load_document(&id).expect("loads").expect("exists");
         assert_eq!(stored.doc.get_heads(), doc.get_heads());
-        let rows: i64 = store.conn.query_row("SELECT count(*) FROM changes", [], |r| r.get(0)).expect("count");
-        assert!(rows < COMPACT_AFTER_CHANGE_ROWS, "changes were compacted, {rows} rows left");
+        let rows: i64 = store
+            .conn
+            .query_row("SELECT count(*) FROM changes", [], |r| r.get(0))
+            .expect("count");
+        assert!(
+            rows < COMPACT_AFTER_CHANGE_ROWS,
+            "changes were compacted, {rows} rows left"
+        );
     }
 }

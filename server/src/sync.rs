@@ -53,11 +53,23 @@ pub struct BatchOutcome {
 }
 
 fn doc_error(code: ErrorCode, doc: DocumentId, problems: Vec<Problem>) -> ServerMessage {
-    ServerMessage::Error { code, doc: Some(doc), fatal: false, supported: Vec::new(), problems }
+    ServerMessage::Error {
+        code,
+        doc: Some(doc),
+        fatal: false,
+        supported: Vec::new(),
+        problems,
+    }
 }
 
 fn fatal_error(code: ErrorCode) -> ServerMessage {
-    ServerMessage::Error { code, doc: None, fatal: true, supported: protocol::SUPPORTED_VERSIONS.to_vec(), problems: Vec::new() }
+    ServerMessage::Error {
+        code,
+        doc: None,
+        fatal: true,
+        supported: protocol::SUPPORTED_VERSIONS.to_vec(),
+        problems: Vec::new(),
+    }
 }
 
 fn same_heads(a: &[automerge::ChangeHash], b: &[automerge::ChangeHash]) -> bool {
@@ -79,7 +91,9 @@ pub fn apply_sync_batch(
     for DocSync { doc: id, message } in docs {
         let (mut doc, stored_at) = match tx.load_document(&id)? {
             Some(stored) if stored.estate_id != user.estate_id => {
-                outcome.errors.push(doc_error(ErrorCode::Forbidden, id, Vec::new()));
+                outcome
+                    .errors
+                    .push(doc_error(ErrorCode::Forbidden, id, Vec::new()));
                 continue;
             }
             Some(stored) => (stored.doc, Some(stored.updated_at)),
@@ -90,27 +104,45 @@ pub fn apply_sync_batch(
             Ok(heads) => heads,
             Err(error) => {
                 tracing::debug!(%id, %error, "refused sync message");
-                outcome.errors.push(doc_error(ErrorCode::BadSyncMessage, id, Vec::new()));
+                outcome
+                    .errors
+                    .push(doc_error(ErrorCode::BadSyncMessage, id, Vec::new()));
                 continue;
             }
         };
         let after = doc.get_heads();
         if after != before {
             let log = read_document(&doc).ok();
-            if log.as_ref().is_some_and(|log| log.estate_id != user.estate_id) {
+            if log
+                .as_ref()
+                .is_some_and(|log| log.estate_id != user.estate_id)
+            {
                 outcome.errors.push(doc_error(
                     ErrorCode::Forbidden,
                     id,
-                    vec![Problem::new("estate_id", "sync.other_estate")],
+                    vec![Problem::new("estate_id", "validation.other_estate")],
                 ));
                 session.forget(&id);
                 continue;
             }
             let first_received_at = tx.first_received_at(&id)?.unwrap_or(now);
-            let summary = log.map(|log| RecordSummary::of_patrol_log(id, &log, first_received_at, now));
-            tx.save_changes(&id, &user.estate_id, &doc, &doc.save_after(&before), summary.as_ref(), now)?;
+            let summary =
+                log.map(|log| RecordSummary::of_patrol_log(id, &log, first_received_at, now));
+            tx.save_changes(
+                &id,
+                &user.estate_id,
+                &doc,
+                &doc.save_after(&before),
+                summary.as_ref(),
+                now,
+            )?;
             outcome.stored.push(stored_doc(id, &after, now));
-            outcome.changed.push(DocChanged { doc: id, estate_id: user.estate_id.clone(), summary, origin });
+            outcome.changed.push(DocChanged {
+                doc: id,
+                estate_id: user.estate_id.clone(),
+                summary,
+                origin,
+            });
         } else if let Some(updated_at) = stored_at {
             if same_heads(&their_heads, &after) {
                 // The device already has everything stored; tell it again in case the
@@ -130,17 +162,32 @@ pub fn apply_sync_batch(
 fn stored_doc(doc: DocumentId, heads: &[automerge::ChangeHash], received_at: i64) -> StoredDoc {
     StoredDoc {
         doc,
-        heads: heads.iter().map(|h| serde_bytes::ByteBuf::from(h.0.to_vec())).collect(),
+        heads: heads
+            .iter()
+            .map(|h| serde_bytes::ByteBuf::from(h.0.to_vec()))
+            .collect(),
         received_at,
     }
 }
 
-async fn send(socket: &mut futures_util::stream::SplitSink<WebSocket, Message>, message: &ServerMessage) -> bool {
-    socket.send(Message::Binary(protocol::encode(message).into())).await.is_ok()
+async fn send(
+    socket: &mut futures_util::stream::SplitSink<WebSocket, Message>,
+    message: &ServerMessage,
+) -> bool {
+    socket
+        .send(Message::Binary(protocol::encode(message).into()))
+        .await
+        .is_ok()
 }
 
-async fn close(socket: &mut futures_util::stream::SplitSink<WebSocket, Message>, reason: &'static str) {
-    let frame = CloseFrame { code: CLOSE_POLICY, reason: reason.into() };
+async fn close(
+    socket: &mut futures_util::stream::SplitSink<WebSocket, Message>,
+    reason: &'static str,
+) {
+    let frame = CloseFrame {
+        code: CLOSE_POLICY,
+        reason: reason.into(),
+    };
     let _ = socket.send(Message::Close(Some(frame))).await;
 }
 
@@ -151,7 +198,9 @@ async fn with_store<T: Send + 'static>(
 ) -> Option<T> {
     let store = state.store.clone();
     let result = tokio::task::spawn_blocking(move || {
-        let mut guard = store.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut guard = store
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         work(&mut guard)
     })
     .await;
@@ -165,12 +214,16 @@ async fn with_store<T: Send + 'static>(
 }
 
 /// Waits for the hello and checks version and session.
-async fn handshake(state: &AppState, stream: &mut futures_util::stream::SplitStream<WebSocket>) -> Result<UserInfo, ServerMessage> {
+async fn handshake(
+    state: &AppState,
+    stream: &mut futures_util::stream::SplitStream<WebSocket>,
+) -> Result<UserInfo, ServerMessage> {
     let frame = match tokio::time::timeout(HELLO_TIMEOUT, stream.next()).await {
         Ok(Some(Ok(Message::Binary(bytes)))) => bytes,
         _ => return Err(fatal_error(ErrorCode::Malformed)),
     };
-    let Ok(ClientMessage::Hello { versions, token }) = protocol::decode::<ClientMessage>(&frame) else {
+    let Ok(ClientMessage::Hello { versions, token }) = protocol::decode::<ClientMessage>(&frame)
+    else {
         return Err(fatal_error(ErrorCode::Malformed));
     };
     if protocol::negotiate(&versions).is_none() {
@@ -198,8 +251,20 @@ pub async fn serve_socket(state: AppState, socket: WebSocket) {
             return;
         }
     };
-    let version = protocol::SUPPORTED_VERSIONS.iter().copied().max().unwrap_or(1);
-    if !send(&mut sink, &ServerMessage::Welcome { version, server_time: now_ms() }).await {
+    let version = protocol::SUPPORTED_VERSIONS
+        .iter()
+        .copied()
+        .max()
+        .unwrap_or(1);
+    if !send(
+        &mut sink,
+        &ServerMessage::Welcome {
+            version,
+            server_time: now_ms(),
+        },
+    )
+    .await
+    {
         return;
     }
     let origin = state.next_connection.fetch_add(1, Ordering::Relaxed);
@@ -300,12 +365,26 @@ async fn deliver_outcome(
             return false;
         }
     }
-    if !outcome.stored.is_empty() && !send(sink, &ServerMessage::Stored { docs: outcome.stored }).await {
+    if !outcome.stored.is_empty()
+        && !send(
+            sink,
+            &ServerMessage::Stored {
+                docs: outcome.stored,
+            },
+        )
+        .await
+    {
         return false;
     }
     for changed in outcome.changed {
         // No receivers is fine: nobody else is connected.
         let _ = state.hub.send(changed);
     }
-    send(sink, &ServerMessage::Sync { docs: outcome.replies }).await
+    send(
+        sink,
+        &ServerMessage::Sync {
+            docs: outcome.replies,
+        },
+    )
+    .await
 }

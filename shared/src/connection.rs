@@ -21,7 +21,12 @@ pub struct Timing {
 
 impl Default for Timing {
     fn default() -> Self {
-        Self { heartbeat_ms: 10_000, dead_after_ms: 25_000, backoff_base_ms: 500, backoff_max_ms: 30_000 }
+        Self {
+            heartbeat_ms: 10_000,
+            dead_after_ms: 25_000,
+            backoff_base_ms: 500,
+            backoff_max_ms: 30_000,
+        }
     }
 }
 
@@ -67,7 +72,9 @@ pub enum Action {
     OpenSocket,
     CloseSocket,
     SendHello,
-    SendPing { nonce: u64 },
+    SendPing {
+        nonce: u64,
+    },
     /// Send the first message of every document that has something to say.
     SyncAll,
 }
@@ -96,7 +103,11 @@ impl Connection {
             last_ping_ms: now_ms,
             nonce: 0,
         };
-        let actions = if online { connection.open(now_ms) } else { Vec::new() };
+        let actions = if online {
+            connection.open(now_ms)
+        } else {
+            Vec::new()
+        };
         (connection, actions)
     }
 
@@ -108,7 +119,10 @@ impl Connection {
     /// between half and all of the capped exponential delay.
     pub fn backoff_ms(timing: &Timing, attempt: u32, jitter: f64) -> i64 {
         let exponent = attempt.saturating_sub(1).min(20);
-        let ceiling = timing.backoff_base_ms.saturating_mul(1 << exponent).min(timing.backoff_max_ms);
+        let ceiling = timing
+            .backoff_base_ms
+            .saturating_mul(1 << exponent)
+            .min(timing.backoff_max_ms);
         let jitter = jitter.clamp(0.0, 1.0);
         ceiling / 2 + ((ceiling / 2) as f64 * jitter) as i64
     }
@@ -122,7 +136,9 @@ impl Connection {
     fn retry_later(&mut self, now_ms: i64, jitter: f64) {
         self.attempt = self.attempt.saturating_add(1);
         let delay = Self::backoff_ms(&self.timing, self.attempt, jitter);
-        self.phase = Phase::WaitingToRetry { at_ms: now_ms + delay };
+        self.phase = Phase::WaitingToRetry {
+            at_ms: now_ms + delay,
+        };
     }
 
     fn is_stopped(&self) -> bool {
@@ -130,7 +146,10 @@ impl Connection {
     }
 
     fn has_socket(&self) -> bool {
-        matches!(self.phase, Phase::Connecting | Phase::Handshaking | Phase::Ready)
+        matches!(
+            self.phase,
+            Phase::Connecting | Phase::Handshaking | Phase::Ready
+        )
     }
 
     /// Handles one event at `now_ms`; `jitter` is a random number in [0, 1).
@@ -239,24 +258,43 @@ mod tests {
         let (mut c, actions) = Connection::new(false, 0, Timing::default());
         assert!(actions.is_empty());
         assert!(c.handle(Event::Tick, 100_000, 0.5).is_empty());
-        assert_eq!(c.handle(Event::BrowserOnline, 100_000, 0.5), [Action::OpenSocket]);
+        assert_eq!(
+            c.handle(Event::BrowserOnline, 100_000, 0.5),
+            [Action::OpenSocket]
+        );
     }
 
     #[test]
     fn going_offline_closes_an_open_socket() {
         let mut c = ready(0);
-        assert_eq!(c.handle(Event::BrowserOffline, 1, 0.5), [Action::CloseSocket]);
+        assert_eq!(
+            c.handle(Event::BrowserOffline, 1, 0.5),
+            [Action::CloseSocket]
+        );
         assert_eq!(c.phase(), Phase::Offline);
-        assert!(c.handle(Event::SocketClosed, 2, 0.5).is_empty(), "no retry while offline");
+        assert!(
+            c.handle(Event::SocketClosed, 2, 0.5).is_empty(),
+            "no retry while offline"
+        );
     }
 
     #[test]
     fn silent_connection_is_pinged_then_dropped_and_retried() {
         let timing = Timing::default();
         let mut c = ready(0);
-        assert_eq!(c.handle(Event::Tick, timing.heartbeat_ms, 0.5), [Action::SendPing { nonce: 1 }]);
-        assert!(c.handle(Event::Tick, timing.heartbeat_ms + 1, 0.5).is_empty(), "one ping per interval");
-        assert_eq!(c.handle(Event::Tick, timing.dead_after_ms, 0.0), [Action::CloseSocket]);
+        assert_eq!(
+            c.handle(Event::Tick, timing.heartbeat_ms, 0.5),
+            [Action::SendPing { nonce: 1 }]
+        );
+        assert!(
+            c.handle(Event::Tick, timing.heartbeat_ms + 1, 0.5)
+                .is_empty(),
+            "one ping per interval"
+        );
+        assert_eq!(
+            c.handle(Event::Tick, timing.dead_after_ms, 0.0),
+            [Action::CloseSocket]
+        );
         assert!(matches!(c.phase(), Phase::WaitingToRetry { .. }));
     }
 
@@ -272,7 +310,9 @@ mod tests {
     #[test]
     fn failed_attempts_back_off_exponentially_up_to_the_cap() {
         let timing = Timing::default();
-        let delays: Vec<_> = (1..=10).map(|n| Connection::backoff_ms(&timing, n, 0.999)).collect();
+        let delays: Vec<_> = (1..=10)
+            .map(|n| Connection::backoff_ms(&timing, n, 0.999))
+            .collect();
         assert!(delays.windows(2).all(|w| w[0] <= w[1]), "{delays:?}");
         assert!(delays[9] <= timing.backoff_max_ms);
         assert!(Connection::backoff_ms(&timing, 1, 0.0) >= timing.backoff_base_ms / 2);
@@ -282,7 +322,9 @@ mod tests {
     fn closed_socket_retries_after_the_backoff() {
         let mut c = ready(0);
         assert!(c.handle(Event::SocketClosed, 1000, 0.0).is_empty());
-        let Phase::WaitingToRetry { at_ms } = c.phase() else { panic!("should wait") };
+        let Phase::WaitingToRetry { at_ms } = c.phase() else {
+            panic!("should wait")
+        };
         assert!(c.handle(Event::Tick, at_ms - 1, 0.5).is_empty());
         assert_eq!(c.handle(Event::Tick, at_ms, 0.5), [Action::OpenSocket]);
     }
@@ -290,7 +332,10 @@ mod tests {
     #[test]
     fn unauthorized_stops_retrying() {
         let mut c = ready(0);
-        assert_eq!(c.handle(Event::Refused(ErrorCode::Unauthorized), 1, 0.5), [Action::CloseSocket]);
+        assert_eq!(
+            c.handle(Event::Refused(ErrorCode::Unauthorized), 1, 0.5),
+            [Action::CloseSocket]
+        );
         assert_eq!(c.phase(), Phase::SignedOut);
         assert!(c.handle(Event::BrowserOnline, 2, 0.5).is_empty());
     }

@@ -24,7 +24,9 @@ impl DocumentId {
 
     /// The ID from its 16 raw bytes.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, InvalidDocumentId> {
-        Uuid::from_slice(bytes).map(Self).map_err(|_| InvalidDocumentId)
+        Uuid::from_slice(bytes)
+            .map(Self)
+            .map_err(|_| InvalidDocumentId)
     }
 
     /// The 16 raw bytes.

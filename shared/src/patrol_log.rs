@@ -221,7 +221,12 @@ impl Finding {
 }
 
 impl Remark {
-    pub fn new(text: &str, author: &str, author_name: &str, written_at: i64) -> Result<Self, Vec<Problem>> {
+    pub fn new(
+        text: &str,
+        author: &str,
+        author_name: &str,
+        written_at: i64,
+    ) -> Result<Self, Vec<Problem>> {
         let remark = Self {
             id: new_entry_id(),
             text: text.trim().to_owned(),
@@ -240,26 +245,66 @@ impl Remark {
 }
 
 fn check_visit(problems: &mut Vec<Problem>, path: &str, visit: &CheckpointVisit) {
-    check_text(problems, format!("{path}.checkpoint"), &visit.checkpoint, MAX_CHECKPOINT_CHARS);
-    check_optional_text(problems, format!("{path}.note"), &visit.note, MAX_NOTE_CHARS);
+    check_text(
+        problems,
+        format!("{path}.checkpoint"),
+        &visit.checkpoint,
+        MAX_CHECKPOINT_CHARS,
+    );
+    check_optional_text(
+        problems,
+        format!("{path}.note"),
+        &visit.note,
+        MAX_NOTE_CHARS,
+    );
 }
 
 fn check_finding(problems: &mut Vec<Problem>, path: &str, finding: &Finding) {
-    check_text(problems, format!("{path}.what"), &finding.what, MAX_SHORT_CHARS);
-    check_text(problems, format!("{path}.location"), &finding.location, MAX_SHORT_CHARS);
+    check_text(
+        problems,
+        format!("{path}.what"),
+        &finding.what,
+        MAX_SHORT_CHARS,
+    );
+    check_text(
+        problems,
+        format!("{path}.location"),
+        &finding.location,
+        MAX_SHORT_CHARS,
+    );
 }
 
 fn check_remark(problems: &mut Vec<Problem>, path: &str, remark: &Remark) {
-    check_text(problems, format!("{path}.text"), &remark.text, MAX_NOTE_CHARS);
-    check_text(problems, format!("{path}.author"), &remark.author, MAX_SHORT_CHARS);
+    check_text(
+        problems,
+        format!("{path}.text"),
+        &remark.text,
+        MAX_NOTE_CHARS,
+    );
+    check_text(
+        problems,
+        format!("{path}.author"),
+        &remark.author,
+        MAX_SHORT_CHARS,
+    );
 }
 
 /// Every rule a stored patrol log must satisfy. Returns every problem found; empty means valid.
 pub fn validate_patrol_log(log: &PatrolLog) -> Vec<Problem> {
     let mut problems = Vec::new();
     check_text(&mut problems, "estate_id", &log.estate_id, MAX_SHORT_CHARS);
-    check_text(&mut problems, "created_by", &log.created_by, MAX_SHORT_CHARS);
-    check_text(&mut problems, "guard_name", &log.guard_name, MAX_SHORT_CHARS);
+    check_text(
+        &mut problems,
+        "created_by",
+        &log.created_by,
+        MAX_SHORT_CHARS,
+    );
+    check_text(
+        &mut problems,
+        "guard_name",
+        &log.guard_name,
+        MAX_SHORT_CHARS,
+    );
     check_optional_text(&mut problems, "route", &log.route, MAX_SHORT_CHARS);
     if log.started_at <= 0 {
         problems.push(Problem::new("started_at", keys::REQUIRED));
@@ -274,7 +319,10 @@ pub fn validate_patrol_log(log: &PatrolLog) -> Vec<Problem> {
         let path = format!("visits[{i}]");
         check_visit(&mut problems, &path, visit);
         if visit.visited_at < log.started_at {
-            problems.push(Problem::new(format!("{path}.visited_at"), keys::BEFORE_ROUND_START));
+            problems.push(Problem::new(
+                format!("{path}.visited_at"),
+                keys::BEFORE_ROUND_START,
+            ));
         }
         if !seen.insert(visit.id.as_str()) {
             problems.push(Problem::new(format!("{path}.id"), keys::DUPLICATE_ID));
@@ -298,7 +346,11 @@ pub fn validate_patrol_log(log: &PatrolLog) -> Vec<Problem> {
 }
 
 /// Creates the document for a new patrol log, written by `actor` at device time `now_ms`.
-pub fn create_document(actor: ActorId, log: &PatrolLog, now_ms: i64) -> Result<Automerge, RecordError> {
+pub fn create_document(
+    actor: ActorId,
+    log: &PatrolLog,
+    now_ms: i64,
+) -> Result<Automerge, RecordError> {
     let mut doc = Automerge::new().with_actor(actor);
     write_document(&mut doc, log, now_ms)?;
     Ok(doc)
@@ -312,7 +364,11 @@ pub fn read_document(doc: &Automerge) -> Result<PatrolLog, RecordError> {
 /// Writes `log` into the document as one change stamped with device time `now_ms`.
 /// Only the fields that differ from the document become operations. Refuses a log that
 /// breaks the rules, so an invalid record is never saved on the device.
-pub fn write_document(doc: &mut Automerge, log: &PatrolLog, now_ms: i64) -> Result<(), RecordError> {
+pub fn write_document(
+    doc: &mut Automerge,
+    log: &PatrolLog,
+    now_ms: i64,
+) -> Result<(), RecordError> {
     let problems = validate_patrol_log(log);
     if !problems.is_empty() {
         return Err(RecordError::Invalid(problems));
@@ -344,7 +400,8 @@ mod tests {
     const T0: i64 = 1_780_000_000_000;
 
     fn round() -> PatrolLog {
-        PatrolLog::start("estate-1", "user-guard", "王保安", "B2 car park", T0).expect("valid round")
+        PatrolLog::start("estate-1", "user-guard", "王保安", "B2 car park", T0)
+            .expect("valid round")
     }
 
     #[test]
@@ -379,17 +436,25 @@ mod tests {
     fn round_ending_before_it_started_is_invalid() {
         let mut log = round();
         log.ended_at = Some(T0 - 1);
-        assert_eq!(validate_patrol_log(&log), [Problem::new("ended_at", keys::ENDS_BEFORE_START)]);
+        assert_eq!(
+            validate_patrol_log(&log),
+            [Problem::new("ended_at", keys::ENDS_BEFORE_START)]
+        );
     }
 
     #[test]
     fn visit_before_round_start_names_its_index() {
         let mut log = round();
-        log.visits.push(CheckpointVisit::new("Gate 1", T0, "").expect("valid"));
-        log.visits.push(CheckpointVisit::new("Gate 2", T0 - 60_000, "").expect("valid"));
+        log.visits
+            .push(CheckpointVisit::new("Gate 1", T0, "").expect("valid"));
+        log.visits
+            .push(CheckpointVisit::new("Gate 2", T0 - 60_000, "").expect("valid"));
         assert_eq!(
             validate_patrol_log(&log),
-            [Problem::new("visits[1].visited_at", keys::BEFORE_ROUND_START)]
+            [Problem::new(
+                "visits[1].visited_at",
+                keys::BEFORE_ROUND_START
+            )]
         );
     }
 
@@ -399,15 +464,22 @@ mod tests {
         let heads = doc.get_heads();
         let mut bad = round();
         bad.guard_name.clear();
-        assert!(matches!(write_document(&mut doc, &bad, T0), Err(RecordError::Invalid(_))));
+        assert!(matches!(
+            write_document(&mut doc, &bad, T0),
+            Err(RecordError::Invalid(_))
+        ));
         assert_eq!(doc.get_heads(), heads);
     }
 
     #[test]
     fn document_round_trips_the_log() {
         let mut log = round();
-        log.visits.push(CheckpointVisit::new("Gate 1", T0 + 1, "all quiet").expect("valid"));
-        log.findings.push(Finding::new("water leak", "B2 pump room", Severity::Medium, true, T0 + 2).expect("valid"));
+        log.visits
+            .push(CheckpointVisit::new("Gate 1", T0 + 1, "all quiet").expect("valid"));
+        log.findings.push(
+            Finding::new("water leak", "B2 pump room", Severity::Medium, true, T0 + 2)
+                .expect("valid"),
+        );
         let doc = create_document(ActorId::random(), &log, T0).expect("created");
         let saved = doc.save();
         let loaded = Automerge::load(&saved).expect("loads");
@@ -419,11 +491,13 @@ mod tests {
         let mut guard = create_document(ActorId::random(), &round(), T0).expect("created");
         let mut office = guard.fork().with_actor(ActorId::random());
         edit_document(&mut guard, T0 + 10, |log| {
-            log.visits.push(CheckpointVisit::new("Gate 2", T0 + 10, "").expect("valid"))
+            log.visits
+                .push(CheckpointVisit::new("Gate 2", T0 + 10, "").expect("valid"))
         })
         .expect("guard edit");
         edit_document(&mut office, T0 + 20, |log| {
-            log.remarks.push(Remark::new("checked", "user-clerk", "李客服", T0 + 20).expect("valid"))
+            log.remarks
+                .push(Remark::new("checked", "user-clerk", "李客服", T0 + 20).expect("valid"))
         })
         .expect("office edit");
         guard.merge(&mut office).expect("merge");

@@ -13,7 +13,10 @@ pub struct Problem {
 
 impl Problem {
     pub fn new(path: impl Into<String>, key: &str) -> Self {
-        Self { path: path.into(), key: key.to_owned() }
+        Self {
+            path: path.into(),
+            key: key.to_owned(),
+        }
     }
 }
 
@@ -27,7 +30,12 @@ pub mod keys {
 }
 
 /// Pushes `required` or `too_long` for a text field.
-pub(crate) fn check_text(problems: &mut Vec<Problem>, path: impl Into<String>, value: &str, max_chars: usize) {
+pub(crate) fn check_text(
+    problems: &mut Vec<Problem>,
+    path: impl Into<String>,
+    value: &str,
+    max_chars: usize,
+) {
     let path = path.into();
     if value.trim().is_empty() {
         problems.push(Problem::new(path, keys::REQUIRED));
@@ -37,7 +45,12 @@ pub(crate) fn check_text(problems: &mut Vec<Problem>, path: impl Into<String>, v
 }
 
 /// Pushes `too_long` for an optional text field.
-pub(crate) fn check_optional_text(problems: &mut Vec<Problem>, path: impl Into<String>, value: &str, max_chars: usize) {
+pub(crate) fn check_optional_text(
+    problems: &mut Vec<Problem>,
+    path: impl Into<String>,
+    value: &str,
+    max_chars: usize,
+) {
     if value.chars().count() > max_chars {
         problems.push(Problem::new(path, keys::TOO_LONG));
     }

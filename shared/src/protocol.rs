@@ -17,10 +17,7 @@ pub const MAX_DOCS_PER_MESSAGE: usize = 2000;
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ClientMessage {
     /// First message on every connection: the versions the device speaks and its session.
-    Hello {
-        versions: Vec<u32>,
-        token: String,
-    },
+    Hello { versions: Vec<u32>, token: String },
     /// Automerge sync messages for any number of documents.
     Sync { docs: Vec<DocSync> },
     /// Heartbeat; the server answers `pong` with the same nonce.
@@ -32,14 +29,25 @@ pub enum ClientMessage {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerMessage {
     /// The hello was accepted; `version` is the one both sides will speak.
-    Welcome { version: u32, server_time: i64 },
+    Welcome {
+        version: u32,
+        server_time: i64,
+    },
     /// Automerge sync messages for any number of documents.
-    Sync { docs: Vec<DocSync> },
+    Sync {
+        docs: Vec<DocSync>,
+    },
     /// These documents are durably stored at these heads (sent only after the commit).
-    Stored { docs: Vec<StoredDoc> },
+    Stored {
+        docs: Vec<StoredDoc>,
+    },
     /// New or changed records the connected user may see (sent to office staff).
-    Records { records: Vec<RecordSummary> },
-    Pong { nonce: u64 },
+    Records {
+        records: Vec<RecordSummary>,
+    },
+    Pong {
+        nonce: u64,
+    },
     /// Something went wrong. `fatal` errors are followed by the server closing the socket.
     Error {
         code: ErrorCode,
@@ -114,7 +122,11 @@ pub fn decode<T: for<'de> Deserialize<'de>>(frame: &[u8]) -> Result<T, DecodeErr
 
 /// The version to speak with a peer offering `offered`, if any.
 pub fn negotiate(offered: &[u32]) -> Option<u32> {
-    SUPPORTED_VERSIONS.iter().rev().copied().find(|v| offered.contains(v))
+    SUPPORTED_VERSIONS
+        .iter()
+        .rev()
+        .copied()
+        .find(|v| offered.contains(v))
 }
 
 #[cfg(test)]
@@ -124,7 +136,10 @@ mod tests {
     #[test]
     fn sync_message_round_trips_through_cbor() {
         let message = ClientMessage::Sync {
-            docs: vec![DocSync { doc: DocumentId::new_random(), message: vec![0x42, 1, 2] }],
+            docs: vec![DocSync {
+                doc: DocumentId::new_random(),
+                message: vec![0x42, 1, 2],
+            }],
         };
         let decoded: ClientMessage = decode(&encode(&message)).expect("decodes");
         assert_eq!(decoded, message);
@@ -133,7 +148,10 @@ mod tests {
     #[test]
     fn document_id_travels_as_sixteen_bytes() {
         let id = DocumentId::new_random();
-        let frame = encode(&DocSync { doc: id, message: vec![] });
+        let frame = encode(&DocSync {
+            doc: id,
+            message: vec![],
+        });
         assert!(frame.windows(16).any(|w| w == id.as_bytes()));
     }
 

@@ -31,7 +31,12 @@ pub struct RecordSummary {
 
 impl RecordSummary {
     /// The summary of a patrol log as stored at `received_at`.
-    pub fn of_patrol_log(doc: DocumentId, log: &PatrolLog, first_received_at: i64, last_received_at: i64) -> Self {
+    pub fn of_patrol_log(
+        doc: DocumentId,
+        log: &PatrolLog,
+        first_received_at: i64,
+        last_received_at: i64,
+    ) -> Self {
         let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
         Self {
             doc,

@@ -54,7 +54,10 @@ impl SyncSession {
     /// The next message for one document, if there is anything to say.
     pub fn generate(&mut self, id: DocumentId, doc: &Automerge) -> Option<DocSync> {
         let state = self.states.entry(id).or_default();
-        doc.generate_sync_message(state).map(|message| DocSync { doc: id, message: message.encode() })
+        doc.generate_sync_message(state).map(|message| DocSync {
+            doc: id,
+            message: message.encode(),
+        })
     }
 
     /// Applies a message received for one document; returns the heads the peer advertised.
@@ -109,11 +112,19 @@ mod tests {
 
     /// Exchanges whole batches between two sessions until both are quiet; returns the number
     /// of round trips started by `a`.
-    fn exchange(a: &mut SyncSession, a_docs: &mut HashMap<DocumentId, Automerge>, b: &mut SyncSession, b_docs: &mut HashMap<DocumentId, Automerge>) -> usize {
+    fn exchange(
+        a: &mut SyncSession,
+        a_docs: &mut HashMap<DocumentId, Automerge>,
+        b: &mut SyncSession,
+        b_docs: &mut HashMap<DocumentId, Automerge>,
+    ) -> usize {
         let mut round_trips = 0;
         loop {
             let ids: Vec<_> = a_docs.keys().copied().collect();
-            let outgoing: Vec<_> = ids.iter().filter_map(|id| a.generate(*id, &a_docs[id])).collect();
+            let outgoing: Vec<_> = ids
+                .iter()
+                .filter_map(|id| a.generate(*id, &a_docs[id]))
+                .collect();
             if outgoing.is_empty() {
                 return round_trips;
             }
@@ -122,7 +133,10 @@ mod tests {
                 let doc = b_docs.entry(m.doc).or_default();
                 b.receive(m.doc, doc, &m.message).expect("b receives");
             }
-            let replies: Vec<_> = outgoing.iter().filter_map(|m| b.generate(m.doc, &b_docs[&m.doc])).collect();
+            let replies: Vec<_> = outgoing
+                .iter()
+                .filter_map(|m| b.generate(m.doc, &b_docs[&m.doc]))
+                .collect();
             for m in replies {
                 let doc = a_docs.get_mut(&m.doc).expect("a has it");
                 a.receive(m.doc, doc, &m.message).expect("a receives");
@@ -132,7 +146,9 @@ mod tests {
 
     #[test]
     fn batch_of_new_documents_syncs_in_two_round_trips() {
-        let mut phone_docs: HashMap<_, _> = (0..50).map(|_| (DocumentId::new_random(), new_log())).collect();
+        let mut phone_docs: HashMap<_, _> = (0..50)
+            .map(|_| (DocumentId::new_random(), new_log()))
+            .collect();
         let mut server_docs = HashMap::new();
         let (mut phone, mut server) = (SyncSession::new(), SyncSession::new());
         let round_trips = exchange(&mut phone, &mut phone_docs, &mut server, &mut server_docs);
@@ -155,16 +171,30 @@ mod tests {
         phone.resume(id, &persisted).expect("resumes");
         server.disconnected();
         let doc = phone_docs.get_mut(&id).expect("present");
-        edit_document(doc, T0 + 5, |log| log.visits.push(CheckpointVisit::new("Gate", T0 + 5, "").expect("valid"))).expect("edit");
+        edit_document(doc, T0 + 5, |log| {
+            log.visits
+                .push(CheckpointVisit::new("Gate", T0 + 5, "").expect("valid"))
+        })
+        .expect("edit");
         exchange(&mut phone, &mut phone_docs, &mut server, &mut server_docs);
-        assert_eq!(read_document(&server_docs[&id]).expect("reads").visits.len(), 1);
+        assert_eq!(
+            read_document(&server_docs[&id])
+                .expect("reads")
+                .visits
+                .len(),
+            1
+        );
     }
 
     #[test]
     fn garbage_message_is_an_error_not_a_panic() {
         let mut session = SyncSession::new();
         let mut doc = Automerge::new();
-        assert!(session.receive(DocumentId::new_random(), &mut doc, &[0x42, 0xff, 0xff]).is_err());
-        assert!(session.receive(DocumentId::new_random(), &mut doc, b"").is_err());
+        assert!(session
+            .receive(DocumentId::new_random(), &mut doc, &[0x42, 0xff, 0xff])
+            .is_err());
+        assert!(session
+            .receive(DocumentId::new_random(), &mut doc, b"")
+            .is_err());
     }
 }

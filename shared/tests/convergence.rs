@@ -31,9 +31,15 @@ fn random_edit(replica: &mut Replica, rng: &mut StdRng, step: i64, written: &mut
     let now = T0 + step;
     let choice = rng.random_range(0..5);
     let log = edit_document(&mut replica.doc, now, |log| match choice {
-        0 => log.visits.push(CheckpointVisit::new(&format!("checkpoint {step}"), now, "").expect("valid")),
-        1 => log.findings.push(Finding::new("leak", "B2", Severity::Low, step % 2 == 0, now).expect("valid")),
-        2 => log.remarks.push(Remark::new(&format!("remark {step}"), "clerk", "李", now).expect("valid")),
+        0 => log
+            .visits
+            .push(CheckpointVisit::new(&format!("checkpoint {step}"), now, "").expect("valid")),
+        1 => log
+            .findings
+            .push(Finding::new("leak", "B2", Severity::Low, step % 2 == 0, now).expect("valid")),
+        2 => log
+            .remarks
+            .push(Remark::new(&format!("remark {step}"), "clerk", "李", now).expect("valid")),
         3 => log.route = format!("route {step}"),
         _ => log.ended_at = Some(now),
     })
@@ -51,7 +57,11 @@ fn send_all(replicas: &mut [Replica], id: DocumentId, network: &mut VecDeque<InF
                 continue;
             }
             if let Some(m) = replica.peers[to].generate(id, &replica.doc) {
-                network.push_back(InFlight { from, to, message: m.message });
+                network.push_back(InFlight {
+                    from,
+                    to,
+                    message: m.message,
+                });
             }
         }
     }
@@ -59,7 +69,9 @@ fn send_all(replicas: &mut [Replica], id: DocumentId, network: &mut VecDeque<InF
 
 fn deliver(replicas: &mut [Replica], id: DocumentId, m: &InFlight) {
     let replica = &mut replicas[m.to];
-    replica.peers[m.from].receive(id, &mut replica.doc, &m.message).expect("valid message applies");
+    replica.peers[m.from]
+        .receive(id, &mut replica.doc, &m.message)
+        .expect("valid message applies");
 }
 
 /// Drops the link between two replicas the way a lost connection does.
@@ -127,8 +139,16 @@ fn run(seed: u64) {
     let heads = replicas[0].doc.get_heads();
     let first = read_document(&replicas[0].doc).expect("reads");
     for (i, replica) in replicas.iter().enumerate() {
-        assert_eq!(replica.doc.get_heads(), heads, "seed {seed}: replica {i} heads differ");
-        assert_eq!(read_document(&replica.doc).expect("reads"), first, "seed {seed}: replica {i} differs");
+        assert_eq!(
+            replica.doc.get_heads(),
+            heads,
+            "seed {seed}: replica {i} heads differ"
+        );
+        assert_eq!(
+            read_document(&replica.doc).expect("reads"),
+            first,
+            "seed {seed}: replica {i} differs"
+        );
     }
     let kept: BTreeSet<String> = first
         .visits

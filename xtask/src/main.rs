@@ -1,1 +1,427 @@
-fn main(){}
+//! `cargo xtask`: sets the machine up, builds, runs and tests Gatehouse.
+//!
+//! - `cargo xtask run`: builds the app and the server and serves the demo estate.
+//! - `cargo xtask test`: every check: formatting, clippy, unit and integration tests, the
+//!   release build of the app with its size budget, and the end-to-end tests in Chromium.
+//! - `cargo xtask bench`: the reconnect benchmark.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+
+/// Most the app's WebAssembly may weigh, gzip-compressed.
+const WASM_GZIP_BUDGET: usize = 700 * 1024;
+const WASM_TARGET: &str = "wasm32-unknown-unknown";
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+#[derive(Parser)]
+#[command(about = "Gatehouse build and test tasks")]
+struct Cli {
+    #[command(subcommand)]
+    task: Task,
+}
+
+#[derive(Subcommand)]
+enum Task {
+    /// Build everything and start the server with demo data at http://127.0.0.1:8080.
+    Run {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+    },
+    /// Run every check, end-to-end tests included.
+    Test {
+        /// Skip the end-to-end tests (they need Chromium).
+        #[arg(long)]
+        no_e2e: bool,
+    },
+    /// Build the web app into client/dist.
+    BuildClient,
+    /// Run the reconnect benchmark.
+    Bench,
+}
+
+fn main() -> Result<()> {
+    let root = project_root();
+    std::env::set_current_dir(&root)?;
+    match Cli::parse().task {
+        Task::Run { listen } => {
+            setup_wasm_tools()?;
+            setup_npm()?;
+            build_client()?;
+            step("starting the server with demo data");
+            run(cargo().args([
+                "run",
+                "-p",
+                "gatehouse-server",
+                "--",
+                "--demo",
+                "--listen",
+                &listen,
+                "--static-dir",
+                "client/dist",
+            ]))
+        }
+        Task::Test { no_e2e } => test(no_e2e),
+        Task::BuildClient => {
+            setup_wasm_tools()?;
+            setup_npm()?;
+            build_client()
+        }
+        Task::Bench => {
+            step("reconnect benchmark (release build)");
+            run(cargo().args(["bench", "-p", "gatehouse-server", "--bench", "reconnect"]))
+        }
+    }
+}
+
+fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| project_root().join("target"))
+}
+
+fn step(what: &str) {
+    println!("\n==> {what}");
+}
+
+fn cargo() -> Command {
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}
+
+fn run(command: &mut Command) -> Result<()> {
+    let status = command
+        .status()
+        .with_context(|| format!("could not start {command:?}"))?;
+    if !status.success() {
+        bail!("{command:?} failed with {status}");
+    }
+    Ok(())
+}
+
+fn output(command: &mut Command) -> Option<String> {
+    let out = command.output().ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+/// The version of a package as the lock file pins it.
+fn locked_version(package: &str) -> Result<String> {
+    let lock = std::fs::read_to_string("Cargo.lock").context("reading Cargo.lock")?;
+    let marker = format!("name = \"{package}\"\nversion = \"");
+    let start = lock
+        .find(&marker)
+        .with_context(|| format!("{package} is not in Cargo.lock"))?
+        + marker.len();
+    let end = lock[start..].find('"').context("malformed Cargo.lock")?;
+    Ok(lock[start..start + end].to_owned())
+}
+
+/// The wasm32 target and wasm-bindgen-cli at exactly the lock file's wasm-bindgen version.
+fn setup_wasm_tools() -> Result<()> {
+    step("checking the wasm32 target");
+    let installed =
+        output(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
+    if !installed.lines().any(|l| l.trim() == WASM_TARGET) {
+        println!("adding {WASM_TARGET}");
+        run(Command::new("rustup").args(["target", "add", WASM_TARGET]))
+            .context("could not add the wasm32 target with rustup")?;
+    }
+    let wanted = locked_version("wasm-bindgen")?;
+    let have = output(Command::new("wasm-bindgen").arg("--version")).unwrap_or_default();
+    if have.split_whitespace().nth(1) != Some(wanted.as_str()) {
+        step(&format!(
+            "installing wasm-bindgen-cli {wanted} (found: {})",
+            if have.is_empty() { "none" } else { &have }
+        ));
+        run(cargo().args(["install", "wasm-bindgen-cli", "--version", &wanted]))
+            .context("could not install wasm-bindgen-cli from crates.io")?;
+    }
+    Ok(())
+}
+
+/// The npm packages of the e2e tests, which also bring wasm-opt (binaryen).
+fn setup_npm() -> Result<()> {
+    if Path::new("e2e/node_modules/.bin/wasm-opt").exists()
+        && Path::new("e2e/node_modules/@playwright/test").exists()
+    {
+        return Ok(());
+    }
+    step("installing the e2e npm packages (Playwright without browsers, binaryen)");
+    let mut npm = Command::new("npm");
+    npm.current_dir("e2e")
+        .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1");
+    if Path::new("e2e/package-lock.json").exists() {
+        npm.args(["ci", "--no-audit", "--no-fund"]);
+    } else {
+        npm.args(["install", "--no-audit", "--no-fund"]);
+    }
+    run(&mut npm).context("npm could not install the e2e packages; is Node.js installed?")
+}
+
+/// Debian's Chromium, installed when missing and we are root.
+fn setup_chromium() -> Result<()> {
+    if Path::new(CHROMIUM).exists() {
+        return Ok(());
+    }
+    let root = output(Command::new("id").arg("-u")).as_deref() == Some("0");
+    if !root {
+        bail!("{CHROMIUM} is missing; install Debian's chromium package (apt-get install chromium) and rerun");
+    }
+    step("installing Debian's chromium");
+    run(Command::new("apt-get").arg("update")).context("apt-get update failed")?;
+    run(Command::new("apt-get")
+        .args(["install", "-y", "--no-install-recommends", "chromium"])
+        .env("DEBIAN_FRONTEND", "noninteractive"))
+    .context("apt-get could not install chromium")
+}
+
+/// Builds the app in release, runs wasm-bindgen and wasm-opt, writes `client/dist`, and
+/// enforces the size budget.
+fn build_client() -> Result<()> {
+    step("building the web app (release, wasm32)");
+    run(cargo().args([
+        "build",
+        "-p",
+        "gatehouse-client",
+        "--release",
+        "--target",
+        WASM_TARGET,
+    ]))?;
+    let wasm = target_dir()
+        .join(WASM_TARGET)
+        .join("release")
+        .join("gatehouse-client.wasm");
+    let dist = Path::new("client/dist");
+    if dist.exists() {
+        std::fs::remove_dir_all(dist)?;
+    }
+    std::fs::create_dir_all(dist)?;
+    run(Command::new("wasm-bindgen")
+        .arg(&wasm)
+        .args([
+            "--target",
+            "web",
+            "--no-typescript",
+            "--out-name",
+            "app",
+            "--out-dir",
+        ])
+        .arg(dist))?;
+    step("optimising with wasm-opt -Oz");
+    let bindgen_wasm = dist.join("app_bg.wasm");
+    run(Command::new("e2e/node_modules/.bin/wasm-opt")
+        .arg(&bindgen_wasm)
+        .args([
+            "-Oz",
+            "--enable-bulk-memory",
+            "--enable-sign-ext",
+            "--enable-nontrapping-float-to-int",
+            "--enable-mutable-globals",
+            "--enable-reference-types",
+            "--enable-multivalue",
+            "-o",
+        ])
+        .arg(&bindgen_wasm))?;
+    for file in ["index.html", "boot.js", "app.css", "manifest.webmanifest"] {
+        std::fs::copy(Path::new("client/static").join(file), dist.join(file))?;
+    }
+    let assets = [
+        "/",
+        "/index.html",
+        "/boot.js",
+        "/app.js",
+        "/app_bg.wasm",
+        "/app.css",
+        "/manifest.webmanifest",
+    ];
+    let mut hasher = std::hash::DefaultHasher::new();
+    for asset in &assets[1..] {
+        std::hash::Hash::hash(&std::fs::read(dist.join(&asset[1..]))?, &mut hasher);
+    }
+    let version = format!("{:016x}", std::hash::Hasher::finish(&hasher));
+    let list = format!(
+        "[{}]",
+        assets
+            .iter()
+            .map(|a| format!("'{a}'"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let worker = std::fs::read_to_string("client/static/sw.js")?
+        .replace("__VERSION__", &version)
+        .replace("__ASSETS__", &list);
+    std::fs::write(dist.join("sw.js"), worker)?;
+
+    let raw = std::fs::read(&bindgen_wasm)?;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder.write_all(&raw)?;
+    let gzip = encoder.finish()?.len();
+    println!(
+        "app_bg.wasm: {} KB raw, {} KB gzip (budget {} KB)",
+        raw.len() / 1024,
+        gzip / 1024,
+        WASM_GZIP_BUDGET / 1024
+    );
+    if gzip > WASM_GZIP_BUDGET {
+        bail!("the app's wasm is {gzip} bytes gzip-compressed, over the {WASM_GZIP_BUDGET}-byte budget");
+    }
+    Ok(())
+}
+
+fn test(no_e2e: bool) -> Result<()> {
+    step("formatting");
+    run(cargo().args(["fmt", "--all", "--", "--check"]))
+        .context("run `cargo fmt --all` to fix formatting")?;
+    setup_wasm_tools()?;
+    step("clippy (native crates)");
+    run(cargo().args([
+        "clippy",
+        "--workspace",
+        "--exclude",
+        "gatehouse-client",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    step("clippy (web app, wasm32)");
+    run(cargo().args([
+        "clippy",
+        "-p",
+        "gatehouse-client",
+        "--target",
+        WASM_TARGET,
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    step("unit, property and integration tests");
+    run(cargo().args([
+        "test",
+        "-p",
+        "gatehouse-shared",
+        "-p",
+        "gatehouse-server",
+        "-p",
+        "xtask",
+    ]))?;
+    setup_npm()?;
+    build_client()?;
+    if no_e2e {
+        println!("end-to-end tests skipped (--no-e2e)");
+        return Ok(());
+    }
+    setup_chromium()?;
+    step("building the server for the end-to-end tests");
+    run(cargo().args([
+        "build",
+        "-p",
+        "gatehouse-server",
+        "--bin",
+        "gatehouse-server",
+    ]))?;
+    e2e()
+}
+
+/// A server process on a fresh database, stopped when dropped.
+struct ServerProcess {
+    child: Child,
+    url: String,
+    _data: TempDir,
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A directory removed when dropped.
+struct TempDir(PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn start_server() -> Result<ServerProcess> {
+    let data = std::env::temp_dir().join(format!("gatehouse-e2e-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data);
+    let data = TempDir(data);
+    let binary = target_dir().join("debug").join("gatehouse-server");
+    let mut child = Command::new(binary)
+        .args([
+            "--demo",
+            "--listen",
+            "127.0.0.1:0",
+            "--static-dir",
+            "client/dist",
+            "--data-dir",
+        ])
+        .arg(&data.0)
+        .stdout(Stdio::piped())
+        .spawn()
+        .context("starting the server")?;
+    let stdout = child.stdout.take().context("server stdout")?;
+    let mut lines = BufReader::new(stdout).lines();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let url = loop {
+        let Some(line) = lines.next() else {
+            bail!("the server exited before listening")
+        };
+        let line = line?;
+        if let Some(url) = line.strip_prefix("Gatehouse is listening on ") {
+            break url.trim().to_owned();
+        }
+        if Instant::now() > deadline {
+            bail!("the server did not start listening within 30 s");
+        }
+    };
+    // Keep draining the server's output so it never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines.by_ref() {});
+    Ok(ServerProcess {
+        child,
+        url,
+        _data: data,
+    })
+}
+
+fn e2e() -> Result<()> {
+    let server = start_server()?;
+    step(&format!(
+        "end-to-end tests in Chromium against {}",
+        server.url
+    ));
+    run(Command::new("npx")
+        .args(["playwright", "test"])
+        .current_dir("e2e")
+        .env("BASE_URL", &server.url)
+        .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lock_file_pins_wasm_bindgen() {
+        std::env::set_current_dir(project_root()).expect("root exists");
+        let version = locked_version("wasm-bindgen").expect("wasm-bindgen is locked");
+        assert!(version.starts_with("0.2."), "{version}");
+    }
+}

@@ -58,7 +58,13 @@ impl Device {
     }
 
     /// Writes a new patrol log on the device (no network involved).
-    pub fn start_round(&mut self, estate_id: &str, user_id: &str, route: &str, now: i64) -> DocumentId {
+    pub fn start_round(
+        &mut self,
+        estate_id: &str,
+        user_id: &str,
+        route: &str,
+        now: i64,
+    ) -> DocumentId {
         let log = PatrolLog::start(estate_id, user_id, "王保安", route, now).expect("valid round");
         let doc = create_document(self.actor.clone(), &log, now).expect("document");
         let id = DocumentId::new_random();
@@ -68,7 +74,9 @@ impl Device {
 
     /// Starts following a document the device does not have yet (the office opening a record).
     pub fn follow(&mut self, id: DocumentId) {
-        self.docs.entry(id).or_insert_with(|| Automerge::new().with_actor(self.actor.clone()));
+        self.docs
+            .entry(id)
+            .or_insert_with(|| Automerge::new().with_actor(self.actor.clone()));
     }
 
     pub fn edit(&mut self, id: DocumentId, now: i64, edit: impl FnOnce(&mut PatrolLog)) {
@@ -81,11 +89,23 @@ impl Device {
     }
 
     /// Opens the sync socket and says hello with `token`; returns the server's first answer.
-    pub async fn connect(addr: SocketAddr, token: &str, versions: &[u32]) -> anyhow::Result<(Socket, ServerMessage)> {
-        let (mut socket, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/api/sync")).await?;
-        let hello = ClientMessage::Hello { versions: versions.to_vec(), token: token.to_owned() };
-        socket.send(Message::Binary(protocol::encode(&hello).into())).await?;
-        let answer = next_message(&mut socket).await?.context("closed before answering hello")?;
+    pub async fn connect(
+        addr: SocketAddr,
+        token: &str,
+        versions: &[u32],
+    ) -> anyhow::Result<(Socket, ServerMessage)> {
+        let (mut socket, _) =
+            tokio_tungstenite::connect_async(format!("ws://{addr}/api/sync")).await?;
+        let hello = ClientMessage::Hello {
+            versions: versions.to_vec(),
+            token: token.to_owned(),
+        };
+        socket
+            .send(Message::Binary(protocol::encode(&hello).into()))
+            .await?;
+        let answer = next_message(&mut socket)
+            .await?
+            .context("closed before answering hello")?;
         Ok((socket, answer))
     }
 
@@ -104,7 +124,10 @@ impl Device {
         let start = self.traffic;
         loop {
             let ids: Vec<_> = self.docs.keys().copied().collect();
-            let outgoing: Vec<_> = ids.iter().filter_map(|id| self.session.generate(*id, &self.docs[id])).collect();
+            let outgoing: Vec<_> = ids
+                .iter()
+                .filter_map(|id| self.session.generate(*id, &self.docs[id]))
+                .collect();
             if outgoing.is_empty() {
                 break;
             }
@@ -113,7 +136,9 @@ impl Device {
             self.traffic.round_trips += 1;
             socket.send(Message::Binary(frame.into())).await?;
             loop {
-                let Some((message, size)) = next_message_sized(socket).await? else { bail!("server closed the socket") };
+                let Some((message, size)) = next_message_sized(socket).await? else {
+                    bail!("server closed the socket")
+                };
                 self.traffic.bytes_down += size as u64;
                 if self.handle(message)? {
                     break;
@@ -143,7 +168,9 @@ impl Device {
                 }
                 Ok(false)
             }
-            error @ ServerMessage::Error { fatal: true, .. } => bail!("fatal error from server: {error:?}"),
+            error @ ServerMessage::Error { fatal: true, .. } => {
+                bail!("fatal error from server: {error:?}")
+            }
             error @ ServerMessage::Error { .. } => {
                 self.errors.push(error);
                 Ok(false)
@@ -154,7 +181,11 @@ impl Device {
 
     /// Whether the server acknowledged the document at its current heads.
     pub fn is_stored(&self, id: DocumentId) -> bool {
-        let heads: Vec<Vec<u8>> = self.docs[&id].get_heads().iter().map(|h| h.0.to_vec()).collect();
+        let heads: Vec<Vec<u8>> = self.docs[&id]
+            .get_heads()
+            .iter()
+            .map(|h| h.0.to_vec())
+            .collect();
         self.stored.get(&id).is_some_and(|s| {
             let mut acked: Vec<Vec<u8>> = s.heads.iter().map(|h| h.to_vec()).collect();
             let mut ours = heads.clone();

@@ -25,7 +25,9 @@ async fn start(data_dir: PathBuf, seed: bool) -> (SocketAddr, oneshot::Sender<()
     let mut config = Config::for_tests(data_dir);
     config.demo = seed;
     let state = open(config).expect("server state opens");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("binds port 0");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("binds port 0");
     let addr = listener.local_addr().expect("has address");
     let (tx, rx) = oneshot::channel::<()>();
     let handle = tokio::spawn(async move {
@@ -43,7 +45,13 @@ pub async fn spawn_app() -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let data_dir = dir.path().to_path_buf();
     let (addr, shutdown, handle) = start(data_dir.clone(), true).await;
-    TestApp { addr, data_dir, _dir: Some(dir), shutdown: Some(shutdown), handle: Some(handle) }
+    TestApp {
+        addr,
+        data_dir,
+        _dir: Some(dir),
+        shutdown: Some(shutdown),
+        handle: Some(handle),
+    }
 }
 
 impl TestApp {
@@ -58,7 +66,13 @@ impl TestApp {
             let _ = shutdown.send(());
         }
         if let Some(handle) = self.handle.take() {
-            if tokio::time::timeout(Duration::from_secs(5), &mut Box::pin(async { handle.await })).await.is_err() {
+            if tokio::time::timeout(
+                Duration::from_secs(5),
+                &mut Box::pin(async { handle.await }),
+            )
+            .await
+            .is_err()
+            {
                 panic!("server did not stop");
             }
         }
@@ -71,7 +85,10 @@ impl TestApp {
     pub async fn sign_in(&self, (username, password): (&str, &str)) -> reqwest::Response {
         reqwest::Client::new()
             .post(self.url("/api/sign-in"))
-            .json(&SignInRequest { username: username.into(), password: password.into() })
+            .json(&SignInRequest {
+                username: username.into(),
+                password: password.into(),
+            })
             .send()
             .await
             .expect("request sent")

@@ -34,9 +34,19 @@ async fn signed_out_token_no_longer_works() {
     let app = spawn_app().await;
     let session = app.session(CLERK).await;
     let client = reqwest::Client::new();
-    let out = client.post(app.url("/api/sign-out")).bearer_auth(&session.token).send().await.expect("sent");
+    let out = client
+        .post(app.url("/api/sign-out"))
+        .bearer_auth(&session.token)
+        .send()
+        .await
+        .expect("sent");
     assert_eq!(out.status(), 204);
-    let list = client.get(app.url("/api/records")).bearer_auth(&session.token).send().await.expect("sent");
+    let list = client
+        .get(app.url("/api/records"))
+        .bearer_auth(&session.token)
+        .send()
+        .await
+        .expect("sent");
     assert_eq!(list.status(), 401);
 }
 

@@ -26,12 +26,25 @@ async fn records_written_offline_reach_the_server_and_the_office_newest_first() 
     let mut phone = Device::new();
     // Written with no connection at all.
     let ids: Vec<_> = (0..5)
-        .map(|i| phone.start_round(&guard.user.estate_id, &guard.user.id, &format!("round {i}"), T0 + i * 60_000))
+        .map(|i| {
+            phone.start_round(
+                &guard.user.estate_id,
+                &guard.user.id,
+                &format!("round {i}"),
+                T0 + i * 60_000,
+            )
+        })
         .collect();
 
-    let mut socket = Device::connect_ok(app.addr, &guard.token).await.expect("connects");
+    let mut socket = Device::connect_ok(app.addr, &guard.token)
+        .await
+        .expect("connects");
     let traffic = phone.sync(&mut socket).await.expect("syncs");
-    assert!(traffic.round_trips <= 3, "took {} round trips", traffic.round_trips);
+    assert!(
+        traffic.round_trips <= 3,
+        "took {} round trips",
+        traffic.round_trips
+    );
     for id in &ids {
         assert!(phone.is_stored(*id), "{id} acknowledged at its heads");
     }
@@ -39,8 +52,13 @@ async fn records_written_offline_reach_the_server_and_the_office_newest_first() 
     let clerk = app.session(CLERK).await;
     let listed = office_list(&app, &clerk.token).await;
     let titles: Vec<_> = listed.iter().map(|r| r.title.as_str()).collect();
-    assert_eq!(titles, ["round 4", "round 3", "round 2", "round 1", "round 0"]);
-    assert!(listed.iter().all(|r| r.first_received_at > 0 && r.author_name == "王保安"));
+    assert_eq!(
+        titles,
+        ["round 4", "round 3", "round 2", "round 1", "round 0"]
+    );
+    assert!(listed
+        .iter()
+        .all(|r| r.first_received_at > 0 && r.author_name == "王保安"));
 }
 
 #[tokio::test]
@@ -51,21 +69,35 @@ async fn concurrent_remark_and_offline_visit_both_survive() {
     let mut phone = Device::new();
     let id = phone.start_round(&guard.user.estate_id, &guard.user.id, "night", T0);
     {
-        let mut socket = Device::connect_ok(app.addr, &guard.token).await.expect("connects");
+        let mut socket = Device::connect_ok(app.addr, &guard.token)
+            .await
+            .expect("connects");
         phone.sync(&mut socket).await.expect("first sync");
     }
 
     // The guard goes offline and adds a visit; meanwhile the office adds a remark.
-    phone.edit(id, T0 + 1000, |log| log.visits.push(CheckpointVisit::new("Gate 2", T0 + 1000, "").expect("valid")));
+    phone.edit(id, T0 + 1000, |log| {
+        log.visits
+            .push(CheckpointVisit::new("Gate 2", T0 + 1000, "").expect("valid"))
+    });
     let mut desk = Device::new();
     desk.follow(id);
-    let mut desk_socket = Device::connect_ok(app.addr, &clerk.token).await.expect("connects");
+    let mut desk_socket = Device::connect_ok(app.addr, &clerk.token)
+        .await
+        .expect("connects");
     desk.sync(&mut desk_socket).await.expect("desk fetches");
-    desk.edit(id, T0 + 2000, |log| log.remarks.push(Remark::new("Checked", &clerk.user.id, "李客服", T0 + 2000).expect("valid")));
-    desk.sync(&mut desk_socket).await.expect("desk sends remark");
+    desk.edit(id, T0 + 2000, |log| {
+        log.remarks
+            .push(Remark::new("Checked", &clerk.user.id, "李客服", T0 + 2000).expect("valid"))
+    });
+    desk.sync(&mut desk_socket)
+        .await
+        .expect("desk sends remark");
 
     phone.session.disconnected();
-    let mut socket = Device::connect_ok(app.addr, &guard.token).await.expect("reconnects");
+    let mut socket = Device::connect_ok(app.addr, &guard.token)
+        .await
+        .expect("reconnects");
     phone.sync(&mut socket).await.expect("guard syncs");
     let on_phone = phone.read(id);
     assert_eq!(on_phone.visits.len(), 1);
@@ -74,7 +106,10 @@ async fn concurrent_remark_and_offline_visit_both_survive() {
     // The desk is still connected and receives the guard's visit by push.
     let pushed = tokio::time::timeout(Duration::from_secs(5), async {
         loop {
-            let message = next_message(&mut desk_socket).await.expect("reads").expect("open");
+            let message = next_message(&mut desk_socket)
+                .await
+                .expect("reads")
+                .expect("open");
             if desk.handle(message).expect("handles") && desk.read(id).visits.len() == 1 {
                 break;
             }
@@ -90,14 +125,20 @@ async fn office_connection_receives_new_records_as_they_arrive() {
     let app = spawn_app().await;
     let guard = app.session(GUARD).await;
     let clerk = app.session(CLERK).await;
-    let mut desk_socket = Device::connect_ok(app.addr, &clerk.token).await.expect("desk connects");
+    let mut desk_socket = Device::connect_ok(app.addr, &clerk.token)
+        .await
+        .expect("desk connects");
     let mut phone = Device::new();
     let id = phone.start_round(&guard.user.estate_id, &guard.user.id, "east gate", T0);
-    let mut socket = Device::connect_ok(app.addr, &guard.token).await.expect("connects");
+    let mut socket = Device::connect_ok(app.addr, &guard.token)
+        .await
+        .expect("connects");
     phone.sync(&mut socket).await.expect("syncs");
     let record = tokio::time::timeout(Duration::from_secs(5), async {
         loop {
-            if let Some(ServerMessage::Records { records }) = next_message(&mut desk_socket).await.expect("reads") {
+            if let Some(ServerMessage::Records { records }) =
+                next_message(&mut desk_socket).await.expect("reads")
+            {
                 return records;
             }
         }
@@ -115,16 +156,28 @@ async fn nothing_is_lost_when_the_server_restarts_between_syncs() {
     let mut phone = Device::new();
     let first = phone.start_round(&guard.user.estate_id, &guard.user.id, "before restart", T0);
     {
-        let mut socket = Device::connect_ok(app.addr, &guard.token).await.expect("connects");
+        let mut socket = Device::connect_ok(app.addr, &guard.token)
+            .await
+            .expect("connects");
         phone.sync(&mut socket).await.expect("syncs");
         socket.close(None).await.expect("closes");
     }
     app.restart().await;
 
     phone.session.disconnected();
-    phone.edit(first, T0 + 5, |log| log.visits.push(CheckpointVisit::new("Lobby", T0 + 5, "").expect("valid")));
-    let second = phone.start_round(&guard.user.estate_id, &guard.user.id, "after restart", T0 + 10);
-    let mut socket = Device::connect_ok(app.addr, &guard.token).await.expect("session survives restart");
+    phone.edit(first, T0 + 5, |log| {
+        log.visits
+            .push(CheckpointVisit::new("Lobby", T0 + 5, "").expect("valid"))
+    });
+    let second = phone.start_round(
+        &guard.user.estate_id,
+        &guard.user.id,
+        "after restart",
+        T0 + 10,
+    );
+    let mut socket = Device::connect_ok(app.addr, &guard.token)
+        .await
+        .expect("session survives restart");
     phone.sync(&mut socket).await.expect("syncs");
     assert!(phone.is_stored(first) && phone.is_stored(second));
 
@@ -140,17 +193,35 @@ async fn nothing_is_lost_when_the_server_restarts_between_syncs() {
 #[tokio::test]
 async fn sync_without_a_valid_token_is_refused() {
     let app = spawn_app().await;
-    let (_, answer) = Device::connect(app.addr, "not-a-token", protocol::SUPPORTED_VERSIONS).await.expect("answers");
-    assert!(matches!(answer, ServerMessage::Error { code: ErrorCode::Unauthorized, fatal: true, .. }), "{answer:?}");
+    let (_, answer) = Device::connect(app.addr, "not-a-token", protocol::SUPPORTED_VERSIONS)
+        .await
+        .expect("answers");
+    assert!(
+        matches!(
+            answer,
+            ServerMessage::Error {
+                code: ErrorCode::Unauthorized,
+                fatal: true,
+                ..
+            }
+        ),
+        "{answer:?}"
+    );
 }
 
 #[tokio::test]
 async fn device_speaking_only_a_future_version_is_told_to_update() {
     let app = spawn_app().await;
     let guard = app.session(GUARD).await;
-    let (_, answer) = Device::connect(app.addr, &guard.token, &[99]).await.expect("answers");
+    let (_, answer) = Device::connect(app.addr, &guard.token, &[99])
+        .await
+        .expect("answers");
     match answer {
-        ServerMessage::Error { code: ErrorCode::UnsupportedVersion, supported, .. } => assert_eq!(supported, [1]),
+        ServerMessage::Error {
+            code: ErrorCode::UnsupportedVersion,
+            supported,
+            ..
+        } => assert_eq!(supported, [1]),
         other => panic!("expected unsupported_version, got {other:?}"),
     }
 }
@@ -159,12 +230,38 @@ async fn device_speaking_only_a_future_version_is_told_to_update() {
 async fn garbage_frame_gets_an_error_and_the_connection_keeps_serving() {
     let app = spawn_app().await;
     let guard = app.session(GUARD).await;
-    let mut socket = Device::connect_ok(app.addr, &guard.token).await.expect("connects");
-    socket.send(Message::Binary(vec![0xff, 0x13, 0x37].into())).await.expect("sent");
-    let answer = next_message(&mut socket).await.expect("reads").expect("open");
-    assert!(matches!(answer, ServerMessage::Error { code: ErrorCode::Malformed, fatal: false, .. }), "{answer:?}");
-    socket.send(Message::Binary(protocol::encode(&ClientMessage::Ping { nonce: 7 }).into())).await.expect("sent");
-    let pong = next_message(&mut socket).await.expect("reads").expect("open");
+    let mut socket = Device::connect_ok(app.addr, &guard.token)
+        .await
+        .expect("connects");
+    socket
+        .send(Message::Binary(vec![0xff, 0x13, 0x37].into()))
+        .await
+        .expect("sent");
+    let answer = next_message(&mut socket)
+        .await
+        .expect("reads")
+        .expect("open");
+    assert!(
+        matches!(
+            answer,
+            ServerMessage::Error {
+                code: ErrorCode::Malformed,
+                fatal: false,
+                ..
+            }
+        ),
+        "{answer:?}"
+    );
+    socket
+        .send(Message::Binary(
+            protocol::encode(&ClientMessage::Ping { nonce: 7 }).into(),
+        ))
+        .await
+        .expect("sent");
+    let pong = next_message(&mut socket)
+        .await
+        .expect("reads")
+        .expect("open");
     assert_eq!(pong, ServerMessage::Pong { nonce: 7 });
 }
 
@@ -175,11 +272,16 @@ async fn record_claiming_another_estate_is_refused_and_not_stored() {
     let clerk = app.session(CLERK).await;
     let mut phone = Device::new();
     phone.start_round("some-other-estate", &guard.user.id, "sneaky", T0);
-    let mut socket = Device::connect_ok(app.addr, &guard.token).await.expect("connects");
+    let mut socket = Device::connect_ok(app.addr, &guard.token)
+        .await
+        .expect("connects");
     phone.sync(&mut socket).await.expect("exchange completes");
-    assert!(phone
-        .errors
-        .iter()
-        .any(|e| matches!(e, ServerMessage::Error { code: ErrorCode::Forbidden, .. })));
+    assert!(phone.errors.iter().any(|e| matches!(
+        e,
+        ServerMessage::Error {
+            code: ErrorCode::Forbidden,
+            ..
+        }
+    )));
     assert!(office_list(&app, &clerk.token).await.is_empty());
 }

@@ -1,0 +1,401 @@
+//! Runs the sync connection: feeds browser and socket events to the shared connection state
+//! machine and carries out what it asks (open, close, hello, ping, sync everything).
+//!
+//! The socket is closed on the browser's `offline` event and a silent connection is
+//! detected by the heartbeat, because a phone's dead connection often never reports itself.
+
+use gatehouse_shared::connection::{Action, Connection, Event, Phase, Timing};
+use gatehouse_shared::protocol::{
+    self, ClientMessage, DocSync, ErrorCode, ServerMessage, StoredDoc, MAX_DOCS_PER_MESSAGE,
+};
+use gatehouse_shared::{DocumentId, Role};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::JsCast;
+use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
+
+use crate::ctx::Ctx;
+use crate::time::now_ms;
+
+/// An open socket and the callbacks that must live as long as it.
+struct Socket {
+    ws: WebSocket,
+    _on_open: Closure<dyn FnMut(web_sys::Event)>,
+    _on_message: Closure<dyn FnMut(MessageEvent)>,
+    _on_close: Closure<dyn FnMut(CloseEvent)>,
+}
+
+impl Socket {
+    /// Closes without telling anybody: the state machine already knows.
+    fn close_quietly(&self) {
+        self.ws.set_onopen(None);
+        self.ws.set_onmessage(None);
+        self.ws.set_onclose(None);
+        let _ = self.ws.close();
+    }
+}
+
+/// The sync connection of a signed-in user.
+pub struct Driver {
+    connection: Connection,
+    socket: Option<Socket>,
+}
+
+fn browser_online() -> bool {
+    web_sys::window().is_none_or(|w| w.navigator().on_line())
+}
+
+fn socket_url() -> String {
+    let location = web_sys::window().map(|w| w.location());
+    let host = location
+        .as_ref()
+        .and_then(|l| l.host().ok())
+        .unwrap_or_default();
+    let scheme = match location.and_then(|l| l.protocol().ok()).as_deref() {
+        Some("https:") => "wss",
+        _ => "ws",
+    };
+    format!("{scheme}://{host}/api/sync")
+}
+
+/// Installs the browser listeners and the clock; call once.
+pub fn install(ctx: Ctx) {
+    let online = window_event_listener(leptos::ev::online, move |_| {
+        dispatch(ctx, Event::BrowserOnline)
+    });
+    let offline = window_event_listener(leptos::ev::offline, move |_| {
+        dispatch(ctx, Event::BrowserOffline)
+    });
+    // The app lives as long as the page: keep the listeners.
+    std::mem::forget(online);
+    std::mem::forget(offline);
+    // The interval runs for the life of the page.
+    let _ = set_interval_with_handle(
+        move || dispatch(ctx, Event::Tick),
+        std::time::Duration::from_secs(1),
+    );
+}
+
+/// Starts syncing for the signed-in user.
+pub fn start(ctx: Ctx) {
+    stop(ctx);
+    let (connection, actions) = Connection::new(browser_online(), now_ms(), Timing::default());
+    ctx.phase.set(connection.phase());
+    ctx.driver.set_value(Some(Driver {
+        connection,
+        socket: None,
+    }));
+    for action in actions {
+        perform(ctx, action);
+    }
+}
+
+/// Stops syncing (sign-out); records stay on the phone.
+pub fn stop(ctx: Ctx) {
+    let socket = ctx
+        .driver
+        .try_update_value(|d| d.take().and_then(|d| d.socket))
+        .flatten();
+    if let Some(socket) = socket {
+        socket.close_quietly();
+    }
+    ctx.model.update_value(|m| m.session.disconnected());
+    ctx.phase.set(Phase::Offline);
+}
+
+/// Feeds one event to the state machine and carries out its actions.
+pub fn dispatch(ctx: Ctx, event: Event) {
+    let now = now_ms();
+    let jitter = js_sys::Math::random();
+    let Some((actions, phase)) = ctx
+        .driver
+        .try_update_value(|d| {
+            d.as_mut().map(|d| {
+                (
+                    d.connection.handle(event, now, jitter),
+                    d.connection.phase(),
+                )
+            })
+        })
+        .flatten()
+    else {
+        return;
+    };
+    if ctx.phase.get_untracked() != phase {
+        if !matches!(phase, Phase::Ready | Phase::Handshaking) {
+            ctx.model.update_value(|m| m.session.disconnected());
+        }
+        ctx.phase.set(phase);
+        match phase {
+            Phase::SignedOut => ctx.notify("connection.signed_out", true),
+            Phase::MustUpdate => ctx.notify("connection.must_update", true),
+            _ => {}
+        }
+    }
+    for action in actions {
+        perform(ctx, action);
+    }
+}
+
+fn perform(ctx: Ctx, action: Action) {
+    match action {
+        Action::OpenSocket => open_socket(ctx),
+        Action::CloseSocket => {
+            let socket = ctx
+                .driver
+                .try_update_value(|d| d.as_mut().and_then(|d| d.socket.take()))
+                .flatten();
+            if let Some(socket) = socket {
+                socket.close_quietly();
+            }
+        }
+        Action::SendHello => {
+            let token = ctx
+                .session
+                .get_untracked()
+                .map(|s| s.token)
+                .unwrap_or_default();
+            send(
+                ctx,
+                &ClientMessage::Hello {
+                    versions: protocol::SUPPORTED_VERSIONS.to_vec(),
+                    token,
+                },
+            );
+        }
+        Action::SendPing { nonce } => send(ctx, &ClientMessage::Ping { nonce }),
+        Action::SyncAll => {
+            sync_all(ctx);
+            refresh_office_list(ctx);
+        }
+    }
+}
+
+fn open_socket(ctx: Ctx) {
+    perform(ctx, Action::CloseSocket);
+    let ws = match WebSocket::new(&socket_url()) {
+        Ok(ws) => ws,
+        Err(_) => {
+            dispatch(ctx, Event::SocketClosed);
+            return;
+        }
+    };
+    ws.set_binary_type(BinaryType::Arraybuffer);
+    let on_open =
+        Closure::<dyn FnMut(web_sys::Event)>::new(move |_| dispatch(ctx, Event::SocketOpened));
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+        if let Ok(buffer) = event.data().dyn_into::<js_sys::ArrayBuffer>() {
+            receive_frame(ctx, &js_sys::Uint8Array::new(&buffer).to_vec());
+        }
+    });
+    let on_close =
+        Closure::<dyn FnMut(CloseEvent)>::new(move |_| dispatch(ctx, Event::SocketClosed));
+    ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+    ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+    let socket = Socket {
+        ws,
+        _on_open: on_open,
+        _on_message: on_message,
+        _on_close: on_close,
+    };
+    ctx.driver.update_value(|d| {
+        if let Some(d) = d.as_mut() {
+            d.socket = Some(socket);
+        }
+    });
+}
+
+fn send(ctx: Ctx, message: &ClientMessage) {
+    let frame = protocol::encode(message);
+    ctx.driver.with_value(|d| {
+        if let Some(socket) = d.as_ref().and_then(|d| d.socket.as_ref()) {
+            if socket.ws.send_with_u8_array(&frame).is_err() {
+                leptos::logging::warn!("sending a frame failed");
+            }
+        }
+    });
+}
+
+fn send_docs(ctx: Ctx, docs: Vec<DocSync>) {
+    for chunk in docs.chunks(MAX_DOCS_PER_MESSAGE) {
+        send(
+            ctx,
+            &ClientMessage::Sync {
+                docs: chunk.to_vec(),
+            },
+        );
+    }
+}
+
+/// Sends the first message of every document that has something to say, in one frame.
+fn sync_all(ctx: Ctx) {
+    let docs = ctx
+        .model
+        .try_update_value(|m| {
+            let ids: Vec<DocumentId> = m.records.keys().copied().collect();
+            ids.into_iter()
+                .filter_map(|id| m.session.generate(id, &m.records[&id].doc))
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default();
+    if !docs.is_empty() {
+        send_docs(ctx, docs);
+    }
+}
+
+/// Tells the server about a local change at once, if connected.
+pub fn document_changed(ctx: Ctx, id: DocumentId) {
+    if ctx.phase.get_untracked() != Phase::Ready {
+        return;
+    }
+    let message = ctx
+        .model
+        .try_update_value(|m| {
+            m.records
+                .get(&id)
+                .and_then(|r| m.session.generate(id, &r.doc))
+        })
+        .flatten();
+    if let Some(message) = message {
+        send_docs(ctx, vec![message]);
+    }
+}
+
+/// The user presses "sync now".
+pub fn sync_now(ctx: Ctx) {
+    dispatch(ctx, Event::SyncNow);
+}
+
+fn refresh_office_list(ctx: Ctx) {
+    let Some(session) = ctx.session.get_untracked() else {
+        return;
+    };
+    if session.user.role != Role::Office {
+        return;
+    }
+    spawn_local(async move {
+        match crate::api::list_records(&session.token).await {
+            Ok(records) => {
+                ctx.model.update_value(|m| m.merge_office(records));
+                ctx.changed();
+            }
+            Err(error) => leptos::logging::warn!("listing records failed: {error:?}"),
+        }
+    });
+}
+
+fn receive_frame(ctx: Ctx, frame: &[u8]) {
+    dispatch(ctx, Event::Heard);
+    let message = match protocol::decode::<ServerMessage>(frame) {
+        Ok(message) => message,
+        Err(error) => {
+            leptos::logging::warn!("undecodable frame from server: {error}");
+            return;
+        }
+    };
+    match message {
+        ServerMessage::Welcome { .. } => dispatch(ctx, Event::Welcomed),
+        ServerMessage::Sync { docs } => receive_sync(ctx, docs),
+        ServerMessage::Stored { docs } => receive_stored(ctx, docs),
+        ServerMessage::Records { records } => {
+            ctx.model.update_value(|m| m.merge_office(records));
+            ctx.changed();
+        }
+        ServerMessage::Pong { .. } => {}
+        ServerMessage::Error {
+            code, fatal: true, ..
+        } => dispatch(ctx, Event::Refused(code)),
+        ServerMessage::Error {
+            code,
+            doc: Some(id),
+            problems,
+            ..
+        } => {
+            ctx.model.update_value(|m| {
+                if let Some(record) = m.records.get_mut(&id) {
+                    record.rejected =
+                        matches!(code, ErrorCode::Forbidden | ErrorCode::BadSyncMessage);
+                    record.problems = problems;
+                }
+            });
+            ctx.changed();
+        }
+        ServerMessage::Error { code, .. } => leptos::logging::warn!("server error: {code:?}"),
+    }
+}
+
+fn receive_sync(ctx: Ctx, docs: Vec<DocSync>) {
+    let (changed, replies) = ctx
+        .model
+        .try_update_value(|m| {
+            let crate::model::Model {
+                records,
+                session,
+                actor,
+                ..
+            } = m;
+            let mut changed = Vec::new();
+            for entry in docs {
+                let record = records.entry(entry.doc).or_insert_with(|| {
+                    crate::model::LocalRecord::empty(
+                        automerge::Automerge::new().with_actor(actor.clone()),
+                    )
+                });
+                if let Err(error) = session.receive(entry.doc, &mut record.doc, &entry.message) {
+                    leptos::logging::warn!("sync message for {} refused: {error}", entry.doc);
+                    continue;
+                }
+                if session.peer_has(&entry.doc, &record.doc) {
+                    record.acked_heads = record.doc.get_heads();
+                }
+                record.refresh();
+                changed.push(entry.doc);
+            }
+            let replies: Vec<_> = changed
+                .iter()
+                .filter_map(|id| session.generate(*id, &records[id].doc))
+                .collect();
+            (changed, replies)
+        })
+        .unwrap_or_default();
+    if !replies.is_empty() {
+        send_docs(ctx, replies);
+    }
+    if !changed.is_empty() {
+        ctx.changed();
+        spawn_local(async move {
+            if ctx.persist(changed).await.is_err() {
+                ctx.notify("error.not_saved", true);
+            }
+        });
+    }
+}
+
+fn receive_stored(ctx: Ctx, docs: Vec<StoredDoc>) {
+    let ids = ctx
+        .model
+        .try_update_value(|m| {
+            let mut ids = Vec::new();
+            for stored in docs {
+                if let Some(record) = m.records.get_mut(&stored.doc) {
+                    record.acked_heads = stored
+                        .heads
+                        .iter()
+                        .filter_map(|h| automerge::ChangeHash::try_from(h.as_slice()).ok())
+                        .collect();
+                    record.received_at = Some(stored.received_at);
+                    ids.push(stored.doc);
+                }
+            }
+            ids
+        })
+        .unwrap_or_default();
+    ctx.changed();
+    spawn_local(async move {
+        if ctx.persist(ids).await.is_err() {
+            ctx.notify("error.not_saved", true);
+        }
+    });
+}

@@ -1,0 +1,63 @@
+// Actions and finders shared by the scenarios; checks stay in the scenarios.
+const { chromium, expect } = require('@playwright/test');
+const { chromiumArgs } = require('../playwright.config');
+
+const GUARD = { username: 'guard', password: 'guard-demo-2026' };
+const CLERK = { username: 'clerk', password: 'clerk-demo-2026' };
+const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true };
+const DESKTOP = { viewport: { width: 1280, height: 800 } };
+
+/** A phone browser with its own profile on disk, so it can be closed and opened again. */
+async function launchPhone(profileDir) {
+  return chromium.launchPersistentContext(profileDir, {
+    ...PHONE,
+    baseURL: process.env.BASE_URL,
+    executablePath: '/usr/bin/chromium',
+    args: chromiumArgs,
+  });
+}
+
+async function signIn(page, { username, password }) {
+  await page.goto('/');
+  await page.getByTestId('username').fill(username);
+  await page.getByTestId('password').fill(password);
+  await page.getByTestId('sign-in').click();
+  await expect(page.getByTestId('sign-out')).toBeVisible();
+}
+
+async function waitForServiceWorker(page) {
+  await page.evaluate(async () => {
+    const registration = await navigator.serviceWorker.ready;
+    if (!navigator.serviceWorker.controller) {
+      await new Promise((resolve) => navigator.serviceWorker.addEventListener('controllerchange', resolve, { once: true }));
+    }
+    return registration.active && registration.active.state;
+  });
+}
+
+async function startRound(page, route) {
+  await page.getByTestId('route-input').fill(route);
+  await page.getByTestId('start-round').click();
+  await expect(page.getByTestId('record')).toBeVisible();
+}
+
+async function addVisit(page, checkpoint, note) {
+  await page.getByTestId('checkpoint-input').fill(checkpoint);
+  await page.getByTestId('visit-note-input').fill(note);
+  await page.getByTestId('add-visit').click();
+}
+
+async function addFinding(page, { what, where, severity, followUp }) {
+  await page.getByTestId('finding-what').fill(what);
+  await page.getByTestId('finding-where').fill(where);
+  await page.getByTestId('finding-severity').selectOption(severity);
+  if (followUp) await page.getByTestId('finding-follow-up').check();
+  await page.getByTestId('add-finding').click();
+}
+
+const roundItem = (page, route) => page.getByTestId('round-item').filter({ hasText: route });
+const officeItem = (page, route) => page.getByTestId('office-item').filter({ hasText: route });
+
+module.exports = {
+  GUARD, CLERK, PHONE, DESKTOP, launchPhone, signIn, waitForServiceWorker, startRound, addVisit, addFinding, roundItem, officeItem,
+};

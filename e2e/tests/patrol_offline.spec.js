@@ -1,0 +1,120 @@
+// A guard's patrol log written with no network reaches the server and the office.
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { test, expect } = require('@playwright/test');
+const h = require('./helpers');
+
+test('record_patrol_round_offline_and_office_sees_it_merged', async ({ browser }) => {
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'gatehouse-phone-'));
+
+  // 1-2. The guard signs in once with the network; the interface is in Chinese, with English.
+  let phone = await h.launchPhone(profile);
+  let guard = phone.pages()[0] || (await phone.newPage());
+  await h.signIn(guard, h.GUARD);
+  await expect(guard.getByTestId('start-round')).toHaveText('开始巡逻');
+  await guard.getByTestId('lang-switch').click();
+  await expect(guard.getByTestId('start-round')).toHaveText('Start patrol round');
+  await guard.getByTestId('lang-switch').click();
+  await expect(guard.getByTestId('start-round')).toHaveText('开始巡逻');
+  await h.waitForServiceWorker(guard);
+  await expect(guard.getByTestId('connection-status')).toHaveAttribute('data-phase', 'online');
+
+  // 3. The network drops; the guard records a whole round.
+  await phone.setOffline(true);
+  await expect(guard.getByTestId('connection-status')).toHaveAttribute('data-phase', 'offline');
+  await h.startRound(guard, '地下车库夜间巡逻');
+  await expect(guard.getByTestId('notice')).toHaveText('巡逻已保存在本机');
+  await h.addVisit(guard, 'B2 东门', '正常');
+  await expect(guard.getByTestId('notice')).toHaveText('巡更点已保存在本机');
+  await expect(guard.getByTestId('visit-item')).toHaveCount(1);
+  await h.addFinding(guard, { what: '消防通道门未关', where: 'B2 楼梯间', severity: 'high', followUp: true });
+  await expect(guard.getByTestId('notice')).toHaveText('异常情况已保存在本机');
+  await expect(guard.getByTestId('finding-item')).toHaveCount(1);
+  await guard.getByTestId('end-round').click();
+  await expect(guard.getByTestId('notice')).toHaveText('巡逻已结束并保存在本机');
+  await expect(guard.getByTestId('record-status')).toHaveAttribute('data-status', 'local');
+
+  await guard.getByTestId('back').click();
+
+  // 4. Reload with no network: the app opens and every record is there.
+  await guard.reload();
+  const round = h.roundItem(guard, '地下车库夜间巡逻');
+  await expect(round).toHaveCount(1);
+  await expect(round.getByTestId('record-status')).toHaveAttribute('data-status', 'local');
+
+  // ... and the same after closing the browser and opening it again, still offline.
+  await phone.close();
+  phone = await h.launchPhone(profile);
+  await phone.setOffline(true);
+  guard = phone.pages()[0] || (await phone.newPage());
+  await guard.goto('/');
+  await expect(h.roundItem(guard, '地下车库夜间巡逻')).toHaveCount(1);
+  await expect(guard.getByTestId('connection-status')).toHaveAttribute('data-phase', 'offline');
+  await h.roundItem(guard, '地下车库夜间巡逻').click();
+  await expect(guard.getByTestId('visit-item')).toHaveCount(1);
+  await expect(guard.getByTestId('finding-item')).toHaveCount(1);
+  await guard.getByTestId('back').click();
+
+  // 5. The network returns: the app syncs by itself and shows the server's receipt.
+  await phone.setOffline(false);
+  const status = h.roundItem(guard, '地下车库夜间巡逻').getByTestId('record-status');
+  await expect(status).toHaveAttribute('data-status', 'received', { timeout: 45_000 });
+  await expect(status).toContainText('服务器已接收');
+
+  // 6. The office clerk sees the merged logs, newest first, and new ones arrive live.
+  const desk = await browser.newContext(h.DESKTOP);
+  const office = await desk.newPage();
+  await h.signIn(office, h.CLERK);
+  await expect(h.officeItem(office, '地下车库夜间巡逻')).toHaveCount(1);
+  await h.startRound(guard, '大堂白班巡逻');
+  await expect(h.officeItem(office, '大堂白班巡逻')).toHaveCount(1);
+  const routes = await office.getByTestId('office-route').allTextContents();
+  expect(routes.indexOf('大堂白班巡逻')).toBeLessThan(routes.indexOf('地下车库夜间巡逻'));
+  await guard.getByTestId('back').click();
+
+  // 7. The clerk remarks on the night round while the guard, offline, adds a visit to it.
+  await phone.setOffline(true);
+  await expect(guard.getByTestId('connection-status')).toHaveAttribute('data-phase', 'offline');
+  await h.roundItem(guard, '大堂白班巡逻').click();
+  await h.addVisit(guard, '大堂前台', '访客登记正常');
+  await expect(guard.getByTestId('visit-item')).toHaveCount(1);
+  await expect(guard.getByTestId('record-status')).toHaveAttribute('data-status', 'local');
+
+  await h.officeItem(office, '大堂白班巡逻').click();
+  await expect(office.getByTestId('record-route')).toHaveText('大堂白班巡逻');
+  await office.getByTestId('remark-input').fill('已通知保洁跟进');
+  await office.getByTestId('add-remark').click();
+  await expect(office.getByTestId('remark-item')).toHaveCount(1);
+  await expect(office.getByTestId('record-status')).toHaveAttribute('data-status', 'received');
+
+  await phone.setOffline(false);
+  await expect(guard.getByTestId('remark-item')).toHaveText(/已通知保洁跟进/, { timeout: 45_000 });
+  await expect(guard.getByTestId('visit-item')).toHaveCount(1);
+  await expect(guard.getByTestId('record-status')).toHaveAttribute('data-status', 'received', { timeout: 45_000 });
+  await expect(office.getByTestId('visit-item')).toHaveText(/大堂前台/, { timeout: 45_000 });
+  await expect(office.getByTestId('remark-item')).toHaveCount(1);
+
+  await desk.close();
+  await phone.close();
+  fs.rmSync(profile, { recursive: true, force: true });
+});
+
+test('sign_in_with_wrong_password_shows_why', async ({ page }) => {
+  await page.goto('/');
+  await page.getByTestId('username').fill('guard');
+  await page.getByTestId('password').fill('wrong-password');
+  await page.getByTestId('sign-in').click();
+  await expect(page.getByTestId('sign-in-error')).toHaveText('用户名或密码错误');
+});
+
+test('visit_without_checkpoint_is_refused_with_the_reason', async ({ browser }) => {
+  const context = await browser.newContext(h.PHONE);
+  const page = await context.newPage();
+  await h.signIn(page, h.GUARD);
+  await h.startRound(page, '设备巡检');
+  await h.addVisit(page, '   ', '');
+  await expect(page.getByTestId('problems')).toContainText('巡更点: 必填');
+  await expect(page.getByTestId('visit-item')).toHaveCount(0);
+  await context.close();
+});
