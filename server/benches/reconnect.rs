@@ -1,1 +1,189 @@
-fn main() {}
+//! Reconnect benchmark: one device with 1,000 patrol logs written offline connects to the
+//! server over a loopback WebSocket and syncs them all in pipelined batches. The baseline,
+//! in the same run on a fresh server, syncs the same documents one after another, each
+//! waiting for its own round trips.
+//!
+//! Server CPU time is read from `/proc/<pid>/stat` of the server process (10 ms ticks).
+//! Run with `cargo xtask bench`.
+
+#[path = "../tests/it/device.rs"]
+mod device;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use device::Device;
+use gatehouse_shared::user::{SignInRequest, SignInResponse};
+use gatehouse_shared::{CheckpointVisit, DocumentId, Finding, Severity};
+
+const RECORDS: usize = 1000;
+const T0: i64 = 1_780_000_000_000;
+/// Linux's USER_HZ, the unit of utime and stime in /proc.
+const CLOCK_TICKS_PER_SECOND: u64 = 100;
+
+struct Server {
+    child: Child,
+    url: String,
+    _data: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_server() -> Result<Server> {
+    let data = tempfile::tempdir()?;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gatehouse-server"))
+        .args(["--demo", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data.path())
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()?;
+    let stdout = child.stdout.take().context("server stdout")?;
+    let mut lines = BufReader::new(stdout).lines();
+    let url = loop {
+        let Some(line) = lines.next() else {
+            bail!("server exited before listening")
+        };
+        if let Some(url) = line?.strip_prefix("Gatehouse is listening on ") {
+            break url.trim().to_owned();
+        }
+    };
+    std::thread::spawn(move || for _ in lines.by_ref() {});
+    Ok(Server {
+        child,
+        url,
+        _data: data,
+    })
+}
+
+/// Server process CPU time (user + system), in microseconds.
+fn cpu_us(pid: u32) -> Result<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    let after_name = stat.rsplit_once(')').context("malformed stat")?.1;
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    // After the name: state is field 3, utime 14 and stime 15 (1-based over the whole line).
+    let utime: u64 = fields.get(11).context("no utime")?.parse()?;
+    let stime: u64 = fields.get(12).context("no stime")?.parse()?;
+    Ok((utime + stime) * 1_000_000 / CLOCK_TICKS_PER_SECOND)
+}
+
+async fn sign_in(url: &str) -> Result<SignInResponse> {
+    let response = reqwest::Client::new()
+        .post(format!("{url}/api/sign-in"))
+        .json(&SignInRequest {
+            username: "guard".into(),
+            password: "guard-demo-2026".into(),
+        })
+        .send()
+        .await?;
+    Ok(response.error_for_status()?.json().await?)
+}
+
+/// A device holding `RECORDS` rounds written offline: started, one visit, one finding, ended.
+fn offline_device(session: &SignInResponse) -> (Device, Vec<DocumentId>) {
+    let mut device = Device::new();
+    let mut ids = Vec::with_capacity(RECORDS);
+    for i in 0..RECORDS as i64 {
+        let start = T0 + i * 60_000;
+        let id = device.start_round(
+            &session.user.estate_id,
+            &session.user.id,
+            &format!("night round {i}"),
+            start,
+        );
+        device.edit(id, start + 1_000, |log| {
+            log.visits.push(
+                CheckpointVisit::new("B2 east door", start + 1_000, "all quiet").expect("valid"),
+            );
+            log.findings.push(
+                Finding::new(
+                    "water leak",
+                    "B2 pump room",
+                    Severity::Medium,
+                    true,
+                    start + 2_000,
+                )
+                .expect("valid"),
+            );
+            log.ended_at = Some(start + 3_000);
+        });
+        ids.push(id);
+    }
+    (device, ids)
+}
+
+struct Measured {
+    round_trips: u32,
+    bytes_up: u64,
+    bytes_down: u64,
+    wall_ms: u128,
+    server_cpu_us: u64,
+}
+
+async fn measure(batched: bool) -> Result<Measured> {
+    let server = start_server()?;
+    let session = sign_in(&server.url).await?;
+    let (mut device, ids) = offline_device(&session);
+    let addr = server.url.trim_start_matches("http://").parse()?;
+    let cpu_before = cpu_us(server.child.id())?;
+    let started = Instant::now();
+    let mut socket = Device::connect_ok(addr, &session.token).await?;
+    let traffic = if batched {
+        device.sync(&mut socket).await?
+    } else {
+        for id in &ids {
+            device.sync_documents(&mut socket, &[*id]).await?;
+        }
+        device.traffic
+    };
+    let wall_ms = started.elapsed().as_millis();
+    let server_cpu_us = cpu_us(server.child.id())? - cpu_before;
+    let unacknowledged = ids.iter().filter(|id| !device.is_stored(**id)).count();
+    if unacknowledged > 0 {
+        bail!("{unacknowledged} records were not acknowledged by the server");
+    }
+    Ok(Measured {
+        round_trips: traffic.round_trips,
+        bytes_up: traffic.bytes_up,
+        bytes_down: traffic.bytes_down,
+        wall_ms,
+        server_cpu_us,
+    })
+}
+
+fn report(name: &str, m: &Measured) {
+    println!(
+        "{name:>9}: {RECORDS} records, {} round trips, {} bytes up, {} bytes down ({:.0} B/record), {} ms wall, {} us server CPU/record",
+        m.round_trips,
+        m.bytes_up,
+        m.bytes_down,
+        (m.bytes_up + m.bytes_down) as f64 / RECORDS as f64,
+        m.wall_ms,
+        m.server_cpu_us / RECORDS as u64
+    );
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let batch = measure(true).await?;
+    report("batched", &batch);
+    let baseline = measure(false).await?;
+    report("baseline", &baseline);
+    println!(
+        "reconnect-bench records={RECORDS} round_trips={} bytes_up={} bytes_down={} wall_ms={} server_cpu_us_per_record={} baseline_round_trips={} baseline_wall_ms={}",
+        batch.round_trips,
+        batch.bytes_up,
+        batch.bytes_down,
+        batch.wall_ms,
+        batch.server_cpu_us / RECORDS as u64,
+        baseline.round_trips,
+        baseline.wall_ms
+    );
+    Ok(())
+}

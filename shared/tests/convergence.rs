@@ -50,8 +50,7 @@ fn random_edit(replica: &mut Replica, rng: &mut StdRng, step: i64, written: &mut
 }
 
 fn send_all(replicas: &mut [Replica], id: DocumentId, network: &mut VecDeque<InFlight>) {
-    for from in 0..replicas.len() {
-        let replica = &mut replicas[from];
+    for (from, replica) in replicas.iter_mut().enumerate() {
         for to in 0..REPLICAS {
             if to == from {
                 continue;
@@ -118,11 +117,9 @@ fn run(seed: u64) {
 
     // Calm: every link reconnects, messages are delivered in order until nobody speaks.
     network.clear();
-    for a in 0..REPLICAS {
-        for b in 0..REPLICAS {
-            if a != b {
-                replicas[a].peers[b].disconnected();
-            }
+    for replica in replicas.iter_mut() {
+        for peer in replica.peers.iter_mut() {
+            peer.disconnected();
         }
     }
     for _ in 0..100 {

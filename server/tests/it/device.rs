@@ -121,9 +121,18 @@ impl Device {
     /// Syncs every document until neither side has anything to say. Each round trip sends
     /// one frame holding the messages of all documents and waits for the server's one reply.
     pub async fn sync(&mut self, socket: &mut Socket) -> anyhow::Result<Traffic> {
+        let ids: Vec<_> = self.docs.keys().copied().collect();
+        self.sync_documents(socket, &ids).await
+    }
+
+    /// Syncs only `ids`, the same way.
+    pub async fn sync_documents(
+        &mut self,
+        socket: &mut Socket,
+        ids: &[DocumentId],
+    ) -> anyhow::Result<Traffic> {
         let start = self.traffic;
         loop {
-            let ids: Vec<_> = self.docs.keys().copied().collect();
             let outgoing: Vec<_> = ids
                 .iter()
                 .filter_map(|id| self.session.generate(*id, &self.docs[id]))

@@ -66,12 +66,9 @@ impl TestApp {
             let _ = shutdown.send(());
         }
         if let Some(handle) = self.handle.take() {
-            if tokio::time::timeout(
-                Duration::from_secs(5),
-                &mut Box::pin(async { handle.await }),
-            )
-            .await
-            .is_err()
+            if tokio::time::timeout(Duration::from_secs(5), handle)
+                .await
+                .is_err()
             {
                 panic!("server did not stop");
             }
