@@ -1,5 +1,8 @@
 //! The sync wire protocol (see `docs/protocol.md`): every WebSocket binary frame carries one
-//! CBOR-encoded message, a map whose `type` field names the variant.
+//! CBOR-encoded message, a map whose `type` field names the variant, behind a one-byte
+//! header that says whether the CBOR is raw-deflate compressed.
+
+use std::io::{Read, Write};
 
 use serde::{Deserialize, Serialize};
 
@@ -102,22 +105,60 @@ pub enum ErrorCode {
 #[error("malformed frame: {0}")]
 pub struct DecodeError(String);
 
+/// Frame header: the CBOR message follows as is.
+pub const FRAME_PLAIN: u8 = 0x00;
+/// Frame header: the CBOR message follows compressed with raw DEFLATE (RFC 1951).
+pub const FRAME_DEFLATE: u8 = 0x01;
+/// Messages longer than this are compressed when that makes them smaller.
+const COMPRESS_ABOVE_BYTES: usize = 256;
+
 /// Encodes a message as one frame.
 pub fn encode<T: Serialize>(message: &T) -> Vec<u8> {
-    let mut out = Vec::new();
+    let mut cbor = Vec::new();
     // Writing CBOR to a Vec cannot fail for these types.
-    if let Err(error) = ciborium::into_writer(message, &mut out) {
+    if let Err(error) = ciborium::into_writer(message, &mut cbor) {
         unreachable!("encoding to memory failed: {error}");
     }
-    out
+    if cbor.len() > COMPRESS_ABOVE_BYTES {
+        let mut encoder =
+            flate2::write::DeflateEncoder::new(vec![FRAME_DEFLATE], flate2::Compression::default());
+        if encoder.write_all(&cbor).is_ok() {
+            if let Ok(compressed) = encoder.finish() {
+                if compressed.len() < cbor.len() {
+                    return compressed;
+                }
+            }
+        }
+    }
+    let mut frame = Vec::with_capacity(cbor.len() + 1);
+    frame.push(FRAME_PLAIN);
+    frame.extend_from_slice(&cbor);
+    frame
 }
 
-/// Decodes one frame.
+/// Decodes one frame. A compressed frame may not inflate past `MAX_FRAME_BYTES`.
 pub fn decode<T: for<'de> Deserialize<'de>>(frame: &[u8]) -> Result<T, DecodeError> {
     if frame.len() > MAX_FRAME_BYTES {
         return Err(DecodeError("frame too large".into()));
     }
-    ciborium::from_reader(frame).map_err(|e| DecodeError(e.to_string()))
+    match frame.split_first() {
+        Some((&FRAME_PLAIN, cbor)) => {
+            ciborium::from_reader(cbor).map_err(|e| DecodeError(e.to_string()))
+        }
+        Some((&FRAME_DEFLATE, compressed)) => {
+            let mut cbor = Vec::new();
+            flate2::read::DeflateDecoder::new(compressed)
+                .take(MAX_FRAME_BYTES as u64 + 1)
+                .read_to_end(&mut cbor)
+                .map_err(|e| DecodeError(format!("bad deflate stream: {e}")))?;
+            if cbor.len() > MAX_FRAME_BYTES {
+                return Err(DecodeError("frame inflates too large".into()));
+            }
+            ciborium::from_reader(cbor.as_slice()).map_err(|e| DecodeError(e.to_string()))
+        }
+        Some((header, _)) => Err(DecodeError(format!("unknown frame header {header:#04x}"))),
+        None => Err(DecodeError("empty frame".into())),
+    }
 }
 
 /// The version to speak with a peer offering `offered`, if any.
@@ -156,7 +197,34 @@ mod tests {
     }
 
     #[test]
+    fn large_message_is_compressed_and_round_trips() {
+        let docs = (0..50)
+            .map(|_| DocSync {
+                doc: DocumentId::new_random(),
+                message: vec![0x42; 100],
+            })
+            .collect();
+        let message = ClientMessage::Sync { docs };
+        let frame = encode(&message);
+        assert_eq!(frame[0], FRAME_DEFLATE);
+        assert_eq!(decode::<ClientMessage>(&frame).expect("decodes"), message);
+    }
+
+    #[test]
+    fn deflate_bomb_is_refused() {
+        let mut encoder =
+            flate2::write::DeflateEncoder::new(vec![FRAME_DEFLATE], flate2::Compression::best());
+        encoder
+            .write_all(&vec![0u8; MAX_FRAME_BYTES + 10])
+            .expect("compresses");
+        let frame = encoder.finish().expect("finishes");
+        assert!(decode::<ClientMessage>(&frame).is_err());
+    }
+
+    #[test]
     fn garbage_is_a_decode_error() {
+        assert!(decode::<ClientMessage>(&[0x07, 0x00]).is_err());
+        assert!(decode::<ClientMessage>(&[FRAME_DEFLATE, 0xff, 0xff]).is_err());
         assert!(decode::<ClientMessage>(&[0xff, 0x00, 0x13]).is_err());
         assert!(decode::<ClientMessage>(&[]).is_err());
     }
