@@ -62,6 +62,17 @@ fn doc_error(code: ErrorCode, doc: DocumentId, problems: Vec<Problem>) -> Server
     }
 }
 
+/// A frame that could not be used; the connection goes on.
+fn malformed() -> ServerMessage {
+    ServerMessage::Error {
+        code: ErrorCode::Malformed,
+        doc: None,
+        fatal: false,
+        supported: Vec::new(),
+        problems: Vec::new(),
+    }
+}
+
 fn fatal_error(code: ErrorCode) -> ServerMessage {
     ServerMessage::Error {
         code,
@@ -278,7 +289,7 @@ pub async fn serve_socket(state: AppState, socket: WebSocket) {
                     Some(Ok(Message::Binary(bytes))) => bytes,
                     Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
                     Some(Ok(Message::Text(_))) => {
-                        if !send(&mut sink, &ServerMessage::Error { code: ErrorCode::Malformed, doc: None, fatal: false, supported: Vec::new(), problems: Vec::new() }).await { break }
+                        if !send(&mut sink, &malformed()).await { break }
                         continue;
                     }
                     _ => break,
@@ -286,7 +297,7 @@ pub async fn serve_socket(state: AppState, socket: WebSocket) {
                 let message = match protocol::decode::<ClientMessage>(&bytes) {
                     Ok(message) => message,
                     Err(_) => {
-                        if !send(&mut sink, &ServerMessage::Error { code: ErrorCode::Malformed, doc: None, fatal: false, supported: Vec::new(), problems: Vec::new() }).await { break }
+                        if !send(&mut sink, &malformed()).await { break }
                         continue;
                     }
                 };
@@ -295,10 +306,10 @@ pub async fn serve_socket(state: AppState, socket: WebSocket) {
                         if !send(&mut sink, &ServerMessage::Pong { nonce }).await { break }
                     }
                     ClientMessage::Hello { .. } => {
-                        if !send(&mut sink, &ServerMessage::Error { code: ErrorCode::Malformed, doc: None, fatal: false, supported: Vec::new(), problems: Vec::new() }).await { break }
+                        if !send(&mut sink, &malformed()).await { break }
                     }
                     ClientMessage::Sync { docs } if docs.len() > MAX_DOCS_PER_MESSAGE => {
-                        if !send(&mut sink, &ServerMessage::Error { code: ErrorCode::Malformed, doc: None, fatal: false, supported: Vec::new(), problems: Vec::new() }).await { break }
+                        if !send(&mut sink, &malformed()).await { break }
                     }
                     ClientMessage::Sync { docs } => {
                         let Some(mut owned) = session.take() else { break };

@@ -184,13 +184,7 @@ impl CheckpointVisit {
             visited_at,
             note: note.trim().to_owned(),
         };
-        let mut problems = Vec::new();
-        check_visit(&mut problems, "visit", &visit);
-        if problems.is_empty() {
-            Ok(visit)
-        } else {
-            Err(problems)
-        }
+        checked(visit, "visit", check_visit)
     }
 }
 
@@ -210,13 +204,7 @@ impl Finding {
             needs_follow_up,
             found_at,
         };
-        let mut problems = Vec::new();
-        check_finding(&mut problems, "finding", &finding);
-        if problems.is_empty() {
-            Ok(finding)
-        } else {
-            Err(problems)
-        }
+        checked(finding, "finding", check_finding)
     }
 }
 
@@ -234,13 +222,22 @@ impl Remark {
             author_name: author_name.to_owned(),
             written_at,
         };
-        let mut problems = Vec::new();
-        check_remark(&mut problems, "remark", &remark);
-        if problems.is_empty() {
-            Ok(remark)
-        } else {
-            Err(problems)
-        }
+        checked(remark, "remark", check_remark)
+    }
+}
+
+/// `value` if `check` finds no problem at `path`, else every problem it found.
+fn checked<T>(
+    value: T,
+    path: &str,
+    check: fn(&mut Vec<Problem>, &str, &T),
+) -> Result<T, Vec<Problem>> {
+    let mut problems = Vec::new();
+    check(&mut problems, path, &value);
+    if problems.is_empty() {
+        Ok(value)
+    } else {
+        Err(problems)
     }
 }
 
