@@ -315,8 +315,10 @@ fn receive_frame(ctx: Ctx, frame: &[u8]) {
         } => {
             ctx.model.update_value(|m| {
                 if let Some(record) = m.records.get_mut(&id) {
-                    record.rejected =
-                        matches!(code, ErrorCode::Forbidden | ErrorCode::BadSyncMessage);
+                    record.rejected = matches!(
+                        code,
+                        ErrorCode::Forbidden | ErrorCode::BadSyncMessage | ErrorCode::Rejected
+                    );
                     record.problems = problems;
                 }
             });

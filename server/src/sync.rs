@@ -13,7 +13,8 @@ use std::time::Duration;
 use automerge::Automerge;
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use futures_util::{SinkExt, StreamExt};
-use gatehouse_shared::patrol_log::read_document;
+use gatehouse_shared::patrol_log::{read_document, validate_change};
+use gatehouse_shared::problem::keys;
 use gatehouse_shared::protocol::{
     self, ClientMessage, DocSync, ErrorCode, ServerMessage, StoredDoc, MAX_DOCS_PER_MESSAGE,
 };
@@ -111,6 +112,7 @@ pub fn apply_sync_batch(
             None => (Automerge::new(), None),
         };
         let before = doc.get_heads();
+        let before_log = stored_at.and_then(|_| read_document(&doc).ok());
         let their_heads = match session.receive(id, &mut doc, &message) {
             Ok(heads) => heads,
             Err(error) => {
@@ -123,16 +125,27 @@ pub fn apply_sync_batch(
         };
         let after = doc.get_heads();
         if after != before {
-            let log = read_document(&doc).ok();
-            if log
-                .as_ref()
-                .is_some_and(|log| log.estate_id != user.estate_id)
-            {
-                outcome.errors.push(doc_error(
-                    ErrorCode::Forbidden,
-                    id,
-                    vec![Problem::new("estate_id", "validation.other_estate")],
-                ));
+            // Check the document as it would be stored; refuse all of its new changes if it
+            // breaks a rule. The working copy is dropped, so the stored heads stay as they were.
+            let (log, problems) = match read_document(&doc) {
+                Ok(log) => {
+                    let problems =
+                        validate_change(before_log.as_ref(), &log, &user.id, &user.estate_id);
+                    (Some(log), problems)
+                }
+                Err(_) if stored_at.is_none() => (None, vec![Problem::new("", keys::NOT_A_RECORD)]),
+                // A stored document that is not a readable record yet (an incomplete history
+                // relayed in pieces) is kept as it comes.
+                Err(_) => (None, Vec::new()),
+            };
+            if !problems.is_empty() {
+                let code = if problems.iter().any(|p| p.key == keys::OTHER_ESTATE) {
+                    ErrorCode::Forbidden
+                } else {
+                    ErrorCode::Rejected
+                };
+                tracing::info!(%id, user = %user.username, ?problems, "rejected changes");
+                outcome.errors.push(doc_error(code, id, problems));
                 session.forget(&id);
                 continue;
             }

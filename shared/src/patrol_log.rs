@@ -342,6 +342,72 @@ pub fn validate_patrol_log(log: &PatrolLog) -> Vec<Problem> {
     problems
 }
 
+/// The rules for a change from `before` (None for a new record) to `after`, written by user
+/// `writer_id` of estate `estate_id`: the record passes `validate_patrol_log`, stays in its
+/// estate, keeps its creator (the writer, for a new record), and loses no entry.
+pub fn validate_change(
+    before: Option<&PatrolLog>,
+    after: &PatrolLog,
+    writer_id: &str,
+    estate_id: &str,
+) -> Vec<Problem> {
+    let mut problems = validate_patrol_log(after);
+    match before {
+        None => {
+            if after.estate_id != estate_id {
+                problems.push(Problem::new("estate_id", keys::OTHER_ESTATE));
+            }
+            if after.created_by != writer_id {
+                problems.push(Problem::new("created_by", keys::CREATOR_NOT_WRITER));
+            }
+        }
+        Some(before) => {
+            if after.estate_id != before.estate_id {
+                problems.push(Problem::new("estate_id", keys::ESTATE_CHANGED));
+            }
+            if after.created_by != before.created_by {
+                problems.push(Problem::new("created_by", keys::CREATOR_CHANGED));
+            }
+            deleted_entries(
+                &mut problems,
+                "visits",
+                before.visits.iter().map(|v| &v.id),
+                after.visits.iter().map(|v| &v.id),
+            );
+            deleted_entries(
+                &mut problems,
+                "findings",
+                before.findings.iter().map(|f| &f.id),
+                after.findings.iter().map(|f| &f.id),
+            );
+            deleted_entries(
+                &mut problems,
+                "remarks",
+                before.remarks.iter().map(|r| &r.id),
+                after.remarks.iter().map(|r| &r.id),
+            );
+        }
+    }
+    problems
+}
+
+fn deleted_entries<'a>(
+    problems: &mut Vec<Problem>,
+    list: &str,
+    before: impl Iterator<Item = &'a String>,
+    after: impl Iterator<Item = &'a String>,
+) {
+    let kept: std::collections::HashSet<&String> = after.collect();
+    for (index, id) in before.enumerate() {
+        if !kept.contains(id) {
+            problems.push(Problem::new(
+                format!("{list}[{index}]"),
+                keys::ENTRY_DELETED,
+            ));
+        }
+    }
+}
+
 /// Creates the document for a new patrol log, written by `actor` at device time `now_ms`.
 pub fn create_document(
     actor: ActorId,
@@ -466,6 +532,38 @@ mod tests {
             Err(RecordError::Invalid(_))
         ));
         assert_eq!(doc.get_heads(), heads);
+    }
+
+    #[test]
+    fn change_moving_estate_altering_creator_or_deleting_an_entry_is_refused() {
+        let mut before = round();
+        before
+            .visits
+            .push(CheckpointVisit::new("Gate 1", T0, "").expect("valid"));
+        let mut after = before.clone();
+        after.estate_id = "elsewhere".into();
+        after.created_by = "someone-else".into();
+        after.visits.clear();
+        let keys: Vec<_> = validate_change(Some(&before), &after, "user-guard", "estate-1")
+            .into_iter()
+            .map(|p| (p.path, p.key))
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                ("estate_id".to_owned(), keys::ESTATE_CHANGED.to_owned()),
+                ("created_by".to_owned(), keys::CREATOR_CHANGED.to_owned()),
+                ("visits[0]".to_owned(), keys::ENTRY_DELETED.to_owned()),
+            ]
+        );
+    }
+
+    #[test]
+    fn new_record_must_be_the_writers_and_in_their_estate() {
+        let log = round();
+        assert!(validate_change(None, &log, "user-guard", "estate-1").is_empty());
+        let problems = validate_change(None, &log, "user-other", "estate-2");
+        assert_eq!(problems.len(), 2);
     }
 
     #[test]

@@ -27,6 +27,12 @@ pub mod keys {
     pub const ENDS_BEFORE_START: &str = "validation.ends_before_start";
     pub const BEFORE_ROUND_START: &str = "validation.before_round_start";
     pub const DUPLICATE_ID: &str = "validation.duplicate_id";
+    pub const NOT_A_RECORD: &str = "validation.not_a_record";
+    pub const OTHER_ESTATE: &str = "validation.other_estate";
+    pub const ESTATE_CHANGED: &str = "validation.estate_changed";
+    pub const CREATOR_CHANGED: &str = "validation.creator_changed";
+    pub const CREATOR_NOT_WRITER: &str = "validation.creator_not_writer";
+    pub const ENTRY_DELETED: &str = "validation.entry_deleted";
 }
 
 /// Pushes `required` or `too_long` for a text field.

@@ -96,6 +96,8 @@ pub enum ErrorCode {
     BadSyncMessage,
     /// The user may not read or write this document.
     Forbidden,
+    /// The document's changes break the rules (see `problems`); none of them was stored.
+    Rejected,
     /// The server could not store the change; the device should retry later.
     Internal,
 }

@@ -1,6 +1,7 @@
 //! Integration tests against the real server on port 0 with a temp database.
 
 mod device;
+mod forged;
 mod helpers;
 mod sign_in;
 mod sync;
