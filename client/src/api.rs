@@ -13,6 +13,8 @@ pub enum ApiError {
     BadCredentials,
     /// The session is no longer valid.
     Unauthorized,
+    /// Too many failed sign-ins for now.
+    TooManyAttempts,
     /// Anything else the server answered.
     Failed,
 }
@@ -31,6 +33,7 @@ pub async fn sign_in(username: &str, password: &str) -> Result<SignInResponse, A
     match response.status() {
         200 => response.json().await.map_err(|_| ApiError::Failed),
         401 => Err(ApiError::BadCredentials),
+        429 => Err(ApiError::TooManyAttempts),
         _ => Err(ApiError::Failed),
     }
 }

@@ -38,6 +38,7 @@ fn tr(i18n: I18nContext<Locale>, key: &str) -> String {
         "sign_in.invalid" => t_string!(i18n, sign_in.invalid),
         "sign_in.needs_network" => t_string!(i18n, sign_in.needs_network),
         "sign_in.failed" => t_string!(i18n, sign_in.failed),
+        "sign_in.too_many" => t_string!(i18n, sign_in.too_many),
         "validation.required" => t_string!(i18n, validation.required),
         "validation.too_long" => t_string!(i18n, validation.too_long),
         "validation.ends_before_start" => t_string!(i18n, validation.ends_before_start),
@@ -297,6 +298,7 @@ fn SignIn() -> impl IntoView {
                 }
                 Err(ApiError::BadCredentials) => error.set(Some("sign_in.invalid")),
                 Err(ApiError::Unreachable) => error.set(Some("sign_in.needs_network")),
+                Err(ApiError::TooManyAttempts) => error.set(Some("sign_in.too_many")),
                 Err(_) => error.set(Some("sign_in.failed")),
             }
         });

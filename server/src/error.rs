@@ -15,6 +15,8 @@ pub enum HttpError {
     BadCredentials,
     #[error("not allowed")]
     Forbidden,
+    #[error("too many failed sign-ins; retry in {0} s")]
+    TooManyAttempts(u64),
     #[error("storage failed: {0}")]
     Store(#[from] StoreError),
     #[error("internal error: {0}")]
@@ -23,10 +25,20 @@ pub enum HttpError {
 
 impl IntoResponse for HttpError {
     fn into_response(self) -> Response {
+        if let HttpError::TooManyAttempts(seconds) = self {
+            let body = Json(serde_json::json!({ "error": "sign_in.too_many" }));
+            return (
+                StatusCode::TOO_MANY_REQUESTS,
+                [(axum::http::header::RETRY_AFTER, seconds.to_string())],
+                body,
+            )
+                .into_response();
+        }
         let (status, key) = match &self {
             HttpError::Unauthorized => (StatusCode::UNAUTHORIZED, "error.unauthorized"),
             HttpError::BadCredentials => (StatusCode::UNAUTHORIZED, "sign_in.invalid"),
             HttpError::Forbidden => (StatusCode::FORBIDDEN, "error.forbidden"),
+            HttpError::TooManyAttempts(_) => (StatusCode::TOO_MANY_REQUESTS, "sign_in.too_many"),
             HttpError::Store(_) | HttpError::Internal(_) => {
                 tracing::error!(error = %self, "request failed");
                 (StatusCode::INTERNAL_SERVER_ERROR, "error.internal")

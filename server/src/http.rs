@@ -1,9 +1,12 @@
 //! HTTP routes: sign-in and sign-out, the office's record list, and the WebSocket upgrade.
 
-use axum::extract::{FromRequestParts, Query, State, WebSocketUpgrade};
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use axum::extract::{ConnectInfo, FromRequestParts, Query, State, WebSocketUpgrade};
 use axum::http::request::Parts;
-use axum::http::StatusCode;
-use axum::response::Response;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use gatehouse_shared::protocol::MAX_FRAME_BYTES;
 use gatehouse_shared::user::{SignInRequest, SignInResponse};
@@ -48,8 +51,19 @@ impl FromRequestParts<AppState> for CurrentUser {
 
 pub async fn sign_in(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Json(request): Json<SignInRequest>,
 ) -> Result<Json<SignInResponse>, HttpError> {
+    let address = peer.ip().to_string();
+    let account = request.username.trim().to_owned();
+    if let Some(wait) = state
+        .sign_in_limiter
+        .blocked_for(&account, &address, Instant::now())
+    {
+        tracing::warn!(%account, %address, "sign-in rate limited");
+        return Err(HttpError::TooManyAttempts(wait.as_secs().max(1)));
+    }
+    let limiter = state.sign_in_limiter.clone();
     let session_ms = state
         .config
         .session_days
@@ -76,7 +90,14 @@ pub async fn sign_in(
                 user: stored.info,
             })
         })
-        .await??;
+        .await?;
+    let response = match response {
+        Err(HttpError::BadCredentials) => {
+            limiter.record_failure(&account, &address, Instant::now());
+            return Err(HttpError::BadCredentials);
+        }
+        other => other?,
+    };
     tracing::info!(user = %response.user.username, "signed in");
     Ok(Json(response))
 }
@@ -119,8 +140,31 @@ pub async fn list_records(
     Ok(Json(records))
 }
 
+/// Whether a browser's `Origin` is this server (the `Host` it was asked for). Requests
+/// without an `Origin` (native clients) pass: the session token still guards them.
+fn same_origin(headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return true;
+    };
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    let origin_host = origin
+        .to_str()
+        .ok()
+        .and_then(|o| o.split_once("://"))
+        .map(|(_, rest)| rest);
+    matches!((origin_host, host), (Some(o), Some(h)) if o.eq_ignore_ascii_case(h))
+}
+
 /// Upgrades to the sync WebSocket; authentication happens in its first message.
-pub async fn sync_socket(State(state): State<AppState>, upgrade: WebSocketUpgrade) -> Response {
+pub async fn sync_socket(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    if !same_origin(&headers) {
+        tracing::warn!(origin = ?headers.get(header::ORIGIN), "refused cross-origin sync socket");
+        return HttpError::Forbidden.into_response();
+    }
     upgrade
         .max_message_size(MAX_FRAME_BYTES)
         .max_frame_size(MAX_FRAME_BYTES)

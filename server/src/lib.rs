@@ -9,6 +9,7 @@ pub mod config;
 pub mod demo;
 pub mod error;
 pub mod http;
+pub mod rate_limit;
 pub mod store;
 pub mod sync;
 
@@ -16,10 +17,12 @@ use std::future::Future;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 
+use axum::http::{header, HeaderValue};
 use axum::routing::{get, post};
 use axum::Router;
 use tokio::net::TcpListener;
 use tower_http::services::{ServeDir, ServeFile};
+use tower_http::set_header::SetResponseHeaderLayer;
 
 pub use config::Config;
 use error::HttpError;
@@ -27,6 +30,12 @@ use store::Store;
 
 /// Largest HTTP request body accepted, in bytes.
 const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Only this origin's scripts, styles and connections; WebAssembly may compile; no inline
+/// script or style, no frames, no plugins.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
+    style-src 'self'; img-src 'self' data:; connect-src 'self'; worker-src 'self'; manifest-src 'self'; \
+    object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
 
 /// What every request handler shares.
 #[derive(Clone)]
@@ -38,6 +47,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Numbers connections so a change is not echoed to its sender.
     pub next_connection: Arc<AtomicU64>,
+    /// Counts failed sign-ins.
+    pub sign_in_limiter: Arc<rate_limit::SignInLimiter>,
 }
 
 impl AppState {
@@ -48,6 +59,7 @@ impl AppState {
             hub,
             config: Arc::new(config),
             next_connection: Arc::new(AtomicU64::new(1)),
+            sign_in_limiter: Arc::new(rate_limit::SignInLimiter::default()),
         }
     }
 
@@ -88,7 +100,16 @@ pub fn app(state: AppState) -> Router {
         .route("/api/records", get(http::list_records))
         .route("/api/sync", get(http::sync_socket))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES));
+    let header =
+        |name, value| SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value));
     api.fallback_service(ServeDir::new(static_dir).fallback(index))
+        .layer(header(
+            header::CONTENT_SECURITY_POLICY,
+            CONTENT_SECURITY_POLICY,
+        ))
+        .layer(header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .layer(header(header::X_FRAME_OPTIONS, "DENY"))
+        .layer(header(header::REFERRER_POLICY, "no-referrer"))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -109,7 +130,9 @@ pub async fn run(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    axum::serve(listener, app(state))
+    // Sign-in rate limiting needs the client's address.
+    let service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service)
         .with_graceful_shutdown(shutdown)
         .await?;
     Ok(())

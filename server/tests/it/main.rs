@@ -2,6 +2,7 @@
 
 mod device;
 mod forged;
+mod hardening;
 mod helpers;
 mod sign_in;
 mod sync;
