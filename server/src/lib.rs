@@ -19,6 +19,7 @@ use std::sync::{Arc, Mutex};
 
 use axum::http::{header, HeaderValue};
 use axum::routing::{get, post};
+use axum::serve::ListenerExt;
 use axum::Router;
 use tokio::net::TcpListener;
 use tower_http::services::{ServeDir, ServeFile};
@@ -132,6 +133,12 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     // Sign-in rate limiting needs the client's address.
     let service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    // Sync frames are small and answered at once: don't let Nagle's algorithm hold them back.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(error) = tcp.set_nodelay(true) {
+            tracing::warn!(%error, "could not set TCP_NODELAY");
+        }
+    });
     axum::serve(listener, service)
         .with_graceful_shutdown(shutdown)
         .await?;

@@ -4,5 +4,6 @@ mod device;
 mod forged;
 mod hardening;
 mod helpers;
+mod mutated;
 mod sign_in;
 mod sync;
