@@ -450,8 +450,14 @@ pub fn edit_document(
     now_ms: i64,
     edit: impl FnOnce(&mut PatrolLog),
 ) -> Result<PatrolLog, RecordError> {
-    let mut log = read_document(doc)?;
+    let before = read_document(doc)?;
+    let mut log = before.clone();
     edit(&mut log);
+    // The same change rules the server applies, so the phone never saves what it would refuse.
+    let problems = validate_change(Some(&before), &log, &before.created_by, &before.estate_id);
+    if !problems.is_empty() {
+        return Err(RecordError::Invalid(problems));
+    }
     write_document(doc, &log, now_ms)?;
     Ok(log)
 }
@@ -564,6 +570,18 @@ mod tests {
         assert!(validate_change(None, &log, "user-guard", "estate-1").is_empty());
         let problems = validate_change(None, &log, "user-other", "estate-2");
         assert_eq!(problems.len(), 2);
+    }
+
+    #[test]
+    fn edit_deleting_a_saved_entry_is_refused_on_the_device() {
+        let mut log = round();
+        log.visits
+            .push(CheckpointVisit::new("Gate 1", T0, "").expect("valid"));
+        let mut doc = create_document(ActorId::random(), &log, T0).expect("created");
+        let heads = doc.get_heads();
+        let refused = edit_document(&mut doc, T0 + 1, |log| log.visits.clear());
+        assert!(matches!(refused, Err(RecordError::Invalid(p)) if p[0].key == keys::ENTRY_DELETED));
+        assert_eq!(doc.get_heads(), heads);
     }
 
     #[test]
