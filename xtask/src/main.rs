@@ -79,11 +79,18 @@ fn main() -> Result<()> {
     }
 }
 
+/// The checkout `cargo xtask` was called from: the nearest directory up from the working
+/// directory holding the workspace and `xtask/`. Not the compile-time manifest path: with a
+/// shared target directory the xtask binary may have been built from another checkout.
 fn project_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
+    let start = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    start
+        .ancestors()
+        .find(|dir| {
+            dir.join("Cargo.toml").is_file() && dir.join("xtask").join("Cargo.toml").is_file()
+        })
         .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("."))
+        .unwrap_or(start)
 }
 
 fn target_dir() -> PathBuf {
