@@ -112,7 +112,6 @@ pub fn apply_sync_batch(
             None => (Automerge::new(), None),
         };
         let before = doc.get_heads();
-        let before_log = stored_at.and_then(|_| read_document(&doc).ok());
         let their_heads = match session.receive(id, &mut doc, &message) {
             Ok(heads) => heads,
             Err(error) => {
@@ -127,6 +126,14 @@ pub fn apply_sync_batch(
         if after != before {
             // Check the document as it would be stored; refuse all of its new changes if it
             // breaks a rule. The working copy is dropped, so the stored heads stay as they were.
+            // The stored record as it was, read only now that something changed.
+            let before_log = match stored_at {
+                Some(_) => doc
+                    .fork_at(&before)
+                    .ok()
+                    .and_then(|old| read_document(&old).ok()),
+                None => None,
+            };
             let (log, problems) = match read_document(&doc) {
                 Ok(log) => {
                     let problems =
