@@ -1,8 +1,10 @@
 //! The server's HTTP routes, as the app calls them.
 
-use gatehouse_shared::user::{SignInRequest, SignInResponse};
+use gatehouse_shared::device::{DeviceEnrolment, DeviceInfo};
+use gatehouse_shared::user::{SignInRequest, SignInResponse, UserListing};
 use gatehouse_shared::RecordSummary;
-use gloo_net::http::Request;
+use gloo_net::http::{Request, RequestBuilder, Response};
+use serde::de::DeserializeOwned;
 
 /// Why a call failed, as the interface tells it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -13,49 +15,106 @@ pub enum ApiError {
     BadCredentials,
     /// The session is no longer valid.
     Unauthorized,
+    /// An admin revoked this device.
+    DeviceRevoked,
+    /// The server knows this device with another key (or its actor is someone else's).
+    DeviceConflict,
+    /// Not allowed for this user.
+    Forbidden,
     /// Too many failed sign-ins for now.
     TooManyAttempts,
     /// Anything else the server answered.
     Failed,
 }
 
-pub async fn sign_in(username: &str, password: &str) -> Result<SignInResponse, ApiError> {
-    let body = SignInRequest {
-        username: username.to_owned(),
-        password: password.to_owned(),
-    };
-    let response = Request::post("/api/sign-in")
-        .json(&body)
-        .map_err(|_| ApiError::Failed)?
-        .send()
-        .await
-        .map_err(|_| ApiError::Unreachable)?;
+fn with_token(request: RequestBuilder, token: &str) -> RequestBuilder {
+    request.header("Authorization", &format!("Bearer {token}"))
+}
+
+async fn send(request: RequestBuilder) -> Result<Response, ApiError> {
+    request.send().await.map_err(|_| ApiError::Unreachable)
+}
+
+fn status_error(response: &Response) -> ApiError {
+    match response.status() {
+        401 => ApiError::Unauthorized,
+        403 => ApiError::Forbidden,
+        409 => ApiError::DeviceConflict,
+        429 => ApiError::TooManyAttempts,
+        _ => ApiError::Failed,
+    }
+}
+
+/// A 403 says which: a revoked device or a role that may not.
+async fn forbidden_kind(response: Response) -> ApiError {
+    #[derive(serde::Deserialize)]
+    struct Body {
+        error: String,
+    }
+    match response.json::<Body>().await {
+        Ok(body) if body.error == "error.device_revoked" => ApiError::DeviceRevoked,
+        _ => ApiError::Forbidden,
+    }
+}
+
+async fn json<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> {
     match response.status() {
         200 => response.json().await.map_err(|_| ApiError::Failed),
+        403 => Err(forbidden_kind(response).await),
+        _ => Err(status_error(&response)),
+    }
+}
+
+async fn no_content(response: Response) -> Result<(), ApiError> {
+    match response.status() {
+        200 | 204 => Ok(()),
+        403 => Err(forbidden_kind(response).await),
+        _ => Err(status_error(&response)),
+    }
+}
+
+pub async fn sign_in(
+    username: &str,
+    password: &str,
+    device: DeviceEnrolment,
+) -> Result<SignInResponse, ApiError> {
+    let body = SignInRequest {
+        username: username.trim().to_owned(),
+        password: password.to_owned(),
+        device,
+    };
+    let request = Request::post("/api/sign-in")
+        .json(&body)
+        .map_err(|_| ApiError::Failed)?;
+    let response = request.send().await.map_err(|_| ApiError::Unreachable)?;
+    match response.status() {
         401 => Err(ApiError::BadCredentials),
-        429 => Err(ApiError::TooManyAttempts),
-        _ => Err(ApiError::Failed),
+        _ => json(response).await,
     }
 }
 
 pub async fn sign_out(token: &str) -> Result<(), ApiError> {
-    Request::post("/api/sign-out")
-        .header("Authorization", &format!("Bearer {token}"))
-        .send()
-        .await
-        .map_err(|_| ApiError::Unreachable)?;
-    Ok(())
+    no_content(send(with_token(Request::post("/api/sign-out"), token)).await?).await
 }
 
 pub async fn list_records(token: &str) -> Result<Vec<RecordSummary>, ApiError> {
-    let response = Request::get("/api/records?limit=500")
-        .header("Authorization", &format!("Bearer {token}"))
-        .send()
-        .await
-        .map_err(|_| ApiError::Unreachable)?;
-    match response.status() {
-        200 => response.json().await.map_err(|_| ApiError::Failed),
-        401 => Err(ApiError::Unauthorized),
-        _ => Err(ApiError::Failed),
-    }
+    json(send(with_token(Request::get("/api/records?limit=500"), token)).await?).await
+}
+
+pub async fn admin_users(token: &str) -> Result<Vec<UserListing>, ApiError> {
+    json(send(with_token(Request::get("/api/admin/users"), token)).await?).await
+}
+
+pub async fn admin_devices(token: &str) -> Result<Vec<DeviceInfo>, ApiError> {
+    json(send(with_token(Request::get("/api/admin/devices"), token)).await?).await
+}
+
+pub async fn revoke_device(token: &str, device_id: &str) -> Result<(), ApiError> {
+    let url = format!("/api/admin/devices/{device_id}/revoke");
+    no_content(send(with_token(Request::post(&url), token)).await?).await
+}
+
+pub async fn revoke_user(token: &str, user_id: &str) -> Result<(), ApiError> {
+    let url = format!("/api/admin/users/{user_id}/revoke");
+    no_content(send(with_token(Request::post(&url), token)).await?).await
 }

@@ -12,6 +12,7 @@ use leptos::task::spawn_local;
 use crate::api::{self, ApiError};
 use crate::ctx::{Ctx, EditError, Screen};
 use crate::i18n::*;
+use crate::identity::DeviceIdentity;
 use crate::model::{Model, RecordStatus};
 use crate::storage::Storage;
 use crate::sync_driver;
@@ -21,7 +22,7 @@ use leptos_i18n::I18nContext;
 const LOCALE_KEY: &str = "gatehouse.locale";
 
 /// Translates a key that is only known at run time (notices, rule problems).
-fn tr(i18n: I18nContext<Locale>, key: &str) -> String {
+pub(crate) fn tr(i18n: I18nContext<Locale>, key: &str) -> String {
     let text = match key {
         "saved.round" => t_string!(i18n, saved.round),
         "saved.ended" => t_string!(i18n, saved.ended),
@@ -34,6 +35,20 @@ fn tr(i18n: I18nContext<Locale>, key: &str) -> String {
         "error.internal" => t_string!(i18n, error.internal),
         "error.rejected" => t_string!(i18n, error.rejected),
         "connection.signed_out" => t_string!(i18n, connection.signed_out),
+        "connection.device_revoked" => t_string!(i18n, connection.device_revoked),
+        "sign_in.device_revoked" => t_string!(i18n, sign_in.device_revoked),
+        "sign_in.device_conflict" => t_string!(i18n, sign_in.device_conflict),
+        "unsynced.kept" => t_string!(i18n, unsynced.kept),
+        "export.done" => t_string!(i18n, export.done),
+        "export.failed" => t_string!(i18n, export.failed),
+        "correct.done" => t_string!(i18n, correct.done),
+        "admin.revoked" => t_string!(i18n, admin.revoked),
+        "admin.failed" => t_string!(i18n, admin.failed),
+        "validation.in_future" => t_string!(i18n, validation.in_future),
+        "validation.foreign_actor" => t_string!(i18n, validation.foreign_actor),
+        "validation.role_forbids" => t_string!(i18n, validation.role_forbids),
+        "validation.document_too_large" => t_string!(i18n, validation.document_too_large),
+        "validation.correct_first" => t_string!(i18n, validation.correct_first),
         "connection.must_update" => t_string!(i18n, connection.must_update),
         "sign_in.invalid" => t_string!(i18n, sign_in.invalid),
         "sign_in.needs_network" => t_string!(i18n, sign_in.needs_network),
@@ -57,6 +72,7 @@ fn tr(i18n: I18nContext<Locale>, key: &str) -> String {
         "field.location" => t_string!(i18n, field.location),
         "field.text" => t_string!(i18n, field.text),
         "field.other" => t_string!(i18n, field.other),
+        "field.time" => t_string!(i18n, field.time),
         _ => t_string!(i18n, validation.unknown),
     };
     text.to_string()
@@ -68,6 +84,9 @@ fn problem_text(i18n: I18nContext<Locale>, problem: &Problem) -> String {
     let field = field.split('[').next().unwrap_or_default();
     let label_key = match field {
         "route" | "checkpoint" | "note" | "what" | "location" | "text" => format!("field.{field}"),
+        "visited_at" | "found_at" | "started_at" | "ended_at" | "written_at" => {
+            "field.time".to_owned()
+        }
         _ => "field.other".to_owned(),
     };
     format!("{}: {}", tr(i18n, &label_key), tr(i18n, &problem.key))
@@ -125,28 +144,12 @@ async fn boot(ctx: Ctx) {
             return;
         }
     };
-    let actor = match storage.meta::<serde_bytes::ByteBuf>("actor").await {
-        Ok(Some(bytes)) => ActorId::from(bytes.as_slice()),
-        _ => {
-            let actor = ActorId::random();
-            if storage
-                .put_meta(
-                    "actor",
-                    &serde_bytes::ByteBuf::from(actor.to_bytes().to_vec()),
-                )
-                .await
-                .is_err()
-            {
-                ctx.notify("error.not_saved", true);
-            }
-            actor
-        }
-    };
     let stored = storage.all_records().await.unwrap_or_else(|error| {
         leptos::logging::error!("reading records failed: {error}");
         Vec::new()
     });
-    let (model, unreadable) = Model::restore(actor, stored);
+    // The actor is replaced by the signed-in user's device actor below or at sign-in.
+    let (model, unreadable) = Model::restore(ActorId::random(), stored);
     if unreadable > 0 {
         leptos::logging::warn!(
             "{unreadable} stored records could not be read; they are kept untouched"
@@ -155,8 +158,21 @@ async fn boot(ctx: Ctx) {
     ctx.model.set_value(model);
     ctx.storage.set_value(Some(storage.clone()));
     sync_driver::install(ctx);
-    match storage.meta::<SignInResponse>("session").await {
-        Ok(Some(session)) => {
+    let session = storage
+        .meta::<SignInResponse>("session")
+        .await
+        .ok()
+        .flatten();
+    let identity = match &session {
+        Some(session) => DeviceIdentity::for_user(&storage, &session.user.username)
+            .await
+            .ok(),
+        None => None,
+    };
+    match (session, identity) {
+        (Some(session), Some(identity)) => {
+            ctx.model
+                .update_value(|m| m.sign_in(&session.user.id, identity.actor_id()));
             ctx.session.set(Some(session));
             ctx.screen.set(Screen::Home);
             sync_driver::start(ctx);
@@ -205,6 +221,7 @@ fn ConnectionBadge() -> impl IntoView {
         Phase::Connecting | Phase::Handshaking => "connecting",
         Phase::Ready => "online",
         Phase::SignedOut => "signed_out",
+        Phase::DeviceRevoked => "device_revoked",
         Phase::MustUpdate => "must_update",
     };
     let label = move || match ctx.phase.get() {
@@ -215,6 +232,7 @@ fn ConnectionBadge() -> impl IntoView {
         }
         Phase::Ready => t_string!(i18n, connection.online).to_string(),
         Phase::SignedOut => t_string!(i18n, connection.signed_out).to_string(),
+        Phase::DeviceRevoked => t_string!(i18n, connection.revoked_short).to_string(),
         Phase::MustUpdate => t_string!(i18n, connection.must_update).to_string(),
     };
     view! {
@@ -280,10 +298,36 @@ fn SignIn() -> impl IntoView {
         busy.set(true);
         error.set(None);
         spawn_local(async move {
-            let result = api::sign_in(&username.get_untracked(), &password.get_untracked()).await;
+            let name = username.get_untracked();
+            let Some(storage) = ctx.storage.get_value() else {
+                busy.set(false);
+                error.set(Some("error.not_saved"));
+                return;
+            };
+            let identity = match DeviceIdentity::for_user(&storage, &name).await {
+                Ok(identity) => identity,
+                Err(failure) => {
+                    leptos::logging::error!("device identity: {failure}");
+                    busy.set(false);
+                    error.set(Some("error.not_saved"));
+                    return;
+                }
+            };
+            let enrolment = match identity.enrolment(&name).await {
+                Ok(enrolment) => enrolment,
+                Err(failure) => {
+                    leptos::logging::error!("device enrolment: {failure}");
+                    busy.set(false);
+                    error.set(Some("sign_in.failed"));
+                    return;
+                }
+            };
+            let result = api::sign_in(&name, &password.get_untracked(), enrolment).await;
             busy.set(false);
             match result {
                 Ok(session) => {
+                    ctx.model
+                        .update_value(|m| m.sign_in(&session.user.id, identity.actor_id()));
                     let stored = match ctx.storage.get_value() {
                         Some(storage) => storage.put_meta("session", &session).await.is_ok(),
                         None => false,
@@ -299,6 +343,8 @@ fn SignIn() -> impl IntoView {
                 Err(ApiError::BadCredentials) => error.set(Some("sign_in.invalid")),
                 Err(ApiError::Unreachable) => error.set(Some("sign_in.needs_network")),
                 Err(ApiError::TooManyAttempts) => error.set(Some("sign_in.too_many")),
+                Err(ApiError::DeviceRevoked) => error.set(Some("sign_in.device_revoked")),
+                Err(ApiError::DeviceConflict) => error.set(Some("sign_in.device_conflict")),
                 Err(_) => error.set(Some("sign_in.failed")),
             }
         });
@@ -319,6 +365,7 @@ fn SignIn() -> impl IntoView {
                 {t!(i18n, sign_in.submit)}
             </button>
         </form>
+        <UnsyncedPanel/>
     }
 }
 
@@ -328,6 +375,11 @@ fn Home() -> impl IntoView {
     let i18n = use_i18n();
     let user = move || ctx.session.get().map(|s| s.user);
     let sign_out = move |_| {
+        let waiting = ctx.model.with_value(|m| m.unsynced().len());
+        if waiting > 0 {
+            // They stay on the phone; the sign-in screen says how many and offers the export.
+            ctx.notify("unsynced.kept", true);
+        }
         spawn_local(async move {
             if let Some(session) = ctx.session.get_untracked() {
                 // Records that have not reached the server stay on the phone.
@@ -346,12 +398,77 @@ fn Home() -> impl IntoView {
             <span data-testid="user-name">{move || user().map(|u| u.display_name)}</span>
             " · "
             <span>{move || user().map(|u| u.estate_name)}</span>
+            " · "
+            <span class="muted" data-testid="device-id" title=move || t_string!(i18n, app.device).to_string()>
+                {move || ctx.session.get().map(|s| s.device_id)}
+            </span>
             <button class="link" data-testid="sign-out" on:click=sign_out>{t!(i18n, app.sign_out)}</button>
         </div>
+        <SessionEnded/>
+        <UnsyncedPanel/>
         {move || match user().map(|u| u.role) {
             Some(Role::Office) => view! { <OfficeHome/> }.into_any(),
-            _ => view! { <GuardHome/> }.into_any(),
+            Some(Role::Guard) => view! { <GuardHome/> }.into_any(),
+            Some(Role::Admin) => view! { <crate::admin::AdminHome/> }.into_any(),
+            Some(Role::Technician) | None => {
+                view! { <p class="muted" data-testid="no-records-for-role">{t!(i18n, role.no_record_types)}</p> }.into_any()
+            }
         }}
+    }
+}
+
+/// Shown when the server ended the session or revoked the device: syncing has stopped,
+/// nothing on the phone is deleted, and the user can sign in again.
+#[component]
+fn SessionEnded() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let i18n = use_i18n();
+    let ended = move || matches!(ctx.phase.get(), Phase::SignedOut | Phase::DeviceRevoked);
+    let revoked = move || ctx.phase.get() == Phase::DeviceRevoked;
+    let sign_in_again = move |_| {
+        spawn_local(async move {
+            if let Some(storage) = ctx.storage.get_value() {
+                let _ = storage.delete_meta("session").await;
+            }
+            sync_driver::stop(ctx);
+            ctx.session.set(None);
+            ctx.screen.set(Screen::SignIn);
+        });
+    };
+    view! {
+        <Show when=ended>
+            <section class="card warning" data-testid="session-ended">
+                <p>{move || if revoked() {
+                    t_string!(i18n, connection.device_revoked).to_string()
+                } else {
+                    t_string!(i18n, connection.signed_out).to_string()
+                }}</p>
+                <button class="secondary" data-testid="sign-in-again" on:click=sign_in_again>
+                    {t!(i18n, sign_in.again)}
+                </button>
+            </section>
+        </Show>
+    }
+}
+
+/// How many records have not reached the server, with the export.
+#[component]
+fn UnsyncedPanel() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let i18n = use_i18n();
+    let count = move || ctx.unsynced_count();
+    view! {
+        <Show when=move || count() != 0>
+            <section class="card" data-testid="unsynced-panel">
+                <p>
+                    {t!(i18n, unsynced.waiting)}" "
+                    <strong data-testid="unsynced-count">{count}</strong>
+                </p>
+                <button class="secondary" data-testid="export-unsynced" on:click=move |_| ctx.export_unsynced()>
+                    {t!(i18n, unsynced.export)}
+                </button>
+            </section>
+        </Show>
     }
 }
 
@@ -502,9 +619,31 @@ fn RecordScreen(id: DocumentId) -> impl IntoView {
     let i18n = use_i18n();
     let log = Memo::new(move |_| {
         ctx.version.track();
-        ctx.model
-            .with_value(|m| m.records.get(&id).and_then(|r| r.log.clone()))
+        ctx.model.with_value(|m| {
+            m.records
+                .get(&id)
+                .and_then(|r| r.log.clone().or_else(|| r.set_aside_log()))
+        })
     });
+    // Only a refused version is left: nothing of the record reached the server.
+    let only_set_aside = move || {
+        ctx.version.track();
+        ctx.model
+            .with_value(|m| m.records.get(&id).is_some_and(|r| r.log.is_none()))
+    };
+    let rejected = move || {
+        ctx.version.track();
+        ctx.model
+            .with_value(|m| m.records.get(&id).is_some_and(|r| r.rejected))
+    };
+    let correct = move |_| {
+        spawn_local(async move {
+            match ctx.correct(id).await {
+                Ok(()) => ctx.notify("correct.done", false),
+                Err(_) => ctx.notify("error.not_saved", true),
+            }
+        });
+    };
     let role = move || ctx.session.get().map(|s| s.user.role);
     let loaded = move || log.get().is_some();
     let open = move || log.get().is_some_and(|l| !l.is_ended());
@@ -532,10 +671,17 @@ fn RecordScreen(id: DocumentId) -> impl IntoView {
                     })}
                 </p>
                 <StatusBadge id=id/>
-                <ul class="problems">
+                <ul class="problems" data-testid="server-problems">
                     {move || server_problems().iter().map(|p| view! { <li>{problem_text(i18n, p)}</li> }).collect_view()}
                 </ul>
+                <Show when=rejected>
+                    <p class="muted">{t!(i18n, correct.explain)}</p>
+                    <button class="primary" data-testid="correct-record" on:click=correct>
+                        {t!(i18n, correct.button)}
+                    </button>
+                </Show>
             </section>
+            <SetAsideList id=id/>
             <h3>{t!(i18n, patrol.visits)}</h3>
             <ul class="list" data-testid="visit-list">
                 {move || log.get().map(|l| l.visits.into_iter().map(|v| view! {
@@ -570,14 +716,85 @@ fn RecordScreen(id: DocumentId) -> impl IntoView {
                     </li>
                 }).collect_view())}
             </ul>
-            <Show when=move || role() == Some(Role::Guard) && open()>
+            <Show when=move || role() == Some(Role::Guard) && open() && !rejected() && !only_set_aside()>
                 <VisitForm id=id/>
                 <FindingForm id=id/>
                 <EndRound id=id/>
             </Show>
-            <Show when=move || role() == Some(Role::Office)>
+            <Show when=move || role() == Some(Role::Office) && !rejected()>
                 <RemarkForm id=id/>
             </Show>
+        </Show>
+    }
+}
+
+/// The versions of a record the server refused and the user set aside: what was in them
+/// that is not in the record now, and why it was refused. Kept on the phone, never synced.
+#[component]
+fn SetAsideList(id: DocumentId) -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let i18n = use_i18n();
+    let entries = move || {
+        ctx.version.track();
+        ctx.model.with_value(|m| {
+            let Some(record) = m.records.get(&id) else {
+                return Vec::new();
+            };
+            let current = record.log.clone();
+            record
+                .set_aside
+                .iter()
+                .map(|aside| {
+                    let refused = automerge::Automerge::load(&aside.doc)
+                        .ok()
+                        .and_then(|doc| gatehouse_shared::patrol_log::read_document(&doc).ok());
+                    let mut lines = Vec::new();
+                    if let Some(refused) = refused {
+                        let kept = |entry: &str| {
+                            current.as_ref().is_some_and(|c| {
+                                c.visits.iter().any(|v| v.id == entry)
+                                    || c.findings.iter().any(|f| f.id == entry)
+                            })
+                        };
+                        for visit in refused.visits.iter().filter(|v| !kept(&v.id)) {
+                            lines.push(format!(
+                                "{} {}",
+                                visit.checkpoint,
+                                format_time(visit.visited_at)
+                            ));
+                        }
+                        for finding in refused.findings.iter().filter(|f| !kept(&f.id)) {
+                            lines.push(format!(
+                                "{} · {} {}",
+                                finding.what,
+                                finding.location,
+                                format_time(finding.found_at)
+                            ));
+                        }
+                        if current.is_none() {
+                            lines.insert(
+                                0,
+                                format!("{} {}", refused.route, format_time(refused.started_at)),
+                            );
+                        }
+                    }
+                    (aside.set_aside_at, aside.problems.clone(), lines)
+                })
+                .collect::<Vec<_>>()
+        })
+    };
+    view! {
+        <Show when=move || !entries().is_empty()>
+            <h3>{t!(i18n, correct.set_aside)}</h3>
+            <ul class="list" data-testid="set-aside-list">
+                {move || entries().into_iter().map(|(at, problems, lines)| view! {
+                    <li class="entry" data-testid="set-aside-item">
+                        <div class="muted">{format_time(at)}</div>
+                        <ul>{lines.into_iter().map(|line| view! { <li data-testid="set-aside-entry">{line}</li> }).collect_view()}</ul>
+                        <ul class="problems">{problems.iter().map(|p| view! { <li>{problem_text(i18n, p)}</li> }).collect_view()}</ul>
+                    </li>
+                }).collect_view()}
+            </ul>
         </Show>
     }
 }

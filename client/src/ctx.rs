@@ -134,6 +134,43 @@ impl Ctx {
         Ok(id)
     }
 
+    /// Sets a refused record's refused changes aside and rebuilds it on what the server
+    /// accepted; resolves once that is saved on the phone.
+    pub async fn correct(&self, id: DocumentId) -> Result<(), EditError> {
+        let now = now_ms();
+        let done = self
+            .model
+            .try_update_value(|m| m.set_aside_refused(id, now))
+            .unwrap_or(false);
+        if !done {
+            return Err(EditError::NotSaved);
+        }
+        self.persist(vec![id]).await?;
+        self.changed();
+        sync_driver::document_changed(*self, id);
+        Ok(())
+    }
+
+    /// How many records on the phone have not reached the server.
+    pub fn unsynced_count(&self) -> usize {
+        self.version.track();
+        self.model.with_value(|m| m.unsynced().len())
+    }
+
+    /// Offers the records that have not reached the server as a file.
+    pub fn export_unsynced(&self) {
+        let now = now_ms();
+        let contents = self
+            .model
+            .with_value(|m| crate::export::export_json(m, &m.unsynced(), now));
+        let name = format!("gatehouse-unsynced-{now}.json");
+        if crate::export::download(&name, &contents).is_err() {
+            self.notify("export.failed", true);
+        } else {
+            self.notify("export.done", false);
+        }
+    }
+
     /// Changes a record; resolves once the change is saved on the phone.
     pub async fn edit(
         &self,

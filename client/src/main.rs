@@ -6,9 +6,12 @@
 
 include!(concat!(env!("OUT_DIR"), "/i18n/mod.rs"));
 
+mod admin;
 mod api;
 mod app;
 mod ctx;
+mod export;
+mod identity;
 mod model;
 mod storage;
 mod sync_driver;

@@ -8,7 +8,7 @@ use gatehouse_shared::patrol_log::{create_document, edit_document, read_document
 use gatehouse_shared::sync_session::SyncSession;
 use gatehouse_shared::{DocumentId, PatrolLog, Problem, RecordSummary};
 
-use crate::storage::StoredRecord;
+use crate::storage::{SetAside, StoredRecord};
 
 /// Where a record stands, as the guard sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +47,10 @@ pub struct LocalRecord {
     /// Why the server refused the record, if it did.
     pub problems: Vec<Problem>,
     pub rejected: bool,
+    /// The user who wrote or opened it on this phone.
+    pub owner: Option<String>,
+    /// Refused versions, kept for inspection after a correction.
+    pub set_aside: Vec<SetAside>,
 }
 
 impl LocalRecord {
@@ -63,11 +67,26 @@ impl LocalRecord {
             received_at: None,
             problems: Vec::new(),
             rejected: false,
+            owner: None,
+            set_aside: Vec::new(),
         }
     }
 
     pub fn refresh(&mut self) {
         self.log = read_document(&self.doc).ok();
+    }
+
+    /// Whether the phone holds changes the server has not confirmed.
+    pub fn is_unsynced(&self) -> bool {
+        !self.doc.get_heads().is_empty() && !self.is_acked()
+    }
+
+    /// The latest refused version's record, if one was set aside.
+    pub fn set_aside_log(&self) -> Option<PatrolLog> {
+        let last = self.set_aside.last()?;
+        Automerge::load(&last.doc)
+            .ok()
+            .and_then(|doc| read_document(&doc).ok())
     }
 
     pub fn is_acked(&self) -> bool {
@@ -80,8 +99,11 @@ impl LocalRecord {
 
 /// Everything the phone holds.
 pub struct Model {
-    /// This device's Automerge actor.
+    /// This device's Automerge actor for the signed-in user.
     pub actor: ActorId,
+    /// The signed-in user's ID; records of other users of this phone are kept but neither
+    /// shown nor synced.
+    pub user: Option<String>,
     pub records: HashMap<DocumentId, LocalRecord>,
     /// Sync state with the server, per document.
     pub session: SyncSession,
@@ -93,6 +115,7 @@ impl Model {
     pub fn new(actor: ActorId) -> Self {
         Self {
             actor,
+            user: None,
             records: HashMap::new(),
             session: SyncSession::new(),
             office: Vec::new(),
@@ -120,6 +143,10 @@ impl Model {
                 .filter_map(|h| ChangeHash::try_from(h.as_slice()).ok())
                 .collect();
             record.received_at = entry.received_at;
+            record.owner = entry
+                .owner
+                .or_else(|| record.log.as_ref().map(|log| log.created_by.clone()));
+            record.set_aside = entry.set_aside;
             if !entry.sync_state.is_empty() && model.session.resume(id, &entry.sync_state).is_err()
             {
                 unreadable += 1;
@@ -142,13 +169,86 @@ impl Model {
                 .map(|h| serde_bytes::ByteBuf::from(h.0.to_vec()))
                 .collect(),
             received_at: record.received_at,
+            owner: record.owner.clone(),
+            set_aside: record.set_aside.clone(),
         })
+    }
+
+    /// Switches to a signed-in user and their device actor; every change made from now on
+    /// carries that actor.
+    pub fn sign_in(&mut self, user_id: &str, actor: ActorId) {
+        self.user = Some(user_id.to_owned());
+        for record in self.records.values_mut() {
+            record.doc.set_actor(actor.clone());
+        }
+        self.actor = actor;
+        self.office.clear();
+    }
+
+    /// Whether a record is the signed-in user's to show and sync.
+    pub fn belongs(&self, record: &LocalRecord) -> bool {
+        self.user.is_some() && record.owner == self.user
+    }
+
+    /// The signed-in user's records, by ID.
+    pub fn mine(&self) -> Vec<DocumentId> {
+        self.records
+            .iter()
+            .filter(|(_, r)| self.belongs(r))
+            .map(|(id, _)| *id)
+            .collect()
+    }
+
+    /// Records on this phone the server has not confirmed (of every user of the phone).
+    pub fn unsynced(&self) -> Vec<DocumentId> {
+        let mut ids: Vec<_> = self
+            .records
+            .iter()
+            .filter(|(_, r)| r.is_unsynced())
+            .map(|(id, _)| *id)
+            .collect();
+        ids.sort();
+        ids
+    }
+
+    /// Sets the refused version of a record aside and rebuilds the record on what the
+    /// server accepted, so the user can enter the refused part again and the next sync
+    /// goes through. Nothing is deleted: the refused version stays in `set_aside`.
+    pub fn set_aside_refused(&mut self, id: DocumentId, now: i64) -> bool {
+        let actor = self.actor.clone();
+        let Some(record) = self.records.get_mut(&id) else {
+            return false;
+        };
+        if !record.rejected {
+            return false;
+        }
+        let rebuilt = if record.acked_heads.is_empty() {
+            Ok(Automerge::new())
+        } else {
+            record.doc.fork_at(&record.acked_heads)
+        };
+        let Ok(rebuilt) = rebuilt else {
+            return false;
+        };
+        record.set_aside.push(SetAside {
+            doc: record.doc.save(),
+            problems: std::mem::take(&mut record.problems),
+            set_aside_at: now,
+        });
+        record.doc = rebuilt.with_actor(actor);
+        record.rejected = false;
+        record.refresh();
+        // Start the sync with the server afresh: it forgot the refused changes too.
+        self.session.forget(&id);
+        true
     }
 
     pub fn start_round(&mut self, log: &PatrolLog, now: i64) -> Result<DocumentId, RecordError> {
         let doc = create_document(self.actor.clone(), log, now)?;
         let id = DocumentId::new_random();
-        self.records.insert(id, LocalRecord::new(doc));
+        let mut record = LocalRecord::new(doc);
+        record.owner = self.user.clone();
+        self.records.insert(id, record);
         Ok(id)
     }
 
@@ -164,9 +264,14 @@ impl Model {
                 "validation.unknown",
             )]));
         };
+        if record.rejected {
+            // More changes on top of refused ones would be refused too: correct it first.
+            return Err(RecordError::Invalid(vec![Problem::new(
+                "record",
+                "validation.correct_first",
+            )]));
+        }
         edit_document(&mut record.doc, now, edit)?;
-        record.rejected = false;
-        record.problems.clear();
         record.refresh();
         Ok(())
     }
@@ -174,9 +279,12 @@ impl Model {
     /// Starts following a record this phone does not hold yet (an office clerk opening it).
     pub fn follow(&mut self, id: DocumentId) {
         let actor = self.actor.clone();
-        self.records
-            .entry(id)
-            .or_insert_with(|| LocalRecord::new(Automerge::new().with_actor(actor)));
+        let owner = self.user.clone();
+        self.records.entry(id).or_insert_with(|| {
+            let mut record = LocalRecord::new(Automerge::new().with_actor(actor));
+            record.owner = owner;
+            record
+        });
     }
 
     pub fn status(&self, id: &DocumentId, connected: bool) -> RecordStatus {
@@ -193,7 +301,14 @@ impl Model {
         let mut rounds: Vec<_> = self
             .records
             .iter()
-            .filter_map(|(id, record)| record.log.clone().map(|log| (*id, log)))
+            .filter(|(_, record)| self.belongs(record))
+            .filter_map(|(id, record)| {
+                record
+                    .log
+                    .clone()
+                    .or_else(|| record.set_aside_log())
+                    .map(|log| (*id, log))
+            })
             .collect();
         rounds.sort_by(|a, b| b.1.started_at.cmp(&a.1.started_at).then(a.0.cmp(&b.0)));
         rounds

@@ -49,6 +49,24 @@ pub struct StoredRecord {
     pub acked_heads: Vec<serde_bytes::ByteBuf>,
     /// Server time of that acknowledgement.
     pub received_at: Option<i64>,
+    /// The user who wrote or opened the record on this phone (older entries: none).
+    #[serde(default)]
+    pub owner: Option<String>,
+    /// Versions the server refused, set aside when the record was corrected.
+    #[serde(default)]
+    pub set_aside: Vec<SetAside>,
+}
+
+/// A version of a record the server refused, kept on the phone for inspection.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SetAside {
+    /// `Automerge::save()` of the refused document.
+    #[serde(with = "serde_bytes")]
+    pub doc: Vec<u8>,
+    /// The server's reasons.
+    pub problems: Vec<gatehouse_shared::Problem>,
+    /// Device time it was set aside.
+    pub set_aside_at: i64,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -118,6 +136,35 @@ impl Storage {
             Some(value) if !value.is_undefined() => {
                 let entry: MetaEntry<T> = serde_wasm_bindgen::from_value(value)?;
                 Ok(Some(entry.value))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// Stores a browser object as is (a `CryptoKey` stays non-extractable this way).
+    pub async fn put_meta_js(&self, key: &str, value: &JsValue) -> Result<(), StorageError> {
+        let entry = js_sys::Object::new();
+        let set = |name: &str, v: &JsValue| {
+            js_sys::Reflect::set(&entry, &JsValue::from_str(name), v)
+                .map_err(|e| StorageError::Malformed(format!("{e:?}")))
+        };
+        set("key", &JsValue::from_str(key))?;
+        set("value", value)?;
+        let tx = self.db.transaction(&[META], TransactionMode::ReadWrite)?;
+        tx.store(META)?.put(&entry, None).await?;
+        tx.done().await?;
+        Ok(())
+    }
+
+    /// A browser object stored with `put_meta_js`.
+    pub async fn meta_js(&self, key: &str) -> Result<Option<JsValue>, StorageError> {
+        let tx = self.db.transaction(&[META], TransactionMode::ReadOnly)?;
+        let entry = tx.store(META)?.get(JsValue::from_str(key)).await?;
+        match entry {
+            Some(entry) if entry.is_object() => {
+                let value = js_sys::Reflect::get(&entry, &JsValue::from_str("value"))
+                    .map_err(|e| StorageError::Malformed(format!("{e:?}")))?;
+                Ok((!value.is_undefined()).then_some(value))
             }
             _ => Ok(None),
         }

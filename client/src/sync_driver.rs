@@ -8,7 +8,7 @@ use gatehouse_shared::connection::{Action, Connection, Event, Phase, Timing};
 use gatehouse_shared::protocol::{
     self, ClientMessage, DocSync, ErrorCode, ServerMessage, StoredDoc, MAX_DOCS_PER_MESSAGE,
 };
-use gatehouse_shared::{DocumentId, Role};
+use gatehouse_shared::DocumentId;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::closure::Closure;
@@ -129,6 +129,7 @@ pub fn dispatch(ctx: Ctx, event: Event) {
         ctx.phase.set(phase);
         match phase {
             Phase::SignedOut => ctx.notify("connection.signed_out", true),
+            Phase::DeviceRevoked => ctx.notify("connection.device_revoked", true),
             Phase::MustUpdate => ctx.notify("connection.must_update", true),
             _ => {}
         }
@@ -234,8 +235,9 @@ fn sync_all(ctx: Ctx) {
     let docs = ctx
         .model
         .try_update_value(|m| {
-            let ids: Vec<DocumentId> = m.records.keys().copied().collect();
-            ids.into_iter()
+            // Only the signed-in user's records; other users' stay on the phone untouched.
+            m.mine()
+                .into_iter()
                 .filter_map(|id| m.session.generate(id, &m.records[&id].doc))
                 .collect::<Vec<_>>()
         })
@@ -255,6 +257,7 @@ pub fn document_changed(ctx: Ctx, id: DocumentId) {
         .try_update_value(|m| {
             m.records
                 .get(&id)
+                .filter(|r| m.belongs(r))
                 .and_then(|r| m.session.generate(id, &r.doc))
         })
         .flatten();
@@ -272,7 +275,7 @@ fn refresh_office_list(ctx: Ctx) {
     let Some(session) = ctx.session.get_untracked() else {
         return;
     };
-    if session.user.role != Role::Office {
+    if !session.user.role.lists_records() {
         return;
     }
     spawn_local(async move {
@@ -313,15 +316,19 @@ fn receive_frame(ctx: Ctx, frame: &[u8]) {
             problems,
             ..
         } => {
+            let refused = matches!(
+                code,
+                ErrorCode::Forbidden | ErrorCode::BadSyncMessage | ErrorCode::Rejected
+            );
             ctx.model.update_value(|m| {
                 if let Some(record) = m.records.get_mut(&id) {
-                    record.rejected = matches!(
-                        code,
-                        ErrorCode::Forbidden | ErrorCode::BadSyncMessage | ErrorCode::Rejected
-                    );
+                    record.rejected = refused;
                     record.problems = problems;
                 }
             });
+            if refused {
+                ctx.notify("error.rejected", true);
+            }
             ctx.changed();
         }
         ServerMessage::Error { code, .. } => leptos::logging::warn!("server error: {code:?}"),
@@ -336,14 +343,17 @@ fn receive_sync(ctx: Ctx, docs: Vec<DocSync>) {
                 records,
                 session,
                 actor,
+                user,
                 ..
             } = m;
             let mut changed = Vec::new();
             for entry in docs {
                 let record = records.entry(entry.doc).or_insert_with(|| {
-                    crate::model::LocalRecord::empty(
+                    let mut record = crate::model::LocalRecord::empty(
                         automerge::Automerge::new().with_actor(actor.clone()),
-                    )
+                    );
+                    record.owner = user.clone();
+                    record
                 });
                 if let Err(error) = session.receive(entry.doc, &mut record.doc, &entry.message) {
                     leptos::logging::warn!("sync message for {} refused: {error}", entry.doc);

@@ -4,6 +4,7 @@ const { chromiumArgs } = require('../playwright.config');
 
 const GUARD = { username: 'guard', password: 'guard-demo-2026' };
 const CLERK = { username: 'clerk', password: 'clerk-demo-2026' };
+const ADMIN = { username: 'admin', password: 'admin-demo-2026' };
 const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true };
 const DESKTOP = { viewport: { width: 1280, height: 800 } };
 
@@ -59,5 +60,5 @@ const roundItem = (page, route) => page.getByTestId('round-item').filter({ hasTe
 const officeItem = (page, route) => page.getByTestId('office-item').filter({ hasText: route });
 
 module.exports = {
-  GUARD, CLERK, PHONE, DESKTOP, launchPhone, signIn, waitForServiceWorker, startRound, addVisit, addFinding, roundItem, officeItem,
+  GUARD, CLERK, ADMIN, PHONE, DESKTOP, launchPhone, signIn, waitForServiceWorker, startRound, addVisit, addFinding, roundItem, officeItem,
 };

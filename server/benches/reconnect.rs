@@ -73,12 +73,13 @@ fn cpu_us(pid: u32) -> Result<u64> {
     Ok((utime + stime) * 1_000_000 / CLOCK_TICKS_PER_SECOND)
 }
 
-async fn sign_in(url: &str) -> Result<SignInResponse> {
+async fn sign_in(url: &str, device: &Device) -> Result<SignInResponse> {
     let response = reqwest::Client::new()
         .post(format!("{url}/api/sign-in"))
         .json(&SignInRequest {
             username: "guard".into(),
             password: "guard-demo-2026".into(),
+            device: device.enrolment("guard"),
         })
         .send()
         .await?;
@@ -86,8 +87,7 @@ async fn sign_in(url: &str) -> Result<SignInResponse> {
 }
 
 /// A device holding `RECORDS` rounds written offline: started, one visit, one finding, ended.
-fn offline_device(session: &SignInResponse) -> (Device, Vec<DocumentId>) {
-    let mut device = Device::new();
+fn offline_device(mut device: Device, session: &SignInResponse) -> (Device, Vec<DocumentId>) {
     let mut ids = Vec::with_capacity(RECORDS);
     for i in 0..RECORDS as i64 {
         let start = T0 + i * 60_000;
@@ -128,8 +128,9 @@ struct Measured {
 
 async fn measure(batched: bool) -> Result<Measured> {
     let server = start_server()?;
-    let session = sign_in(&server.url).await?;
-    let (mut device, ids) = offline_device(&session);
+    let device = Device::new();
+    let session = sign_in(&server.url, &device).await?;
+    let (mut device, ids) = offline_device(device, &session);
     let addr = server.url.trim_start_matches("http://").parse()?;
     let cpu_before = cpu_us(server.child.id())?;
     let started = Instant::now();

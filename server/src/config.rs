@@ -4,8 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 /// How the server runs.
-#[derive(Debug, Clone, clap::Parser)]
-#[command(name = "gatehouse-server", about = "Gatehouse records and sync server")]
+#[derive(Debug, Clone, clap::Args)]
 pub struct Config {
     /// Address to listen on (loopback by default).
     #[arg(long, env = "GATEHOUSE_LISTEN", default_value = "127.0.0.1:8080")]
@@ -22,6 +21,9 @@ pub struct Config {
     /// How long a sign-in stays valid, in days. Phones may stay offline for days.
     #[arg(long, env = "GATEHOUSE_SESSION_DAYS", default_value_t = 30)]
     pub session_days: i64,
+    /// Most bytes of stored history one record document may grow to.
+    #[arg(long, env = "GATEHOUSE_MAX_DOCUMENT_BYTES", default_value_t = 2 * 1024 * 1024)]
+    pub max_document_bytes: i64,
 }
 
 impl Config {
@@ -33,10 +35,53 @@ impl Config {
             data_dir,
             demo: false,
             session_days: 30,
+            max_document_bytes: 2 * 1024 * 1024,
         }
     }
 
     pub fn database_path(&self) -> PathBuf {
         self.data_dir.join("gatehouse.db")
     }
+}
+
+/// The command line: serve (the default), or manage users, estates and devices.
+#[derive(Debug, clap::Parser)]
+#[command(name = "gatehouse-server", about = "Gatehouse records and sync server")]
+pub struct Cli {
+    #[command(flatten)]
+    pub config: Config,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Manage estates, users and devices in the database (the server may be running).
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum AdminCommand {
+    /// Create an estate, or rename it.
+    AddEstate { id: String, name: String },
+    /// Create a user; the password is read from the first line of standard input.
+    AddUser {
+        username: String,
+        display_name: String,
+        /// guard, technician, office or admin.
+        role: String,
+        /// Estate IDs, comma-separated; new records go to the first.
+        estates: String,
+    },
+    /// Set a user's password (read from standard input); all their sessions end.
+    SetPassword { username: String },
+    /// Revoke a user: no more sign-ins or syncing from any device.
+    RevokeUser { username: String },
+    /// Revoke a device by its ID (see list-devices).
+    RevokeDevice { device_id: String },
+    /// List users with their role and estates.
+    ListUsers,
+    /// List devices, with their user, actor ID and state.
+    ListDevices,
 }

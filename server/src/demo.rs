@@ -12,6 +12,8 @@ pub const ESTATE_NAME: &str = "阳光花园 Sunshine Gardens";
 pub const USERS: &[(&str, &str, &str, Role)] = &[
     ("guard", "guard-demo-2026", "王保安", Role::Guard),
     ("clerk", "clerk-demo-2026", "李客服", Role::Office),
+    ("tech", "tech-demo-2026", "陈师傅", Role::Technician),
+    ("admin", "admin-demo-2026", "赵主管", Role::Admin),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +35,7 @@ pub fn seed(store: &Store, now: i64) -> Result<(), DemoError> {
             role: *role,
             estate_id: ESTATE_ID.to_owned(),
             estate_name: ESTATE_NAME.to_owned(),
+            estates: Vec::new(),
         };
         store.upsert_user(&user, &hash_password(password)?, now)?;
     }

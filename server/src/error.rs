@@ -15,6 +15,16 @@ pub enum HttpError {
     BadCredentials,
     #[error("not allowed")]
     Forbidden,
+    #[error("this device was revoked")]
+    DeviceRevoked,
+    #[error("the device enrolment does not match what this device enrolled with")]
+    DeviceConflict,
+    #[error("bad request: {0}")]
+    BadRequest(&'static str),
+    #[error("not found")]
+    NotFound,
+    #[error("already exists")]
+    AlreadyExists,
     #[error("too many failed sign-ins; retry in {0} s")]
     TooManyAttempts(u64),
     #[error("storage failed: {0}")]
@@ -38,6 +48,11 @@ impl IntoResponse for HttpError {
             HttpError::Unauthorized => (StatusCode::UNAUTHORIZED, "error.unauthorized"),
             HttpError::BadCredentials => (StatusCode::UNAUTHORIZED, "sign_in.invalid"),
             HttpError::Forbidden => (StatusCode::FORBIDDEN, "error.forbidden"),
+            HttpError::DeviceRevoked => (StatusCode::FORBIDDEN, "error.device_revoked"),
+            HttpError::DeviceConflict => (StatusCode::CONFLICT, "error.device_conflict"),
+            HttpError::BadRequest(key) => (StatusCode::BAD_REQUEST, *key),
+            HttpError::NotFound => (StatusCode::NOT_FOUND, "error.not_found"),
+            HttpError::AlreadyExists => (StatusCode::CONFLICT, "error.already_exists"),
             HttpError::TooManyAttempts(_) => (StatusCode::TOO_MANY_REQUESTS, "sign_in.too_many"),
             HttpError::Store(_) | HttpError::Internal(_) => {
                 tracing::error!(error = %self, "request failed");

@@ -1,31 +1,40 @@
-//! HTTP routes: sign-in and sign-out, the office's record list, and the WebSocket upgrade.
+//! HTTP routes: sign-in and sign-out, devices and passwords, the office's record list, the
+//! admin routes, and the WebSocket upgrade.
 
 use std::net::SocketAddr;
 use std::time::Instant;
 
-use axum::extract::{ConnectInfo, FromRequestParts, Query, State, WebSocketUpgrade};
+use axum::extract::{ConnectInfo, FromRequestParts, Path, Query, State, WebSocketUpgrade};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use gatehouse_shared::device::DeviceInfo;
 use gatehouse_shared::protocol::MAX_FRAME_BYTES;
-use gatehouse_shared::user::{SignInRequest, SignInResponse};
-use gatehouse_shared::{RecordSummary, Role, UserInfo};
+use gatehouse_shared::user::{
+    ChangePassword, NewUser, SetPassword, SignInRequest, SignInResponse, UserListing,
+};
+use gatehouse_shared::{RecordSummary, UserInfo};
 use serde::Deserialize;
 
-use crate::auth::{new_session_token, token_hash, verify_against_nothing, verify_password};
+use crate::admin::{self, AdminError};
+use crate::auth::{
+    hash_password, new_session_token, token_hash, verify_against_nothing, verify_password,
+};
 use crate::error::HttpError;
+use crate::store::{Enrolment, Store, StoreError};
 use crate::{now_ms, AppState};
 
-/// The user behind a request's `Authorization: Bearer` token.
+/// The user behind a request's `Authorization: Bearer` token, on a device that is not
+/// revoked.
 pub struct CurrentUser {
     pub user: UserInfo,
-    token: String,
+    pub device_id: String,
+    token_hash: Vec<u8>,
 }
 
-fn bearer(parts: &Parts) -> Option<String> {
-    let value = parts
-        .headers
+fn bearer(headers: &HeaderMap) -> Option<String> {
+    let value = headers
         .get(axum::http::header::AUTHORIZATION)?
         .to_str()
         .ok()?;
@@ -39,13 +48,39 @@ impl FromRequestParts<AppState> for CurrentUser {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let token = bearer(parts).ok_or(HttpError::Unauthorized)?;
+        let token = bearer(&parts.headers).ok_or(HttpError::Unauthorized)?;
         let hash = token_hash(&token);
-        let user = state
-            .blocking(move |store| store.session_user(&hash, now_ms()))
+        let lookup = hash.clone();
+        let session = state
+            .blocking(move |store| store.session(&lookup, now_ms()))
             .await??
             .ok_or(HttpError::Unauthorized)?;
-        Ok(Self { user, token })
+        if session.device_revoked {
+            return Err(HttpError::DeviceRevoked);
+        }
+        Ok(Self {
+            user: session.user,
+            device_id: session.device_id,
+            token_hash: hash,
+        })
+    }
+}
+
+/// An admin, for the admin routes.
+pub struct CurrentAdmin(pub CurrentUser);
+
+impl FromRequestParts<AppState> for CurrentAdmin {
+    type Rejection = HttpError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let current = CurrentUser::from_request_parts(parts, state).await?;
+        if !current.user.role.is_admin() {
+            return Err(HttpError::Forbidden);
+        }
+        Ok(Self(current))
     }
 }
 
@@ -63,6 +98,9 @@ pub async fn sign_in(
         tracing::warn!(%account, %address, "sign-in rate limited");
         return Err(HttpError::TooManyAttempts(wait.as_secs().max(1)));
     }
+    if request.device.verify(&account).is_err() {
+        return Err(HttpError::BadRequest("error.bad_device"));
+    }
     let limiter = state.sign_in_limiter.clone();
     let session_ms = state
         .config
@@ -70,24 +108,34 @@ pub async fn sign_in(
         .saturating_mul(24 * 60 * 60 * 1000);
     let response = state
         .blocking(move |store| -> Result<SignInResponse, HttpError> {
-            let Some(stored) = store.user_by_username(request.username.trim())? else {
+            let username = request.username.trim();
+            let Some(stored) = store.user_by_username(username)? else {
                 verify_against_nothing(&request.password);
                 return Err(HttpError::BadCredentials);
             };
-            if !verify_password(&request.password, &stored.password_hash) {
+            if !verify_password(&request.password, &stored.password_hash)
+                || stored.revoked_at.is_some()
+            {
                 return Err(HttpError::BadCredentials);
             }
-            let token = new_session_token();
             let now = now_ms();
+            match store.enrol_device(&stored.info.id, &request.device, now)? {
+                Enrolment::Enrolled | Enrolment::Recognised => {}
+                Enrolment::Revoked => return Err(HttpError::DeviceRevoked),
+                Enrolment::Conflict => return Err(HttpError::DeviceConflict),
+            }
+            let token = new_session_token();
             store.create_session(
                 &token_hash(&token),
                 &stored.info.id,
+                &request.device.device_id,
                 now,
                 now.saturating_add(session_ms),
             )?;
             Ok(SignInResponse {
                 token,
                 user: stored.info,
+                device_id: request.device.device_id,
             })
         })
         .await?;
@@ -98,23 +146,235 @@ pub async fn sign_in(
         }
         other => other?,
     };
-    tracing::info!(user = %response.user.username, "signed in");
+    tracing::info!(user = %response.user.username, device = %response.device_id, "signed in");
     Ok(Json(response))
 }
 
+/// Ends the session of the token given, whatever state its device is in.
 pub async fn sign_out(
     State(state): State<AppState>,
-    current: CurrentUser,
+    headers: HeaderMap,
 ) -> Result<StatusCode, HttpError> {
-    let hash = token_hash(&current.token);
+    let token = bearer(&headers).ok_or(HttpError::Unauthorized)?;
+    let hash = token_hash(&token);
     state
         .blocking(move |store| store.delete_session(&hash))
         .await??;
+    state.access_changed();
     Ok(StatusCode::NO_CONTENT)
 }
 
 pub async fn me(current: CurrentUser) -> Json<UserInfo> {
     Json(current.user)
+}
+
+/// The signed-in user's devices and their sessions.
+pub async fn my_devices(
+    State(state): State<AppState>,
+    current: CurrentUser,
+) -> Result<Json<Vec<DeviceInfo>>, HttpError> {
+    let users = vec![current.user.id.clone()];
+    let hash = current.token_hash.clone();
+    let devices = state
+        .blocking(move |store| store.list_devices(&users, Some(&hash), now_ms()))
+        .await??;
+    Ok(Json(devices))
+}
+
+/// A user changing their own password: every other session of theirs ends.
+pub async fn change_password(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Json(request): Json<ChangePassword>,
+) -> Result<StatusCode, HttpError> {
+    admin::check_password(&request.new_password).map_err(admin_error)?;
+    let user_id = current.user.id.clone();
+    let keep = current.token_hash.clone();
+    state
+        .blocking(move |store| -> Result<(), HttpError> {
+            let stored = store.user_by_id(&user_id)?.ok_or(HttpError::Unauthorized)?;
+            if !verify_password(&request.current_password, &stored.password_hash) {
+                return Err(HttpError::BadCredentials);
+            }
+            let hash = hash_password(&request.new_password)
+                .map_err(|e| HttpError::Internal(e.to_string()))?;
+            store.set_password(&user_id, &hash, Some(&keep))?;
+            Ok(())
+        })
+        .await??;
+    state.access_changed();
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn admin_error(error: AdminError) -> HttpError {
+    match error {
+        AdminError::Invalid(key) => HttpError::BadRequest(key),
+        AdminError::UsernameTaken => HttpError::AlreadyExists,
+        AdminError::UnknownEstate(_) => HttpError::BadRequest("admin.unknown_estate"),
+        AdminError::NotFound => HttpError::NotFound,
+        AdminError::Store(error) => HttpError::Store(error),
+        AdminError::Hash(error) => HttpError::Internal(error.to_string()),
+    }
+}
+
+/// Whether an admin may manage `target`: they share an estate.
+fn manages(admin: &UserInfo, target: &UserInfo) -> bool {
+    target.estate_ids().iter().any(|e| admin.in_estate(e))
+}
+
+/// The users of the admin's estates.
+pub async fn admin_users(
+    State(state): State<AppState>,
+    CurrentAdmin(admin): CurrentAdmin,
+) -> Result<Json<Vec<UserListing>>, HttpError> {
+    let estates = admin.user.estate_ids();
+    let users = state
+        .blocking(move |store| store.list_users(Some(&estates)))
+        .await??;
+    Ok(Json(
+        users
+            .into_iter()
+            .map(|stored| UserListing {
+                user: stored.info,
+                revoked_at: stored.revoked_at,
+            })
+            .collect(),
+    ))
+}
+
+/// Creates a user in estates the admin belongs to.
+pub async fn admin_create_user(
+    State(state): State<AppState>,
+    CurrentAdmin(admin): CurrentAdmin,
+    Json(new): Json<NewUser>,
+) -> Result<(StatusCode, Json<UserInfo>), HttpError> {
+    if new.estates.iter().any(|e| !admin.user.in_estate(e)) {
+        return Err(HttpError::Forbidden);
+    }
+    let created = state
+        .blocking(move |store| admin::create_user(store, &new, now_ms()))
+        .await?
+        .map_err(admin_error)?;
+    tracing::info!(admin = %admin.user.username, user = %created.username, "user created");
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// Loads a user the admin manages, or answers 404 (an admin of another estate learns
+/// nothing about the user, not even that it exists).
+fn managed_user(store: &Store, admin: &UserInfo, user_id: &str) -> Result<UserInfo, HttpError> {
+    match store.user_by_id(user_id)? {
+        Some(stored) if manages(admin, &stored.info) => Ok(stored.info),
+        _ => Err(HttpError::NotFound),
+    }
+}
+
+pub async fn admin_set_password(
+    State(state): State<AppState>,
+    CurrentAdmin(admin): CurrentAdmin,
+    Path(user_id): Path<String>,
+    Json(request): Json<SetPassword>,
+) -> Result<StatusCode, HttpError> {
+    let admin_user = admin.user.clone();
+    state
+        .blocking(move |store| -> Result<(), HttpError> {
+            let target = managed_user(store, &admin_user, &user_id)?;
+            admin::set_password(store, &target.id, &request.password).map_err(admin_error)
+        })
+        .await??;
+    state.access_changed();
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn admin_revoke_user(
+    State(state): State<AppState>,
+    CurrentAdmin(admin): CurrentAdmin,
+    Path(user_id): Path<String>,
+) -> Result<StatusCode, HttpError> {
+    let admin_user = admin.user.clone();
+    let target_id = user_id.clone();
+    state
+        .blocking(move |store| -> Result<(), HttpError> {
+            let target = managed_user(store, &admin_user, &target_id)?;
+            if target.id == admin_user.id {
+                return Err(HttpError::BadRequest("admin.cannot_revoke_self"));
+            }
+            store.revoke_user(&target.id, now_ms())?;
+            Ok(())
+        })
+        .await??;
+    tracing::info!(admin = %admin.user.username, user = %user_id, "user revoked");
+    state.access_changed();
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Devices of the users the admin manages.
+pub async fn admin_devices(
+    State(state): State<AppState>,
+    CurrentAdmin(admin): CurrentAdmin,
+) -> Result<Json<Vec<DeviceInfo>>, HttpError> {
+    let estates = admin.user.estate_ids();
+    let devices = state
+        .blocking(move |store| -> Result<Vec<DeviceInfo>, StoreError> {
+            let users: Vec<String> = store
+                .list_users(Some(&estates))?
+                .into_iter()
+                .map(|u| u.info.id)
+                .collect();
+            store.list_devices(&users, None, now_ms())
+        })
+        .await??;
+    Ok(Json(devices))
+}
+
+pub async fn admin_revoke_device(
+    State(state): State<AppState>,
+    CurrentAdmin(admin): CurrentAdmin,
+    Path(device_id): Path<String>,
+) -> Result<StatusCode, HttpError> {
+    let admin_user = admin.user.clone();
+    let id = device_id.clone();
+    state
+        .blocking(move |store| -> Result<(), HttpError> {
+            let owner = store.device_owner(&id)?.ok_or(HttpError::NotFound)?;
+            managed_user(store, &admin_user, &owner)?;
+            store.revoke_device(&id, now_ms())?;
+            Ok(())
+        })
+        .await??;
+    tracing::info!(admin = %admin.user.username, device = %device_id, "device revoked");
+    state.access_changed();
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Body of `POST /api/admin/estates`.
+#[derive(Debug, Deserialize)]
+pub struct NewEstate {
+    pub id: String,
+    pub name: String,
+}
+
+/// Creates an estate; the admin creating it becomes a member. An estate that exists
+/// already cannot be taken over this way.
+pub async fn admin_create_estate(
+    State(state): State<AppState>,
+    CurrentAdmin(admin): CurrentAdmin,
+    Json(estate): Json<NewEstate>,
+) -> Result<StatusCode, HttpError> {
+    let admin_user = admin.user.clone();
+    state
+        .blocking(move |store| -> Result<(), HttpError> {
+            if store.estate_exists(&estate.id)? {
+                return Err(HttpError::AlreadyExists);
+            }
+            admin::upsert_estate(store, &estate.id, &estate.name).map_err(admin_error)?;
+            let mut estates = admin_user.estate_ids();
+            estates.push(estate.id.clone());
+            store.set_memberships(&admin_user.id, &estates)?;
+            Ok(())
+        })
+        .await??;
+    state.access_changed();
+    Ok(StatusCode::CREATED)
 }
 
 #[derive(Debug, Deserialize)]
@@ -123,19 +383,19 @@ pub struct ListQuery {
     limit: Option<u32>,
 }
 
-/// The estate's records, newest round first. Office staff only.
+/// The records of the user's estates, newest round first. Office staff only.
 pub async fn list_records(
     State(state): State<AppState>,
     current: CurrentUser,
     Query(query): Query<ListQuery>,
 ) -> Result<Json<Vec<RecordSummary>>, HttpError> {
-    if current.user.role != Role::Office {
+    if !current.user.role.lists_records() {
         return Err(HttpError::Forbidden);
     }
     let limit = query.limit.unwrap_or(200).min(1000);
-    let estate = current.user.estate_id.clone();
+    let estates = current.user.estate_ids();
     let records = state
-        .blocking(move |store| store.list_records(&estate, limit))
+        .blocking(move |store| store.list_records(&estates, limit))
         .await??;
     Ok(Json(records))
 }

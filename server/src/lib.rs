@@ -4,6 +4,7 @@
 //! `app(state)` builds the router so tests can drive it; `run` serves it on a listener.
 //! Only `store` knows SQL; `sync` holds the sync protocol's server side.
 
+pub mod admin;
 pub mod auth;
 pub mod config;
 pub mod demo;
@@ -44,7 +45,7 @@ pub struct AppState {
     /// The database, used from blocking tasks only.
     pub store: Arc<Mutex<Store>>,
     /// Announces stored changes to every connection.
-    pub hub: tokio::sync::broadcast::Sender<sync::DocChanged>,
+    pub hub: tokio::sync::broadcast::Sender<sync::HubEvent>,
     pub config: Arc<Config>,
     /// Numbers connections so a change is not echoed to its sender.
     pub next_connection: Arc<AtomicU64>,
@@ -62,6 +63,13 @@ impl AppState {
             next_connection: Arc::new(AtomicU64::new(1)),
             sign_in_limiter: Arc::new(rate_limit::SignInLimiter::default()),
         }
+    }
+
+    /// Tells every connection to check its session again (after a sign-out, revocation or
+    /// password change).
+    pub fn access_changed(&self) {
+        // No receivers is fine: nobody is connected.
+        let _ = self.hub.send(sync::HubEvent::AccessChanged);
     }
 
     /// Runs store work on a blocking thread.
@@ -98,7 +106,27 @@ pub fn app(state: AppState) -> Router {
         .route("/api/sign-in", post(http::sign_in))
         .route("/api/sign-out", post(http::sign_out))
         .route("/api/me", get(http::me))
+        .route("/api/devices", get(http::my_devices))
+        .route("/api/password", post(http::change_password))
         .route("/api/records", get(http::list_records))
+        .route(
+            "/api/admin/users",
+            get(http::admin_users).post(http::admin_create_user),
+        )
+        .route(
+            "/api/admin/users/{id}/password",
+            post(http::admin_set_password),
+        )
+        .route(
+            "/api/admin/users/{id}/revoke",
+            post(http::admin_revoke_user),
+        )
+        .route("/api/admin/devices", get(http::admin_devices))
+        .route(
+            "/api/admin/devices/{id}/revoke",
+            post(http::admin_revoke_device),
+        )
+        .route("/api/admin/estates", post(http::admin_create_estate))
         .route("/api/sync", get(http::sync_socket))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES));
     let header =

@@ -1,5 +1,12 @@
+use std::io::BufRead;
+
+use anyhow::{bail, Context};
 use clap::Parser;
-use gatehouse_server::{demo, open, run, Config};
+use gatehouse_server::config::{AdminCommand, Cli, Command};
+use gatehouse_server::store::Store;
+use gatehouse_server::{admin, demo, now_ms, open, run, Config};
+use gatehouse_shared::user::NewUser;
+use gatehouse_shared::Role;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -7,8 +14,16 @@ async fn main() -> anyhow::Result<()> {
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
+        .with_writer(std::io::stderr)
         .init();
-    let config = Config::parse();
+    let cli = Cli::parse();
+    match cli.command {
+        Some(Command::Admin(command)) => run_admin(&cli.config, command),
+        None => serve(cli.config).await,
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
     let state = open(config.clone())?;
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     let address = listener.local_addr()?;
@@ -16,7 +31,7 @@ async fn main() -> anyhow::Result<()> {
         println!("Demo estate: {}", demo::ESTATE_NAME);
         for (username, password, name, role) in demo::USERS {
             println!(
-                "  {:<7} {name:<4} username: {username:<6} password: {password}",
+                "  {:<10} {name:<4} username: {username:<6} password: {password}",
                 role.as_str()
             );
         }
@@ -26,4 +41,109 @@ async fn main() -> anyhow::Result<()> {
         let _ = tokio::signal::ctrl_c().await;
     })
     .await
+}
+
+fn read_password() -> anyhow::Result<String> {
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("reading the password from standard input")?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+fn user_id(store: &Store, username: &str) -> anyhow::Result<String> {
+    match store.user_by_username(username)? {
+        Some(user) => Ok(user.info.id),
+        None => bail!("no user named {username}"),
+    }
+}
+
+/// `gatehouse-server admin ...`: works on the database directly, so it needs no running
+/// server. A running server refuses a revoked device at its next sync message.
+fn run_admin(config: &Config, command: AdminCommand) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&config.data_dir)?;
+    let store = Store::open(&config.database_path())?;
+    let now = now_ms();
+    match command {
+        AdminCommand::AddEstate { id, name } => {
+            admin::upsert_estate(&store, &id, &name)?;
+            println!("estate {id} saved");
+        }
+        AdminCommand::AddUser {
+            username,
+            display_name,
+            role,
+            estates,
+        } => {
+            let Some(role) = Role::parse(&role) else {
+                bail!("role must be one of guard, technician, office, admin");
+            };
+            let new = NewUser {
+                username,
+                display_name,
+                password: read_password()?,
+                role,
+                estates: estates
+                    .split(',')
+                    .map(|e| e.trim().to_owned())
+                    .filter(|e| !e.is_empty())
+                    .collect(),
+            };
+            let user = admin::create_user(&store, &new, now)?;
+            println!("user {} created ({})", user.username, user.id);
+        }
+        AdminCommand::SetPassword { username } => {
+            let id = user_id(&store, &username)?;
+            admin::set_password(&store, &id, &read_password()?)?;
+            println!("password of {username} changed; their sessions have ended");
+        }
+        AdminCommand::RevokeUser { username } => {
+            let id = user_id(&store, &username)?;
+            store.revoke_user(&id, now)?;
+            println!("user {username} revoked");
+        }
+        AdminCommand::RevokeDevice { device_id } => {
+            if !store.revoke_device(&device_id, now)? {
+                bail!("no device {device_id}");
+            }
+            println!("device {device_id} revoked");
+        }
+        AdminCommand::ListUsers => {
+            for user in store.list_users(None)? {
+                let state = if user.revoked_at.is_some() {
+                    "revoked"
+                } else {
+                    "active"
+                };
+                println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    user.info.username,
+                    user.info.display_name,
+                    user.info.role.as_str(),
+                    user.info.estate_ids().join(","),
+                    state
+                );
+            }
+        }
+        AdminCommand::ListDevices => {
+            let users: Vec<String> = store
+                .list_users(None)?
+                .into_iter()
+                .map(|u| u.info.id)
+                .collect();
+            for device in store.list_devices(&users, None, now)? {
+                let state = if device.revoked_at.is_some() {
+                    "revoked"
+                } else {
+                    "active"
+                };
+                println!(
+                    "{}\t{}\t{}\tactor {}\t{}",
+                    device.device_id, device.username, device.label, device.actor, state
+                );
+            }
+        }
+    }
+    Ok(())
 }

@@ -7,6 +7,9 @@
 use std::path::Path;
 
 use automerge::Automerge;
+use gatehouse_shared::device::{DeviceEnrolment, DeviceInfo, SessionInfo};
+use gatehouse_shared::patrol_log::RecordKind;
+use gatehouse_shared::user::EstateRef;
 use gatehouse_shared::{DocumentId, RecordSummary, Role, UserInfo};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
@@ -14,7 +17,8 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction};
 pub const COMPACT_AFTER_CHANGE_ROWS: i64 = 32;
 
 /// Schema migrations, applied in order; `PRAGMA user_version` counts those applied.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE estates (
     id TEXT PRIMARY KEY,
     name TEXT NOT NULL
@@ -57,7 +61,34 @@ CREATE TABLE records (
     summary TEXT NOT NULL
 );
 CREATE INDEX records_by_estate ON records(estate_id, kind, started_at DESC);
-"#];
+"#,
+    r#"
+CREATE TABLE memberships (
+    user_id TEXT NOT NULL REFERENCES users(id),
+    estate_id TEXT NOT NULL REFERENCES estates(id),
+    position INTEGER NOT NULL,
+    PRIMARY KEY (user_id, estate_id)
+);
+INSERT INTO memberships (user_id, estate_id, position) SELECT id, estate_id, 0 FROM users;
+ALTER TABLE users ADD COLUMN revoked_at INTEGER;
+CREATE TABLE devices (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users(id),
+    actor BLOB NOT NULL UNIQUE,
+    public_key BLOB NOT NULL,
+    label TEXT NOT NULL,
+    enrolled_at INTEGER NOT NULL,
+    last_seen_at INTEGER NOT NULL,
+    revoked_at INTEGER
+);
+CREATE INDEX devices_by_user ON devices(user_id);
+-- Sessions from before devices were enrolled belong to no device: sign in again.
+DELETE FROM sessions;
+ALTER TABLE sessions ADD COLUMN device_id TEXT REFERENCES devices(id);
+CREATE INDEX sessions_by_user ON sessions(user_id);
+ALTER TABLE documents ADD COLUMN size_bytes INTEGER NOT NULL DEFAULT 0;
+"#,
+];
 
 /// A storage failure.
 #[derive(Debug, thiserror::Error)]
@@ -72,17 +103,47 @@ pub enum StoreError {
     UnknownRole(String),
 }
 
+/// A valid session: who, on which device.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub user: UserInfo,
+    pub device_id: String,
+    /// The device's Automerge actor ID.
+    pub actor: Vec<u8>,
+    /// Set when an admin revoked the device; the session then allows nothing.
+    pub device_revoked: bool,
+}
+
+/// What enrolling a device at sign-in came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Enrolment {
+    /// A new device, now recorded against the user.
+    Enrolled,
+    /// The user's known device, with the same actor and key.
+    Recognised,
+    /// The device was revoked.
+    Revoked,
+    /// The device ID, actor or key is already someone else's, or differs from what the
+    /// device enrolled with.
+    Conflict,
+}
+
 /// A user row with its password hash.
 #[derive(Debug, Clone)]
 pub struct StoredUser {
     pub info: UserInfo,
     pub password_hash: String,
+    pub revoked_at: Option<i64>,
 }
 
 /// A stored document and what the server knows about it.
 #[derive(Debug)]
 pub struct StoredDocument {
     pub estate_id: String,
+    /// The record's kind, once the document holds a readable record.
+    pub kind: Option<RecordKind>,
+    /// Bytes of stored history (snapshot and change rows).
+    pub size_bytes: i64,
     pub doc: Automerge,
     /// Server time of the latest stored change.
     pub updated_at: i64,
@@ -147,83 +208,273 @@ impl Store {
                  password_hash = excluded.password_hash, role = excluded.role, estate_id = excluded.estate_id",
             params![user.id, user.username, user.display_name, password_hash, user.role.as_str(), user.estate_id, now],
         )?;
+        let id: String = self.conn.query_row(
+            "SELECT id FROM users WHERE username = ?1",
+            params![user.username],
+            |row| row.get(0),
+        )?;
+        let mut estates = user.estate_ids();
+        estates.dedup();
+        self.set_memberships(&id, &estates)?;
         Ok(())
     }
 
-    fn user_where(&self, clause: &str, value: &str) -> Result<Option<StoredUser>, StoreError> {
-        let sql = format!(
-            "SELECT u.id, u.username, u.display_name, u.role, u.estate_id, e.name, u.password_hash
-             FROM users u JOIN estates e ON e.id = u.estate_id WHERE {clause}"
-        );
-        let row = self
+    /// Replaces a user's estates; the first is where their new records go.
+    pub fn set_memberships(&self, user_id: &str, estates: &[String]) -> Result<(), StoreError> {
+        self.conn.execute(
+            "DELETE FROM memberships WHERE user_id = ?1",
+            params![user_id],
+        )?;
+        for (position, estate) in estates.iter().enumerate() {
+            self.conn.execute(
+                "INSERT INTO memberships (user_id, estate_id, position) VALUES (?1, ?2, ?3)",
+                params![user_id, estate, position as i64],
+            )?;
+        }
+        if let Some(first) = estates.first() {
+            self.conn.execute(
+                "UPDATE users SET estate_id = ?2 WHERE id = ?1",
+                params![user_id, first],
+            )?;
+        }
+        Ok(())
+    }
+
+    pub fn estate_exists(&self, id: &str) -> Result<bool, StoreError> {
+        Ok(self
             .conn
-            .query_row(&sql, [value], |row| {
-                Ok((
-                    row.get::<_, String>(0)?,
-                    row.get::<_, String>(1)?,
-                    row.get::<_, String>(2)?,
-                    row.get::<_, String>(3)?,
-                    row.get::<_, String>(4)?,
-                    row.get::<_, String>(5)?,
-                    row.get::<_, String>(6)?,
-                ))
+            .query_row("SELECT 1 FROM estates WHERE id = ?1", params![id], |_| {
+                Ok(())
             })
-            .optional()?;
-        row.map(
-            |(id, username, display_name, role, estate_id, estate_name, password_hash)| {
-                let role = Role::parse(&role).ok_or(StoreError::UnknownRole(role))?;
-                Ok(StoredUser {
-                    info: UserInfo {
-                        id,
-                        username,
-                        display_name,
-                        role,
-                        estate_id,
-                        estate_name,
-                    },
-                    password_hash,
-                })
-            },
-        )
-        .transpose()
+            .optional()?
+            .is_some())
+    }
+
+    /// Every estate, as (id, name).
+    pub fn estates(&self) -> Result<Vec<EstateRef>, StoreError> {
+        let mut statement = self
+            .conn
+            .prepare("SELECT id, name FROM estates ORDER BY id")?;
+        let rows = statement.query_map([], |row| {
+            Ok(EstateRef {
+                id: row.get(0)?,
+                name: row.get(1)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     pub fn user_by_username(&self, username: &str) -> Result<Option<StoredUser>, StoreError> {
-        self.user_where("u.username = ?1", username)
+        user_where(&self.conn, "u.username = ?1", username)
+    }
+
+    pub fn user_by_id(&self, id: &str) -> Result<Option<StoredUser>, StoreError> {
+        user_where(&self.conn, "u.id = ?1", id)
+    }
+
+    /// Users who belong to any of `estates` (every user when `estates` is None).
+    pub fn list_users(&self, estates: Option<&[String]>) -> Result<Vec<StoredUser>, StoreError> {
+        let ids: Vec<String> = {
+            let mut statement = self.conn.prepare(
+                "SELECT DISTINCT u.id FROM users u JOIN memberships m ON m.user_id = u.id ORDER BY u.id",
+            )?;
+            let rows = statement.query_map([], |row| row.get(0))?;
+            rows.collect::<Result<_, _>>()?
+        };
+        let mut users = Vec::new();
+        for id in ids {
+            if let Some(user) = self.user_by_id(&id)? {
+                let visible = estates.is_none_or(|estates| {
+                    user.info.estate_ids().iter().any(|e| estates.contains(e))
+                });
+                if visible {
+                    users.push(user);
+                }
+            }
+        }
+        Ok(users)
+    }
+
+    /// Replaces a user's password and ends their sessions, except `keep` (the session
+    /// that changed it, when a user changes their own).
+    pub fn set_password(
+        &self,
+        user_id: &str,
+        password_hash: &str,
+        keep: Option<&[u8]>,
+    ) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE users SET password_hash = ?2 WHERE id = ?1",
+            params![user_id, password_hash],
+        )?;
+        self.conn.execute(
+            "DELETE FROM sessions WHERE user_id = ?1 AND token_hash IS NOT ?2",
+            params![user_id, keep],
+        )?;
+        Ok(())
+    }
+
+    /// Revokes a user: no sign-in, no session, no sync from any of their devices.
+    pub fn revoke_user(&self, user_id: &str, now: i64) -> Result<bool, StoreError> {
+        let changed = self.conn.execute(
+            "UPDATE users SET revoked_at = COALESCE(revoked_at, ?2) WHERE id = ?1",
+            params![user_id, now],
+        )?;
+        self.conn
+            .execute("DELETE FROM sessions WHERE user_id = ?1", params![user_id])?;
+        Ok(changed > 0)
+    }
+
+    /// Enrols `enrolment`'s device for a user, or recognises it. The enrolment's signature
+    /// must already have been verified.
+    pub fn enrol_device(
+        &self,
+        user_id: &str,
+        enrolment: &DeviceEnrolment,
+        now: i64,
+    ) -> Result<Enrolment, StoreError> {
+        let known = self
+            .conn
+            .query_row(
+                "SELECT user_id, actor, public_key, revoked_at FROM devices WHERE id = ?1",
+                params![enrolment.device_id],
+                |row| {
+                    Ok((
+                        row.get::<_, String>(0)?,
+                        row.get::<_, Vec<u8>>(1)?,
+                        row.get::<_, Vec<u8>>(2)?,
+                        row.get::<_, Option<i64>>(3)?,
+                    ))
+                },
+            )
+            .optional()?;
+        match known {
+            Some((owner, actor, key, revoked_at)) => {
+                if owner != user_id || actor != enrolment.actor || key != enrolment.public_key {
+                    return Ok(Enrolment::Conflict);
+                }
+                if revoked_at.is_some() {
+                    return Ok(Enrolment::Revoked);
+                }
+                self.conn.execute(
+                    "UPDATE devices SET last_seen_at = ?2, label = ?3 WHERE id = ?1",
+                    params![enrolment.device_id, now, enrolment.label],
+                )?;
+                Ok(Enrolment::Recognised)
+            }
+            None => {
+                let inserted = self.conn.execute(
+                    "INSERT INTO devices (id, user_id, actor, public_key, label, enrolled_at, last_seen_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6) ON CONFLICT(actor) DO NOTHING",
+                    params![
+                        enrolment.device_id,
+                        user_id,
+                        enrolment.actor,
+                        enrolment.public_key,
+                        enrolment.label,
+                        now
+                    ],
+                )?;
+                Ok(if inserted == 1 {
+                    Enrolment::Enrolled
+                } else {
+                    Enrolment::Conflict
+                })
+            }
+        }
+    }
+
+    /// Revokes a device; its sessions allow nothing from now on.
+    pub fn revoke_device(&self, device_id: &str, now: i64) -> Result<bool, StoreError> {
+        let changed = self.conn.execute(
+            "UPDATE devices SET revoked_at = COALESCE(revoked_at, ?2) WHERE id = ?1",
+            params![device_id, now],
+        )?;
+        Ok(changed > 0)
+    }
+
+    /// The user a device is enrolled for.
+    pub fn device_owner(&self, device_id: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT user_id FROM devices WHERE id = ?1",
+                params![device_id],
+                |row| row.get(0),
+            )
+            .optional()?)
+    }
+
+    /// Devices of the given users, each with its live sessions; `current` marks the asking
+    /// session.
+    pub fn list_devices(
+        &self,
+        user_ids: &[String],
+        current: Option<&[u8]>,
+        now: i64,
+    ) -> Result<Vec<DeviceInfo>, StoreError> {
+        let mut devices = Vec::new();
+        let mut statement = self.conn.prepare_cached(
+            "SELECT d.id, d.user_id, u.username, d.label, d.actor, d.enrolled_at, d.last_seen_at, d.revoked_at
+             FROM devices d JOIN users u ON u.id = d.user_id WHERE d.user_id = ?1 ORDER BY d.enrolled_at, d.id",
+        )?;
+        let mut sessions = self.conn.prepare_cached(
+            "SELECT created_at, expires_at, token_hash FROM sessions
+             WHERE device_id = ?1 AND expires_at > ?2 ORDER BY created_at",
+        )?;
+        for user_id in user_ids {
+            let rows = statement.query_map(params![user_id], |row| {
+                Ok(DeviceInfo {
+                    device_id: row.get(0)?,
+                    user_id: row.get(1)?,
+                    username: row.get(2)?,
+                    label: row.get(3)?,
+                    actor: automerge::ActorId::from(row.get::<_, Vec<u8>>(4)?.as_slice())
+                        .to_hex_string(),
+                    enrolled_at: row.get(5)?,
+                    last_seen_at: row.get(6)?,
+                    revoked_at: row.get(7)?,
+                    sessions: Vec::new(),
+                })
+            })?;
+            for device in rows {
+                let mut device = device?;
+                let live = sessions.query_map(params![device.device_id, now], |row| {
+                    Ok(SessionInfo {
+                        created_at: row.get(0)?,
+                        expires_at: row.get(1)?,
+                        current: current.is_some_and(|c| {
+                            row.get_ref(2).ok().and_then(|v| v.as_blob().ok()) == Some(c)
+                        }),
+                    })
+                })?;
+                device.sessions = live.collect::<Result<_, _>>()?;
+                devices.push(device);
+            }
+        }
+        Ok(devices)
     }
 
     pub fn create_session(
         &self,
         token_hash: &[u8],
         user_id: &str,
+        device_id: &str,
         now: i64,
         expires_at: i64,
     ) -> Result<(), StoreError> {
         self.conn.execute(
-            "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
-            params![token_hash, user_id, now, expires_at],
+            "INSERT INTO sessions (token_hash, user_id, device_id, created_at, expires_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![token_hash, user_id, device_id, now, expires_at],
         )?;
         Ok(())
     }
 
-    /// The user of a session that has not expired at `now`.
-    pub fn session_user(
-        &self,
-        token_hash: &[u8],
-        now: i64,
-    ) -> Result<Option<UserInfo>, StoreError> {
-        let user_id: Option<String> = self
-            .conn
-            .query_row(
-                "SELECT user_id FROM sessions WHERE token_hash = ?1 AND expires_at > ?2",
-                params![token_hash, now],
-                |row| row.get(0),
-            )
-            .optional()?;
-        match user_id {
-            Some(id) => Ok(self.user_where("u.id = ?1", &id)?.map(|u| u.info)),
-            None => Ok(None),
-        }
+    /// The session behind a token, if it has not expired at `now` and its user is not
+    /// revoked. A revoked device's session is returned marked, so it can be told so.
+    pub fn session(&self, token_hash: &[u8], now: i64) -> Result<Option<Session>, StoreError> {
+        session(&self.conn, token_hash, now)
     }
 
     pub fn delete_session(&self, token_hash: &[u8]) -> Result<(), StoreError> {
@@ -234,16 +485,27 @@ impl Store {
         Ok(())
     }
 
-    /// The records of an estate, newest round first.
+    /// Marks a device as seen now.
+    pub fn touch_device(&self, device_id: &str, now: i64) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE devices SET last_seen_at = ?2 WHERE id = ?1",
+            params![device_id, now],
+        )?;
+        Ok(())
+    }
+
+    /// The records of the given estates, newest round first.
     pub fn list_records(
         &self,
-        estate_id: &str,
+        estates: &[String],
         limit: u32,
     ) -> Result<Vec<RecordSummary>, StoreError> {
         let mut statement = self.conn.prepare_cached(
-            "SELECT summary FROM records WHERE estate_id = ?1 ORDER BY started_at DESC, doc_id LIMIT ?2",
+            "SELECT summary FROM records WHERE estate_id IN (SELECT value FROM json_each(?1))
+             ORDER BY started_at DESC, doc_id LIMIT ?2",
         )?;
-        let rows = statement.query_map(params![estate_id, limit], |row| row.get::<_, String>(0))?;
+        let estates = serde_json::to_string(estates)?;
+        let rows = statement.query_map(params![estates, limit], |row| row.get::<_, String>(0))?;
         let mut records = Vec::new();
         for summary in rows {
             records.push(serde_json::from_str(&summary?)?);
@@ -264,21 +526,120 @@ impl Store {
     }
 }
 
+fn user_where(
+    conn: &Connection,
+    clause: &str,
+    value: &str,
+) -> Result<Option<StoredUser>, StoreError> {
+    let sql = format!(
+        "SELECT u.id, u.username, u.display_name, u.role, u.estate_id, e.name, u.password_hash,
+                    u.revoked_at
+             FROM users u JOIN estates e ON e.id = u.estate_id WHERE {clause}"
+    );
+    let row = conn
+        .query_row(&sql, [value], |row| {
+            Ok((
+                (
+                    row.get::<_, String>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, String>(2)?,
+                    row.get::<_, String>(3)?,
+                ),
+                (
+                    row.get::<_, String>(4)?,
+                    row.get::<_, String>(5)?,
+                    row.get::<_, String>(6)?,
+                    row.get::<_, Option<i64>>(7)?,
+                ),
+            ))
+        })
+        .optional()?;
+    let Some((
+        (id, username, display_name, role),
+        (estate_id, estate_name, password_hash, revoked_at),
+    )) = row
+    else {
+        return Ok(None);
+    };
+    let role = Role::parse(&role).ok_or(StoreError::UnknownRole(role))?;
+    let estates = memberships(conn, &id)?;
+    Ok(Some(StoredUser {
+        info: UserInfo {
+            id,
+            username,
+            display_name,
+            role,
+            estate_id,
+            estate_name,
+            estates,
+        },
+        password_hash,
+        revoked_at,
+    }))
+}
+
+fn memberships(conn: &Connection, user_id: &str) -> Result<Vec<EstateRef>, StoreError> {
+    let mut statement = conn.prepare_cached(
+        "SELECT e.id, e.name FROM memberships m JOIN estates e ON e.id = m.estate_id
+             WHERE m.user_id = ?1 ORDER BY m.position, e.id",
+    )?;
+    let rows = statement.query_map(params![user_id], |row| {
+        Ok(EstateRef {
+            id: row.get(0)?,
+            name: row.get(1)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+fn session(conn: &Connection, token_hash: &[u8], now: i64) -> Result<Option<Session>, StoreError> {
+    let row = conn
+        .query_row(
+            "SELECT s.user_id, s.device_id, d.actor, d.revoked_at
+             FROM sessions s JOIN devices d ON d.id = s.device_id JOIN users u ON u.id = s.user_id
+             WHERE s.token_hash = ?1 AND s.expires_at > ?2 AND u.revoked_at IS NULL",
+            params![token_hash, now],
+            |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, Vec<u8>>(2)?,
+                    row.get::<_, Option<i64>>(3)?,
+                ))
+            },
+        )
+        .optional()?;
+    let Some((user_id, device_id, actor, revoked_at)) = row else {
+        return Ok(None);
+    };
+    Ok(
+        user_where(conn, "u.id = ?1", &user_id)?.map(|stored| Session {
+            user: stored.info,
+            device_id,
+            actor,
+            device_revoked: revoked_at.is_some(),
+        }),
+    )
+}
+
 fn load_document(conn: &Connection, id: &DocumentId) -> Result<Option<StoredDocument>, StoreError> {
     let head = conn
         .query_row(
-            "SELECT estate_id, snapshot, updated_at FROM documents WHERE id = ?1",
+            "SELECT d.estate_id, d.snapshot, d.updated_at, d.size_bytes, r.kind
+             FROM documents d LEFT JOIN records r ON r.doc_id = d.id WHERE d.id = ?1",
             params![id.as_bytes()],
             |row| {
                 Ok((
                     row.get::<_, String>(0)?,
                     row.get::<_, Option<Vec<u8>>>(1)?,
                     row.get::<_, i64>(2)?,
+                    row.get::<_, i64>(3)?,
+                    row.get::<_, Option<String>>(4)?,
                 ))
             },
         )
         .optional()?;
-    let Some((estate_id, snapshot, updated_at)) = head else {
+    let Some((estate_id, snapshot, updated_at, size_bytes, kind)) = head else {
         return Ok(None);
     };
     let mut doc = match snapshot {
@@ -293,6 +654,8 @@ fn load_document(conn: &Connection, id: &DocumentId) -> Result<Option<StoredDocu
     }
     Ok(Some(StoredDocument {
         estate_id,
+        kind: kind.as_deref().and_then(RecordKind::parse),
+        size_bytes,
         doc,
         updated_at,
     }))
@@ -304,6 +667,11 @@ pub struct StoreTransaction<'a> {
 }
 
 impl StoreTransaction<'_> {
+    /// The session behind a token, read inside this transaction.
+    pub fn session(&self, token_hash: &[u8], now: i64) -> Result<Option<Session>, StoreError> {
+        session(&self.tx, token_hash, now)
+    }
+
     pub fn load_document(&self, id: &DocumentId) -> Result<Option<StoredDocument>, StoreError> {
         load_document(&self.tx, id)
     }
@@ -335,9 +703,10 @@ impl StoreTransaction<'_> {
                 "DELETE FROM changes WHERE doc_id = ?1",
                 params![id.as_bytes()],
             )?;
+            let snapshot = doc.save();
             self.tx.execute(
-                "UPDATE documents SET snapshot = ?2, change_rows = 0 WHERE id = ?1",
-                params![id.as_bytes(), doc.save()],
+                "UPDATE documents SET snapshot = ?2, change_rows = 0, size_bytes = ?3 WHERE id = ?1",
+                params![id.as_bytes(), snapshot, snapshot.len() as i64],
             )?;
         } else {
             self.tx.execute(
@@ -345,8 +714,8 @@ impl StoreTransaction<'_> {
                 params![id.as_bytes(), new_changes],
             )?;
             self.tx.execute(
-                "UPDATE documents SET change_rows = change_rows + 1 WHERE id = ?1",
-                params![id.as_bytes()],
+                "UPDATE documents SET change_rows = change_rows + 1, size_bytes = size_bytes + ?2 WHERE id = ?1",
+                params![id.as_bytes(), new_changes.len() as i64],
             )?;
         }
         if let Some(summary) = summary {

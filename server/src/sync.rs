@@ -13,13 +13,13 @@ use std::time::Duration;
 use automerge::Automerge;
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use futures_util::{SinkExt, StreamExt};
-use gatehouse_shared::patrol_log::{read_document, validate_change};
+use gatehouse_shared::patrol_log::{read_document, validate_change, RecordKind};
 use gatehouse_shared::problem::keys;
 use gatehouse_shared::protocol::{
     self, ClientMessage, DocSync, ErrorCode, ServerMessage, StoredDoc, MAX_DOCS_PER_MESSAGE,
 };
 use gatehouse_shared::sync_session::SyncSession;
-use gatehouse_shared::{DocumentId, Problem, RecordSummary, Role, UserInfo};
+use gatehouse_shared::{DocumentId, Problem, RecordSummary, UserInfo};
 use tokio::sync::broadcast;
 
 use crate::store::{Store, StoreError};
@@ -29,12 +29,25 @@ use crate::{now_ms, AppState};
 const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
 /// Close code for a policy violation (RFC 6455).
 const CLOSE_POLICY: u16 = 1008;
+/// Close code for a message too big to process (RFC 6455).
+const CLOSE_TOO_BIG: u16 = 1009;
+
+/// What the hub tells every connection.
+#[derive(Debug, Clone)]
+pub enum HubEvent {
+    /// A document changed.
+    Changed(Box<DocChanged>),
+    /// A session, device or user was ended or changed: connections check theirs again.
+    AccessChanged,
+}
 
 /// A document changed on the server.
 #[derive(Debug, Clone)]
 pub struct DocChanged {
     pub doc: DocumentId,
     pub estate_id: String,
+    /// The record's kind, when the document holds a readable record.
+    pub kind: Option<RecordKind>,
     pub summary: Option<RecordSummary>,
     /// The connection whose frame made the change.
     pub origin: u64,
@@ -51,15 +64,26 @@ pub struct BatchOutcome {
     pub errors: Vec<ServerMessage>,
     /// What to tell the other connections.
     pub changed: Vec<DocChanged>,
+    /// The writer as read inside the transaction (roles and estates may have changed).
+    pub user: Option<UserInfo>,
 }
 
-fn doc_error(code: ErrorCode, doc: DocumentId, problems: Vec<Problem>) -> ServerMessage {
+fn doc_error(
+    code: ErrorCode,
+    doc: DocumentId,
+    problems: Vec<Problem>,
+    changes: &[automerge::ChangeHash],
+) -> ServerMessage {
     ServerMessage::Error {
         code,
         doc: Some(doc),
         fatal: false,
         supported: Vec::new(),
         problems,
+        changes: changes
+            .iter()
+            .map(|h| serde_bytes::ByteBuf::from(h.0.to_vec()))
+            .collect(),
     }
 }
 
@@ -71,6 +95,7 @@ fn malformed() -> ServerMessage {
         fatal: false,
         supported: Vec::new(),
         problems: Vec::new(),
+        changes: Vec::new(),
     }
 }
 
@@ -81,6 +106,7 @@ fn fatal_error(code: ErrorCode) -> ServerMessage {
         fatal: true,
         supported: protocol::SUPPORTED_VERSIONS.to_vec(),
         problems: Vec::new(),
+        changes: Vec::new(),
     }
 }
 
@@ -88,28 +114,66 @@ fn same_heads(a: &[automerge::ChangeHash], b: &[automerge::ChangeHash]) -> bool 
     a.iter().collect::<HashSet<_>>() == b.iter().collect::<HashSet<_>>()
 }
 
-/// Applies one frame's sync messages for `user` in a single transaction.
+/// Why a connection may no longer sync.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionRefused {
+    /// The session expired, was signed out, or its user was revoked.
+    Unauthorized,
+    /// An admin revoked the device.
+    DeviceRevoked,
+}
+
+impl SessionRefused {
+    fn code(self) -> ErrorCode {
+        match self {
+            SessionRefused::Unauthorized => ErrorCode::Unauthorized,
+            SessionRefused::DeviceRevoked => ErrorCode::DeviceRevoked,
+        }
+    }
+}
+
+/// Limits a frame's documents are held to.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Most bytes of stored history per document.
+    pub max_document_bytes: i64,
+}
+
+/// Applies one frame's sync messages for the session behind `token_hash` in a single
+/// transaction. The session is checked again inside the transaction, so a device revoked or
+/// signed out while connected stores nothing more.
 pub fn apply_sync_batch(
     store: &mut Store,
-    user: &UserInfo,
+    token_hash: &[u8],
     session: &mut SyncSession,
     docs: Vec<DocSync>,
     now: i64,
     origin: u64,
-) -> Result<BatchOutcome, StoreError> {
+    limits: Limits,
+) -> Result<Result<BatchOutcome, SessionRefused>, StoreError> {
     let mut outcome = BatchOutcome::default();
     let mut working: Vec<(DocumentId, Automerge)> = Vec::with_capacity(docs.len());
     let tx = store.begin()?;
+    let writer = match tx.session(token_hash, now)? {
+        None => return Ok(Err(SessionRefused::Unauthorized)),
+        Some(writer) if writer.device_revoked => return Ok(Err(SessionRefused::DeviceRevoked)),
+        Some(writer) => writer,
+    };
+    let user = &writer.user;
+    let writer_estates = user.estate_ids();
     for DocSync { doc: id, message } in docs {
-        let (mut doc, stored_at) = match tx.load_document(&id)? {
-            Some(stored) if stored.estate_id != user.estate_id => {
+        let (mut doc, stored_at, stored_size) = match tx.load_document(&id)? {
+            Some(stored)
+                if !user.in_estate(&stored.estate_id)
+                    || stored.kind.is_some_and(|kind| !user.role.works_with(kind)) =>
+            {
                 outcome
                     .errors
-                    .push(doc_error(ErrorCode::Forbidden, id, Vec::new()));
+                    .push(doc_error(ErrorCode::Forbidden, id, Vec::new(), &[]));
                 continue;
             }
-            Some(stored) => (stored.doc, Some(stored.updated_at)),
-            None => (Automerge::new(), None),
+            Some(stored) => (stored.doc, Some(stored.updated_at), stored.size_bytes),
+            None => (Automerge::new(), None, 0),
         };
         let before = doc.get_heads();
         let their_heads = match session.receive(id, &mut doc, &message) {
@@ -118,7 +182,7 @@ pub fn apply_sync_batch(
                 tracing::debug!(%id, %error, "refused sync message");
                 outcome
                     .errors
-                    .push(doc_error(ErrorCode::BadSyncMessage, id, Vec::new()));
+                    .push(doc_error(ErrorCode::BadSyncMessage, id, Vec::new(), &[]));
                 continue;
             }
         };
@@ -126,6 +190,22 @@ pub fn apply_sync_batch(
         if after != before {
             // Check the document as it would be stored; refuse all of its new changes if it
             // breaks a rule. The working copy is dropped, so the stored heads stay as they were.
+            let new_changes = doc.get_changes_meta(&before);
+            let change_hashes: Vec<_> = new_changes.iter().map(|c| c.hash).collect();
+            let mut problems = Vec::new();
+            // Every change the server does not hold yet must be this device's own.
+            for change in &new_changes {
+                if change.actor.to_bytes() != writer.actor.as_slice() {
+                    problems.push(Problem::new(
+                        format!("changes[{}]", change.hash),
+                        keys::FOREIGN_ACTOR,
+                    ));
+                }
+            }
+            let new_bytes = doc.save_after(&before);
+            if stored_size.saturating_add(new_bytes.len() as i64) > limits.max_document_bytes {
+                problems.push(Problem::new("", keys::DOCUMENT_TOO_LARGE));
+            }
             // The stored record as it was, read only now that something changed.
             let before_log = match stored_at {
                 Some(_) => doc
@@ -134,43 +214,61 @@ pub fn apply_sync_batch(
                     .and_then(|old| read_document(&old).ok()),
                 None => None,
             };
-            let (log, problems) = match read_document(&doc) {
+            let log = match read_document(&doc) {
                 Ok(log) => {
-                    let problems =
-                        validate_change(before_log.as_ref(), &log, &user.id, &user.estate_id);
-                    (Some(log), problems)
+                    problems.extend(validate_change(
+                        before_log.as_ref(),
+                        &log,
+                        &user.id,
+                        &writer_estates,
+                        now,
+                    ));
+                    let allowed = if before_log.is_some() {
+                        user.role.works_with(log.kind)
+                    } else {
+                        user.role.starts(log.kind)
+                    };
+                    if !allowed {
+                        problems.push(Problem::new("kind", keys::ROLE_FORBIDS));
+                    }
+                    Some(log)
                 }
-                Err(_) if stored_at.is_none() => (None, vec![Problem::new("", keys::NOT_A_RECORD)]),
+                Err(_) if stored_at.is_none() => {
+                    problems.push(Problem::new("", keys::NOT_A_RECORD));
+                    None
+                }
                 // A stored document that is not a readable record yet (an incomplete history
                 // relayed in pieces) is kept as it comes.
-                Err(_) => (None, Vec::new()),
+                Err(_) => None,
             };
             if !problems.is_empty() {
-                let code = if problems.iter().any(|p| p.key == keys::OTHER_ESTATE) {
+                let code = if problems
+                    .iter()
+                    .any(|p| p.key == keys::OTHER_ESTATE || p.key == keys::ROLE_FORBIDS)
+                {
                     ErrorCode::Forbidden
                 } else {
                     ErrorCode::Rejected
                 };
-                tracing::info!(%id, user = %user.username, ?problems, "rejected changes");
-                outcome.errors.push(doc_error(code, id, problems));
+                tracing::info!(%id, user = %user.username, device = %writer.device_id, ?problems, "rejected changes");
+                outcome
+                    .errors
+                    .push(doc_error(code, id, problems, &change_hashes));
                 session.forget(&id);
                 continue;
             }
             let first_received_at = tx.first_received_at(&id)?.unwrap_or(now);
+            let estate_id = log
+                .as_ref()
+                .map_or_else(|| user.estate_id.clone(), |log| log.estate_id.clone());
             let summary =
                 log.map(|log| RecordSummary::of_patrol_log(id, &log, first_received_at, now));
-            tx.save_changes(
-                &id,
-                &user.estate_id,
-                &doc,
-                &doc.save_after(&before),
-                summary.as_ref(),
-                now,
-            )?;
+            tx.save_changes(&id, &estate_id, &doc, &new_bytes, summary.as_ref(), now)?;
             outcome.stored.push(stored_doc(id, &after, now));
             outcome.changed.push(DocChanged {
                 doc: id,
-                estate_id: user.estate_id.clone(),
+                estate_id,
+                kind: summary.as_ref().map(|s| s.kind),
                 summary,
                 origin,
             });
@@ -187,7 +285,8 @@ pub fn apply_sync_batch(
     for (id, doc) in &working {
         outcome.replies.extend(session.generate(*id, doc));
     }
-    Ok(outcome)
+    outcome.user = Some(writer.user);
+    Ok(Ok(outcome))
 }
 
 fn stored_doc(doc: DocumentId, heads: &[automerge::ChangeHash], received_at: i64) -> StoredDoc {
@@ -215,8 +314,16 @@ async fn close(
     socket: &mut futures_util::stream::SplitSink<WebSocket, Message>,
     reason: &'static str,
 ) {
+    close_with(socket, CLOSE_POLICY, reason).await;
+}
+
+async fn close_with(
+    socket: &mut futures_util::stream::SplitSink<WebSocket, Message>,
+    code: u16,
+    reason: &'static str,
+) {
     let frame = CloseFrame {
-        code: CLOSE_POLICY,
+        code,
         reason: reason.into(),
     };
     let _ = socket.send(Message::Close(Some(frame))).await;
@@ -244,11 +351,32 @@ async fn with_store<T: Send + 'static>(
     }
 }
 
-/// Waits for the hello and checks version and session.
+/// Who a connection belongs to.
+struct Peer {
+    token_hash: Vec<u8>,
+    user: UserInfo,
+    device_id: String,
+}
+
+/// Checks a session again; `Err` says why the connection must end.
+async fn recheck(state: &AppState, token_hash: &[u8]) -> Result<UserInfo, ErrorCode> {
+    let hash = token_hash.to_vec();
+    match with_store(state, move |store| store.session(&hash, now_ms())).await {
+        Some(Ok(Some(session))) if session.device_revoked => Err(ErrorCode::DeviceRevoked),
+        Some(Ok(Some(session))) => Ok(session.user),
+        Some(Err(error)) => {
+            tracing::error!(%error, "session lookup failed");
+            Err(ErrorCode::Internal)
+        }
+        _ => Err(ErrorCode::Unauthorized),
+    }
+}
+
+/// Waits for the hello and checks version, session and device.
 async fn handshake(
     state: &AppState,
     stream: &mut futures_util::stream::SplitStream<WebSocket>,
-) -> Result<UserInfo, ServerMessage> {
+) -> Result<Peer, ServerMessage> {
     let frame = match tokio::time::timeout(HELLO_TIMEOUT, stream.next()).await {
         Ok(Some(Ok(Message::Binary(bytes)))) => bytes,
         _ => return Err(fatal_error(ErrorCode::Malformed)),
@@ -261,8 +389,24 @@ async fn handshake(
         return Err(fatal_error(ErrorCode::UnsupportedVersion));
     }
     let hash = crate::auth::token_hash(&token);
-    match with_store(state, move |store| store.session_user(&hash, now_ms())).await {
-        Some(Ok(Some(user))) => Ok(user),
+    let lookup = hash.clone();
+    let found = with_store(state, move |store| {
+        let session = store.session(&lookup, now_ms())?;
+        if let Some(session) = session.as_ref().filter(|s| !s.device_revoked) {
+            store.touch_device(&session.device_id, now_ms())?;
+        }
+        Ok::<_, StoreError>(session)
+    })
+    .await;
+    match found {
+        Some(Ok(Some(session))) if session.device_revoked => {
+            Err(fatal_error(ErrorCode::DeviceRevoked))
+        }
+        Some(Ok(Some(session))) => Ok(Peer {
+            token_hash: hash,
+            user: session.user,
+            device_id: session.device_id,
+        }),
         Some(Err(error)) => {
             tracing::error!(%error, "session lookup failed");
             Err(fatal_error(ErrorCode::Internal))
@@ -274,8 +418,12 @@ async fn handshake(
 /// Serves one device's WebSocket until it closes.
 pub async fn serve_socket(state: AppState, socket: WebSocket) {
     let (mut sink, mut stream) = socket.split();
-    let user = match handshake(&state, &mut stream).await {
-        Ok(user) => user,
+    let Peer {
+        token_hash,
+        mut user,
+        device_id,
+    } = match handshake(&state, &mut stream).await {
+        Ok(peer) => peer,
         Err(refusal) => {
             send(&mut sink, &refusal).await;
             close(&mut sink, "refused").await;
@@ -301,7 +449,10 @@ pub async fn serve_socket(state: AppState, socket: WebSocket) {
     let origin = state.next_connection.fetch_add(1, Ordering::Relaxed);
     let mut events = state.hub.subscribe();
     let mut session = Some(SyncSession::new());
-    tracing::info!(user = %user.username, origin, "device connected");
+    let limits = Limits {
+        max_document_bytes: state.config.max_document_bytes,
+    };
+    tracing::info!(user = %user.username, device = %device_id, origin, "device connected");
     loop {
         tokio::select! {
             frame = stream.next() => {
@@ -311,6 +462,13 @@ pub async fn serve_socket(state: AppState, socket: WebSocket) {
                     Some(Ok(Message::Text(_))) => {
                         if !send(&mut sink, &malformed()).await { break }
                         continue;
+                    }
+                    Some(Err(error)) => {
+                        // A message past the size limit: say so with the protocol's close code.
+                        if is_capacity_error(&error) {
+                            close_with(&mut sink, CLOSE_TOO_BIG, "message too big").await;
+                        }
+                        break;
                     }
                     _ => break,
                 };
@@ -333,38 +491,65 @@ pub async fn serve_socket(state: AppState, socket: WebSocket) {
                     }
                     ClientMessage::Sync { docs } => {
                         let Some(mut owned) = session.take() else { break };
-                        let batch_user = user.clone();
+                        let hash = token_hash.clone();
                         let result = with_store(&state, move |store| {
-                            let outcome = apply_sync_batch(store, &batch_user, &mut owned, docs, now_ms(), origin);
+                            let outcome = apply_sync_batch(store, &hash, &mut owned, docs, now_ms(), origin, limits);
                             (owned, outcome)
                         }).await;
                         let Some((owned, outcome)) = result else { break };
                         session = Some(owned);
                         let outcome = match outcome {
-                            Ok(outcome) => outcome,
+                            Ok(Ok(outcome)) => outcome,
+                            Ok(Err(refused)) => {
+                                tracing::info!(user = %user.username, device = %device_id, ?refused, "sync refused: session no longer valid");
+                                send(&mut sink, &fatal_error(refused.code())).await;
+                                close(&mut sink, "session ended").await;
+                                break;
+                            }
                             Err(error) => {
                                 tracing::error!(%error, "storing a sync batch failed");
                                 send(&mut sink, &fatal_error(ErrorCode::Internal)).await;
                                 break;
                             }
                         };
+                        if let Some(current) = outcome.user.clone() {
+                            user = current;
+                        }
                         if !deliver_outcome(&state, &mut sink, outcome).await { break }
                     }
                 }
             }
             event = events.recv() => {
-                let changed = match event {
-                    Ok(changed) => changed,
+                let event = match event {
+                    Ok(event) => event,
                     Err(broadcast::error::RecvError::Lagged(missed)) => {
                         tracing::warn!(missed, "connection fell behind on change events");
                         continue;
                     }
                     Err(broadcast::error::RecvError::Closed) => break,
                 };
-                if changed.estate_id != user.estate_id {
+                let changed = match event {
+                    HubEvent::AccessChanged => {
+                        match recheck(&state, &token_hash).await {
+                            Ok(current) => { user = current; continue; }
+                            Err(code) => {
+                                tracing::info!(user = %user.username, device = %device_id, ?code, "closing: session no longer valid");
+                                send(&mut sink, &fatal_error(code)).await;
+                                close(&mut sink, "session ended").await;
+                                break;
+                            }
+                        }
+                    }
+                    HubEvent::Changed(changed) => *changed,
+                };
+                // Nothing of another estate, or of a kind the role does not work with, is
+                // ever sent.
+                if !user.in_estate(&changed.estate_id)
+                    || changed.kind.is_some_and(|kind| !user.role.works_with(kind))
+                {
                     continue;
                 }
-                if user.role == Role::Office {
+                if user.role.lists_records() {
                     if let Some(summary) = changed.summary.clone() {
                         if !send(&mut sink, &ServerMessage::Records { records: vec![summary] }).await { break }
                     }
@@ -382,7 +567,15 @@ pub async fn serve_socket(state: AppState, socket: WebSocket) {
             }
         }
     }
-    tracing::info!(user = %user.username, origin, "device disconnected");
+    tracing::info!(user = %user.username, device = %device_id, origin, "device disconnected");
+}
+
+fn is_capacity_error(error: &axum::Error) -> bool {
+    let text = error.to_string();
+    text.contains("Space limit exceeded")
+        || text.contains("capacity")
+        || text.contains("too long")
+        || text.contains("too big")
 }
 
 /// Sends a batch's results in protocol order and announces its changes.
@@ -409,7 +602,7 @@ async fn deliver_outcome(
     }
     for changed in outcome.changed {
         // No receivers is fine: nobody else is connected.
-        let _ = state.hub.send(changed);
+        let _ = state.hub.send(HubEvent::Changed(Box::new(changed)));
     }
     send(
         sink,

@@ -45,6 +45,8 @@ pub enum Phase {
     Ready,
     /// The server refused the session: the user must sign in again.
     SignedOut,
+    /// An admin revoked this device: it may not sync any more.
+    DeviceRevoked,
     /// The server speaks no version of ours: the app must update.
     MustUpdate,
 }
@@ -142,7 +144,10 @@ impl Connection {
     }
 
     fn is_stopped(&self) -> bool {
-        matches!(self.phase, Phase::SignedOut | Phase::MustUpdate)
+        matches!(
+            self.phase,
+            Phase::SignedOut | Phase::DeviceRevoked | Phase::MustUpdate
+        )
     }
 
     fn has_socket(&self) -> bool {
@@ -196,6 +201,7 @@ impl Connection {
             Event::Refused(code) => {
                 self.phase = match code {
                     ErrorCode::Unauthorized => Phase::SignedOut,
+                    ErrorCode::DeviceRevoked => Phase::DeviceRevoked,
                     ErrorCode::UnsupportedVersion => Phase::MustUpdate,
                     _ => {
                         self.retry_later(now_ms, jitter);
@@ -338,5 +344,17 @@ mod tests {
         );
         assert_eq!(c.phase(), Phase::SignedOut);
         assert!(c.handle(Event::BrowserOnline, 2, 0.5).is_empty());
+    }
+
+    #[test]
+    fn revoked_device_stops_retrying() {
+        let mut c = ready(0);
+        assert_eq!(
+            c.handle(Event::Refused(ErrorCode::DeviceRevoked), 1, 0.5),
+            [Action::CloseSocket]
+        );
+        assert_eq!(c.phase(), Phase::DeviceRevoked);
+        assert!(c.handle(Event::Tick, 60_000, 0.5).is_empty());
+        assert!(c.handle(Event::SyncNow, 60_001, 0.5).is_empty());
     }
 }

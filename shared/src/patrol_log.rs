@@ -32,6 +32,13 @@ impl RecordKind {
             RecordKind::PatrolLog => "patrol_log",
         }
     }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "patrol_log" => Some(RecordKind::PatrolLog),
+            _ => None,
+        }
+    }
 }
 
 /// How serious a finding is.
@@ -342,19 +349,26 @@ pub fn validate_patrol_log(log: &PatrolLog) -> Vec<Problem> {
     problems
 }
 
+/// How far ahead of the checker's clock a recorded time may be (phone clocks drift).
+pub const MAX_CLOCK_AHEAD_MS: i64 = 5 * 60 * 1000;
+
 /// The rules for a change from `before` (None for a new record) to `after`, written by user
-/// `writer_id` of estate `estate_id`: the record passes `validate_patrol_log`, stays in its
-/// estate, keeps its creator (the writer, for a new record), and loses no entry.
+/// `writer_id` who belongs to `writer_estates`, checked at `now_ms` by the checker's clock:
+/// the record passes `validate_patrol_log`, no recorded time is in the future, it stays in
+/// its estate (one of the writer's, for a new record), keeps its creator (the writer, for a
+/// new record), and loses no entry.
 pub fn validate_change(
     before: Option<&PatrolLog>,
     after: &PatrolLog,
     writer_id: &str,
-    estate_id: &str,
+    writer_estates: &[String],
+    now_ms: i64,
 ) -> Vec<Problem> {
     let mut problems = validate_patrol_log(after);
+    times_not_in_future(&mut problems, after, now_ms);
     match before {
         None => {
-            if after.estate_id != estate_id {
+            if !writer_estates.contains(&after.estate_id) {
                 problems.push(Problem::new("estate_id", keys::OTHER_ESTATE));
             }
             if after.created_by != writer_id {
@@ -389,6 +403,30 @@ pub fn validate_change(
         }
     }
     problems
+}
+
+/// A time later than the checker's clock allows means the writing device's clock is wrong;
+/// a record with such a time would not stand up in a dispute.
+fn times_not_in_future(problems: &mut Vec<Problem>, log: &PatrolLog, now_ms: i64) {
+    let limit = now_ms.saturating_add(MAX_CLOCK_AHEAD_MS);
+    let mut check = |path: String, time: i64| {
+        if time > limit {
+            problems.push(Problem::new(path, keys::IN_FUTURE));
+        }
+    };
+    check("started_at".into(), log.started_at);
+    if let Some(ended_at) = log.ended_at {
+        check("ended_at".into(), ended_at);
+    }
+    for (i, visit) in log.visits.iter().enumerate() {
+        check(format!("visits[{i}].visited_at"), visit.visited_at);
+    }
+    for (i, finding) in log.findings.iter().enumerate() {
+        check(format!("findings[{i}].found_at"), finding.found_at);
+    }
+    for (i, remark) in log.remarks.iter().enumerate() {
+        check(format!("remarks[{i}].written_at"), remark.written_at);
+    }
 }
 
 fn deleted_entries<'a>(
@@ -454,7 +492,13 @@ pub fn edit_document(
     let mut log = before.clone();
     edit(&mut log);
     // The same change rules the server applies, so the phone never saves what it would refuse.
-    let problems = validate_change(Some(&before), &log, &before.created_by, &before.estate_id);
+    let problems = validate_change(
+        Some(&before),
+        &log,
+        &before.created_by,
+        std::slice::from_ref(&before.estate_id),
+        now_ms,
+    );
     if !problems.is_empty() {
         return Err(RecordError::Invalid(problems));
     }
@@ -550,10 +594,16 @@ mod tests {
         after.estate_id = "elsewhere".into();
         after.created_by = "someone-else".into();
         after.visits.clear();
-        let keys: Vec<_> = validate_change(Some(&before), &after, "user-guard", "estate-1")
-            .into_iter()
-            .map(|p| (p.path, p.key))
-            .collect();
+        let keys: Vec<_> = validate_change(
+            Some(&before),
+            &after,
+            "user-guard",
+            &estates("estate-1"),
+            T0,
+        )
+        .into_iter()
+        .map(|p| (p.path, p.key))
+        .collect();
         assert_eq!(
             keys,
             [
@@ -567,9 +617,37 @@ mod tests {
     #[test]
     fn new_record_must_be_the_writers_and_in_their_estate() {
         let log = round();
-        assert!(validate_change(None, &log, "user-guard", "estate-1").is_empty());
-        let problems = validate_change(None, &log, "user-other", "estate-2");
+        assert!(validate_change(None, &log, "user-guard", &estates("estate-1"), T0).is_empty());
+        let two = vec!["estate-2".to_owned(), "estate-1".to_owned()];
+        assert!(validate_change(None, &log, "user-guard", &two, T0).is_empty());
+        let problems = validate_change(None, &log, "user-other", &estates("estate-2"), T0);
         assert_eq!(problems.len(), 2);
+    }
+
+    fn estates(id: &str) -> Vec<String> {
+        vec![id.to_owned()]
+    }
+
+    #[test]
+    fn times_ahead_of_the_checkers_clock_are_refused() {
+        let mut log = round();
+        log.visits.push(
+            CheckpointVisit::new("Gate 1", T0 + MAX_CLOCK_AHEAD_MS + 60_000, "").expect("valid"),
+        );
+        // The writer's own clock agrees with the visit; the server's is behind it.
+        assert!(validate_change(
+            None,
+            &log,
+            "user-guard",
+            &estates("estate-1"),
+            T0 + 60_000 + MAX_CLOCK_AHEAD_MS
+        )
+        .is_empty());
+        let problems = validate_change(None, &log, "user-guard", &estates("estate-1"), T0);
+        assert_eq!(
+            problems,
+            [Problem::new("visits[0].visited_at", keys::IN_FUTURE)]
+        );
     }
 
     #[test]

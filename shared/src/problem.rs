@@ -33,6 +33,10 @@ pub mod keys {
     pub const CREATOR_CHANGED: &str = "validation.creator_changed";
     pub const CREATOR_NOT_WRITER: &str = "validation.creator_not_writer";
     pub const ENTRY_DELETED: &str = "validation.entry_deleted";
+    pub const IN_FUTURE: &str = "validation.in_future";
+    pub const FOREIGN_ACTOR: &str = "validation.foreign_actor";
+    pub const ROLE_FORBIDS: &str = "validation.role_forbids";
+    pub const DOCUMENT_TOO_LARGE: &str = "validation.document_too_large";
 }
 
 /// Pushes `required` or `too_long` for a text field.

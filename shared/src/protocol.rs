@@ -60,6 +60,10 @@ pub enum ServerMessage {
         /// For versions the server supports, when `code` is `unsupported_version`.
         supported: Vec<u32>,
         problems: Vec<Problem>,
+        /// The refused changes (32-byte change hashes), when `code` is `rejected` or
+        /// `forbidden` for a document's changes.
+        #[serde(default)]
+        changes: Vec<serde_bytes::ByteBuf>,
     },
 }
 
@@ -90,6 +94,8 @@ pub enum ErrorCode {
     UnsupportedVersion,
     /// The session token is missing, unknown or expired: sign in again.
     Unauthorized,
+    /// This device was revoked by an admin: it may not sync any more.
+    DeviceRevoked,
     /// The frame could not be decoded, or came in the wrong order.
     Malformed,
     /// A document's sync message could not be applied.

@@ -1,6 +1,9 @@
-//! Who is signed in, as both sides see it.
+//! Who is signed in, what their role lets them do, and the account types both sides use.
 
 use serde::{Deserialize, Serialize};
+
+use crate::device::DeviceEnrolment;
+use crate::patrol_log::RecordKind;
 
 /// What a user does; decides which records they write and see.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -8,25 +11,62 @@ use serde::{Deserialize, Serialize};
 pub enum Role {
     /// Security guard: writes patrol logs on a phone.
     Guard,
-    /// Office / service-desk staff: reads every record of the estate and adds remarks.
+    /// Repair technician: writes repair records (none of the record types yet).
+    Technician,
+    /// Office / service-desk staff: reads every record of their estates and adds remarks.
     Office,
+    /// Manages users, estates and devices; reads no records.
+    Admin,
 }
 
 impl Role {
+    pub const ALL: [Role; 4] = [Role::Guard, Role::Technician, Role::Office, Role::Admin];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Guard => "guard",
+            Role::Technician => "technician",
             Role::Office => "office",
+            Role::Admin => "admin",
         }
     }
 
     pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "guard" => Some(Role::Guard),
-            "office" => Some(Role::Office),
-            _ => None,
+        Self::ALL.into_iter().find(|role| role.as_str() == text)
+    }
+
+    /// Whether this role receives and writes records of `kind` in its estates. Office staff
+    /// work with every kind (they add remarks); admins with none.
+    pub fn works_with(self, kind: RecordKind) -> bool {
+        match (self, kind) {
+            (Role::Office, _) => true,
+            (Role::Guard, RecordKind::PatrolLog) => true,
+            (Role::Technician, RecordKind::PatrolLog) | (Role::Admin, _) => false,
         }
     }
+
+    /// Whether this role may start new records of `kind`.
+    pub fn starts(self, kind: RecordKind) -> bool {
+        match kind {
+            RecordKind::PatrolLog => self == Role::Guard,
+        }
+    }
+
+    /// Whether this role sees the estate's record list.
+    pub fn lists_records(self) -> bool {
+        self == Role::Office
+    }
+
+    pub fn is_admin(self) -> bool {
+        self == Role::Admin
+    }
+}
+
+/// An estate (管理處 / 項目) a user belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EstateRef {
+    pub id: String,
+    pub name: String,
 }
 
 /// The signed-in user, as returned by sign-in.
@@ -36,8 +76,31 @@ pub struct UserInfo {
     pub username: String,
     pub display_name: String,
     pub role: Role,
+    /// The estate new records go to (the user's first estate).
     pub estate_id: String,
     pub estate_name: String,
+    /// Every estate the user belongs to, the first being `estate_id`.
+    #[serde(default)]
+    pub estates: Vec<EstateRef>,
+}
+
+impl UserInfo {
+    /// Whether the user belongs to `estate_id`.
+    pub fn in_estate(&self, estate_id: &str) -> bool {
+        self.estate_id == estate_id || self.estates.iter().any(|e| e.id == estate_id)
+    }
+
+    /// The IDs of the user's estates.
+    pub fn estate_ids(&self) -> Vec<String> {
+        let mut ids = vec![self.estate_id.clone()];
+        ids.extend(
+            self.estates
+                .iter()
+                .filter(|e| e.id != self.estate_id)
+                .map(|e| e.id.clone()),
+        );
+        ids
+    }
 }
 
 /// Body of `POST /api/sign-in`.
@@ -45,6 +108,8 @@ pub struct UserInfo {
 pub struct SignInRequest {
     pub username: String,
     pub password: String,
+    /// The device signing in; it is enrolled (or recognised) against the user.
+    pub device: DeviceEnrolment,
 }
 
 /// Answer to a successful sign-in.
@@ -53,4 +118,41 @@ pub struct SignInResponse {
     /// Bearer token for HTTP and the WebSocket hello; the server keeps only its hash.
     pub token: String,
     pub user: UserInfo,
+    /// The enrolled device.
+    #[serde(default)]
+    pub device_id: String,
 }
+
+/// Body of `POST /api/password`: a user changing their own password.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ChangePassword {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+/// Body of `POST /api/admin/users`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NewUser {
+    pub username: String,
+    pub display_name: String,
+    pub password: String,
+    pub role: Role,
+    /// Estate IDs, the first being where the user's new records go.
+    pub estates: Vec<String>,
+}
+
+/// Body of `POST /api/admin/users/{id}/password`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SetPassword {
+    pub password: String,
+}
+
+/// A user as listed to admins.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserListing {
+    pub user: UserInfo,
+    pub revoked_at: Option<i64>,
+}
+
+/// Shortest password the server accepts.
+pub const MIN_PASSWORD_CHARS: usize = 10;

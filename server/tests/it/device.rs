@@ -9,6 +9,7 @@ use std::net::SocketAddr;
 use anyhow::{bail, Context};
 use automerge::{ActorId, Automerge};
 use futures_util::{SinkExt, StreamExt};
+use gatehouse_shared::device::DeviceEnrolment;
 use gatehouse_shared::patrol_log::{create_document, edit_document, read_document};
 use gatehouse_shared::protocol::{self, ClientMessage, ServerMessage, StoredDoc};
 use gatehouse_shared::sync_session::SyncSession;
@@ -29,6 +30,9 @@ pub struct Traffic {
 
 /// A phone: its documents and its sync state with the server.
 pub struct Device {
+    /// The identity the device enrols with when it signs in.
+    pub device_id: String,
+    pub seed: [u8; 32],
     pub actor: ActorId,
     pub docs: HashMap<DocumentId, Automerge>,
     pub session: SyncSession,
@@ -36,6 +40,8 @@ pub struct Device {
     pub stored: HashMap<DocumentId, StoredDoc>,
     /// Errors the server sent.
     pub errors: Vec<ServerMessage>,
+    /// Every frame received, as sent (for tests that inspect the bytes).
+    pub frames: Vec<Vec<u8>>,
     pub traffic: Traffic,
 }
 
@@ -48,13 +54,27 @@ impl Default for Device {
 impl Device {
     pub fn new() -> Self {
         Self {
+            device_id: format!("test-{}", uuid::Uuid::new_v4()),
+            seed: rand::random(),
             actor: ActorId::random(),
             docs: HashMap::new(),
             session: SyncSession::new(),
             stored: HashMap::new(),
             errors: Vec::new(),
+            frames: Vec::new(),
             traffic: Traffic::default(),
         }
+    }
+
+    /// What the device sends with a sign-in for `username`.
+    pub fn enrolment(&self, username: &str) -> DeviceEnrolment {
+        DeviceEnrolment::sign(
+            username,
+            &self.device_id,
+            self.actor.to_bytes(),
+            &self.seed,
+            "test device",
+        )
     }
 
     /// Writes a new patrol log on the device (no network involved).
@@ -82,6 +102,11 @@ impl Device {
     pub fn edit(&mut self, id: DocumentId, now: i64, edit: impl FnOnce(&mut PatrolLog)) {
         let doc = self.docs.get_mut(&id).expect("device has the document");
         edit_document(doc, now, edit).expect("edit applies");
+    }
+
+    /// The patrol log, if the device holds a readable one.
+    pub fn read_opt(&self, id: DocumentId) -> Option<PatrolLog> {
+        self.docs.get(&id).and_then(|doc| read_document(doc).ok())
     }
 
     pub fn read(&self, id: DocumentId) -> PatrolLog {
@@ -145,10 +170,11 @@ impl Device {
             self.traffic.round_trips += 1;
             socket.send(Message::Binary(frame.into())).await?;
             loop {
-                let Some((message, size)) = next_message_sized(socket).await? else {
+                let Some((message, frame)) = next_frame(socket).await? else {
                     bail!("server closed the socket")
                 };
-                self.traffic.bytes_down += size as u64;
+                self.traffic.bytes_down += frame.len() as u64;
+                self.frames.push(frame);
                 if self.handle(message)? {
                     break;
                 }
@@ -207,13 +233,13 @@ impl Device {
 
 /// The next decoded server message, or `None` when the socket closed.
 pub async fn next_message(socket: &mut Socket) -> anyhow::Result<Option<ServerMessage>> {
-    Ok(next_message_sized(socket).await?.map(|(m, _)| m))
+    Ok(next_frame(socket).await?.map(|(m, _)| m))
 }
 
-async fn next_message_sized(socket: &mut Socket) -> anyhow::Result<Option<(ServerMessage, usize)>> {
+async fn next_frame(socket: &mut Socket) -> anyhow::Result<Option<(ServerMessage, Vec<u8>)>> {
     while let Some(frame) = socket.next().await {
         match frame? {
-            Message::Binary(bytes) => return Ok(Some((protocol::decode(&bytes)?, bytes.len()))),
+            Message::Binary(bytes) => return Ok(Some((protocol::decode(&bytes)?, bytes.to_vec()))),
             Message::Close(_) => return Ok(None),
             _ => continue,
         }

@@ -24,8 +24,8 @@ fn stored_heads(app: &TestApp, id: DocumentId) -> Vec<ChangeHash> {
 /// Returns the problems the server gave and whether the stored heads stayed as they were.
 async fn forge(mutate: impl FnOnce(&mut PatrolLog)) -> (ErrorCode, Vec<Problem>, bool) {
     let app = spawn_app().await;
-    let guard = app.session(GUARD).await;
     let mut phone = Device::new();
+    let guard = app.session_on(&phone, GUARD).await;
     let id = phone.start_round(&guard.user.estate_id, &guard.user.id, "night", T0);
     phone.edit(id, T0 + 1, |log| {
         log.visits

@@ -9,9 +9,13 @@ use gatehouse_shared::user::{SignInRequest, SignInResponse};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use crate::device::Device;
+
 pub const T0: i64 = 1_780_000_000_000;
 pub const GUARD: (&str, &str) = ("guard", "guard-demo-2026");
 pub const CLERK: (&str, &str) = ("clerk", "clerk-demo-2026");
+pub const TECH: (&str, &str) = ("tech", "tech-demo-2026");
+pub const ADMIN: (&str, &str) = ("admin", "admin-demo-2026");
 
 pub struct TestApp {
     pub addr: SocketAddr,
@@ -21,9 +25,14 @@ pub struct TestApp {
     handle: Option<JoinHandle<()>>,
 }
 
-async fn start(data_dir: PathBuf, seed: bool) -> (SocketAddr, oneshot::Sender<()>, JoinHandle<()>) {
+async fn start(
+    data_dir: PathBuf,
+    seed: bool,
+    adjust: fn(&mut Config),
+) -> (SocketAddr, oneshot::Sender<()>, JoinHandle<()>) {
     let mut config = Config::for_tests(data_dir);
     config.demo = seed;
+    adjust(&mut config);
     let state = open(config).expect("server state opens");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -42,9 +51,14 @@ async fn start(data_dir: PathBuf, seed: bool) -> (SocketAddr, oneshot::Sender<()
 
 /// A server with the demo estate and users on a new database.
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Like `spawn_app`, with the configuration adjusted first.
+pub async fn spawn_app_with(adjust: fn(&mut Config)) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let data_dir = dir.path().to_path_buf();
-    let (addr, shutdown, handle) = start(data_dir.clone(), true).await;
+    let (addr, shutdown, handle) = start(data_dir.clone(), true, adjust).await;
     TestApp {
         addr,
         data_dir,
@@ -73,28 +87,51 @@ impl TestApp {
                 panic!("server did not stop");
             }
         }
-        let (addr, shutdown, handle) = start(self.data_dir.clone(), false).await;
+        let (addr, shutdown, handle) = start(self.data_dir.clone(), false, |_| {}).await;
         self.addr = addr;
         self.shutdown = Some(shutdown);
         self.handle = Some(handle);
     }
 
-    pub async fn sign_in(&self, (username, password): (&str, &str)) -> reqwest::Response {
+    /// Signs in on a new device of its own.
+    pub async fn sign_in(&self, account: (&str, &str)) -> reqwest::Response {
+        self.sign_in_on(&Device::new(), account).await
+    }
+
+    /// Signs in on `device`, enrolling it.
+    pub async fn sign_in_on(
+        &self,
+        device: &Device,
+        (username, password): (&str, &str),
+    ) -> reqwest::Response {
         reqwest::Client::new()
             .post(self.url("/api/sign-in"))
             .json(&SignInRequest {
                 username: username.into(),
                 password: password.into(),
+                device: device.enrolment(username),
             })
             .send()
             .await
             .expect("request sent")
     }
 
-    /// Signs in and returns the session.
+    /// Signs in on a new device and returns the session (for tests that write nothing).
     pub async fn session(&self, account: (&str, &str)) -> SignInResponse {
-        let response = self.sign_in(account).await;
+        self.session_on(&Device::new(), account).await
+    }
+
+    /// Signs in on `device` and returns the session.
+    pub async fn session_on(&self, device: &Device, account: (&str, &str)) -> SignInResponse {
+        let response = self.sign_in_on(device, account).await;
         assert_eq!(response.status(), 200, "sign-in of {}", account.0);
         response.json().await.expect("sign-in body")
     }
+}
+
+/// A request with the session's bearer token.
+pub fn authed(method: reqwest::Method, url: String, token: &str) -> reqwest::RequestBuilder {
+    reqwest::Client::new()
+        .request(method, url)
+        .bearer_auth(token)
 }

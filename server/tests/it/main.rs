@@ -1,9 +1,11 @@
 //! Integration tests against the real server on port 0 with a temp database.
 
 mod device;
+mod devices;
 mod forged;
 mod hardening;
 mod helpers;
+mod matrix;
 mod mutated;
 mod sign_in;
 mod sync;

@@ -60,10 +60,9 @@ async fn server_answers_every_mutated_frame_and_keeps_serving() {
         .unwrap_or_else(rand::random);
     let mut rng = StdRng::seed_from_u64(seed);
     let app = spawn_app().await;
-    let guard = app.session(GUARD).await;
-
     // Valid material to mutate: a phone's first and second sync messages for a few records.
     let mut phone = Device::new();
+    let guard = app.session_on(&phone, GUARD).await;
     for i in 0..3 {
         phone.start_round(
             &guard.user.estate_id,
@@ -120,8 +119,9 @@ async fn server_answers_every_mutated_frame_and_keeps_serving() {
         "seed {seed}: no pong after the mutated frames"
     );
     let mut other = Device::new();
+    let other_session = app.session_on(&other, GUARD).await;
     let id = other.start_round(&guard.user.estate_id, &guard.user.id, "after the storm", T0);
-    let mut fresh = Device::connect_ok(app.addr, &guard.token)
+    let mut fresh = Device::connect_ok(app.addr, &other_session.token)
         .await
         .expect("connects");
     other.sync(&mut fresh).await.expect("syncs");

@@ -22,8 +22,8 @@ async fn office_list(app: &TestApp, token: &str) -> Vec<RecordSummary> {
 #[tokio::test]
 async fn records_written_offline_reach_the_server_and_the_office_newest_first() {
     let app = spawn_app().await;
-    let guard = app.session(GUARD).await;
     let mut phone = Device::new();
+    let guard = app.session_on(&phone, GUARD).await;
     // Written with no connection at all.
     let ids: Vec<_> = (0..5)
         .map(|i| {
@@ -64,9 +64,10 @@ async fn records_written_offline_reach_the_server_and_the_office_newest_first() 
 #[tokio::test]
 async fn concurrent_remark_and_offline_visit_both_survive() {
     let app = spawn_app().await;
-    let guard = app.session(GUARD).await;
-    let clerk = app.session(CLERK).await;
     let mut phone = Device::new();
+    let guard = app.session_on(&phone, GUARD).await;
+    let mut desk = Device::new();
+    let clerk = app.session_on(&desk, CLERK).await;
     let id = phone.start_round(&guard.user.estate_id, &guard.user.id, "night", T0);
     {
         let mut socket = Device::connect_ok(app.addr, &guard.token)
@@ -80,7 +81,6 @@ async fn concurrent_remark_and_offline_visit_both_survive() {
         log.visits
             .push(CheckpointVisit::new("Gate 2", T0 + 1000, "").expect("valid"))
     });
-    let mut desk = Device::new();
     desk.follow(id);
     let mut desk_socket = Device::connect_ok(app.addr, &clerk.token)
         .await
@@ -123,12 +123,12 @@ async fn concurrent_remark_and_offline_visit_both_survive() {
 #[tokio::test]
 async fn office_connection_receives_new_records_as_they_arrive() {
     let app = spawn_app().await;
-    let guard = app.session(GUARD).await;
+    let mut phone = Device::new();
+    let guard = app.session_on(&phone, GUARD).await;
     let clerk = app.session(CLERK).await;
     let mut desk_socket = Device::connect_ok(app.addr, &clerk.token)
         .await
         .expect("desk connects");
-    let mut phone = Device::new();
     let id = phone.start_round(&guard.user.estate_id, &guard.user.id, "east gate", T0);
     let mut socket = Device::connect_ok(app.addr, &guard.token)
         .await
@@ -152,8 +152,8 @@ async fn office_connection_receives_new_records_as_they_arrive() {
 #[tokio::test]
 async fn nothing_is_lost_when_the_server_restarts_between_syncs() {
     let mut app = spawn_app().await;
-    let guard = app.session(GUARD).await;
     let mut phone = Device::new();
+    let guard = app.session_on(&phone, GUARD).await;
     let first = phone.start_round(&guard.user.estate_id, &guard.user.id, "before restart", T0);
     {
         let mut socket = Device::connect_ok(app.addr, &guard.token)
@@ -268,9 +268,9 @@ async fn garbage_frame_gets_an_error_and_the_connection_keeps_serving() {
 #[tokio::test]
 async fn record_claiming_another_estate_is_refused_and_not_stored() {
     let app = spawn_app().await;
-    let guard = app.session(GUARD).await;
-    let clerk = app.session(CLERK).await;
     let mut phone = Device::new();
+    let guard = app.session_on(&phone, GUARD).await;
+    let clerk = app.session(CLERK).await;
     phone.start_round("some-other-estate", &guard.user.id, "sneaky", T0);
     let mut socket = Device::connect_ok(app.addr, &guard.token)
         .await

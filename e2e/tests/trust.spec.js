@@ -1,0 +1,102 @@
+// What the guard sees when the server refuses: a record refused with its reason and put
+// right, and a revoked phone that keeps its unsynced records and exports them.
+const fs = require('fs');
+const { test, expect } = require('@playwright/test');
+const h = require('./helpers');
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+test('record_refused_by_the_server_is_corrected_and_syncs', async ({ browser }) => {
+  const context = await browser.newContext(h.PHONE);
+  // The phone's clock, which the test sets wrong and then right again.
+  await context.clock.install({ time: Date.now() });
+  const page = await context.newPage();
+  await h.signIn(page, h.GUARD);
+  await expect(page.getByTestId('connection-status')).toHaveAttribute('data-phase', 'online');
+  await h.startRound(page, '停车场巡逻（时钟）');
+  const status = page.getByTestId('record-status');
+  await expect(status).toHaveAttribute('data-status', 'received');
+
+  // The phone's clock jumps a day ahead; the visit it records is refused by the server.
+  await context.clock.setSystemTime(Date.now() + DAY_MS);
+  await h.addVisit(page, 'B1 出口', '时钟错误时记录');
+  await expect(page.getByTestId('visit-item')).toHaveCount(1);
+  await expect(status).toHaveAttribute('data-status', 'rejected', { timeout: 45_000 });
+  await expect(page.getByTestId('server-problems')).toContainText('时间: 晚于服务器时间：请检查手机时钟');
+  // More changes on top of a refused one are not accepted until it is corrected.
+  await expect(page.getByTestId('add-visit')).toHaveCount(0);
+
+  // The clock is put right; the guard corrects the record and enters the visit again.
+  await context.clock.setSystemTime(Date.now());
+  await page.getByTestId('correct-record').click();
+  await expect(page.getByTestId('visit-item')).toHaveCount(0);
+  await expect(page.getByTestId('set-aside-entry')).toContainText('B1 出口');
+  await h.addVisit(page, 'B1 出口', '重新记录');
+  await expect(page.getByTestId('visit-item')).toHaveCount(1);
+  await expect(status).toHaveAttribute('data-status', 'received', { timeout: 45_000 });
+
+  // After a reload the refused version is still kept on the phone, apart from the record.
+  await page.reload();
+  await h.roundItem(page, '停车场巡逻（时钟）').click();
+  await expect(page.getByTestId('visit-item')).toHaveText(/重新记录/);
+  await expect(page.getByTestId('set-aside-item')).toHaveCount(1);
+  await expect(page.getByTestId('record-status')).toHaveAttribute('data-status', 'received', { timeout: 45_000 });
+  await context.close();
+});
+
+test('revoked_phone_keeps_its_unsynced_records_and_exports_them', async ({ browser }) => {
+  const phone = await browser.newContext({ ...h.PHONE, acceptDownloads: true });
+  const guard = await phone.newPage();
+  await h.signIn(guard, h.GUARD);
+  await expect(guard.getByTestId('connection-status')).toHaveAttribute('data-phase', 'online');
+  const deviceId = (await guard.getByTestId('device-id').textContent()).trim();
+  expect(deviceId).toMatch(/^dev-/);
+
+  // Offline, the guard records a round; meanwhile the admin revokes the phone.
+  await phone.setOffline(true);
+  await expect(guard.getByTestId('connection-status')).toHaveAttribute('data-phase', 'offline');
+  await h.startRound(guard, '被停用手机的巡逻');
+  await guard.getByTestId('back').click();
+
+  const desk = await browser.newContext(h.DESKTOP);
+  const admin = await desk.newPage();
+  await h.signIn(admin, h.ADMIN);
+  const row = admin.locator(`[data-testid="admin-device"][data-device="${deviceId}"]`);
+  await row.getByTestId('revoke-device').click();
+  await expect(row).toContainText('已停用');
+
+  // Back online, the phone is told, syncs nothing, and keeps the round.
+  await phone.setOffline(false);
+  await expect(guard.getByTestId('connection-status')).toHaveAttribute('data-phase', 'device_revoked', { timeout: 45_000 });
+  await expect(guard.getByTestId('session-ended')).toContainText('此设备已被管理员停用');
+  await expect(h.roundItem(guard, '被停用手机的巡逻').getByTestId('record-status')).toHaveAttribute('data-status', 'local');
+  await expect(guard.getByTestId('unsynced-count')).toHaveText('1');
+
+  // The round can be exported as a file.
+  const [download] = await Promise.all([
+    guard.waitForEvent('download'),
+    guard.getByTestId('export-unsynced').click(),
+  ]);
+  const exported = JSON.parse(fs.readFileSync(await download.path(), 'utf8'));
+  expect(exported.format).toBe('gatehouse-unsynced-records-v1');
+  expect(exported.records.map((r) => r.route)).toEqual(['被停用手机的巡逻']);
+  expect(exported.records[0].automerge_base64.length).toBeGreaterThan(100);
+
+  // Signing in again on this phone is refused, and the record is still there.
+  await guard.getByTestId('sign-in-again').click();
+  await expect(guard.getByTestId('unsynced-count')).toHaveText('1');
+  await guard.getByTestId('username').fill(h.GUARD.username);
+  await guard.getByTestId('password').fill(h.GUARD.password);
+  await guard.getByTestId('sign-in').click();
+  await expect(guard.getByTestId('sign-in-error')).toContainText('此设备已被管理员停用');
+
+  // The office never received it.
+  const office = await browser.newContext(h.DESKTOP);
+  const clerkPage = await office.newPage();
+  await h.signIn(clerkPage, h.CLERK);
+  await expect(clerkPage.getByTestId('office-item').first()).toBeVisible();
+  await expect(h.officeItem(clerkPage, '被停用手机的巡逻')).toHaveCount(0);
+  await office.close();
+  await desk.close();
+  await phone.close();
+});

@@ -1,0 +1,430 @@
+//! Devices: enrolment at sign-in, the change-actor check, revocation, sessions and
+//! passwords, the per-document size limit, and the admin command.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use futures_util::SinkExt;
+use gatehouse_shared::device::DeviceInfo;
+use gatehouse_shared::problem::keys;
+use gatehouse_shared::protocol::{self, ErrorCode, ServerMessage};
+use gatehouse_shared::user::UserListing;
+use gatehouse_shared::{CheckpointVisit, Problem};
+use reqwest::Method;
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::device::{next_message, Device};
+use crate::helpers::{authed, spawn_app, spawn_app_with, TestApp, ADMIN, GUARD, T0, TECH};
+
+fn refusal(device: &Device) -> Option<(ErrorCode, Vec<Problem>, usize)> {
+    device.errors.iter().find_map(|e| match e {
+        ServerMessage::Error {
+            code,
+            problems,
+            changes,
+            ..
+        } => Some((*code, problems.clone(), changes.len())),
+        _ => None,
+    })
+}
+
+async fn revoke_device(app: &TestApp, admin_token: &str, device_id: &str) {
+    let response = authed(
+        Method::POST,
+        app.url(&format!("/api/admin/devices/{device_id}/revoke")),
+        admin_token,
+    )
+    .send()
+    .await
+    .expect("sent");
+    assert_eq!(response.status(), 204);
+}
+
+#[tokio::test]
+async fn a_change_made_by_another_devices_actor_is_refused_unless_the_server_holds_it() {
+    let app = spawn_app().await;
+    let mut phone = Device::new();
+    let guard = app.session_on(&phone, GUARD).await;
+    let mut other = Device::new();
+    let other_session = app.session_on(&other, GUARD).await;
+
+    // The other phone's round, sent over this phone's session: not this device's change.
+    let id = other.start_round(&guard.user.estate_id, &guard.user.id, "borrowed", T0);
+    phone.docs.insert(id, other.docs[&id].clone());
+    let mut socket = Device::connect_ok(app.addr, &guard.token)
+        .await
+        .expect("connects");
+    phone.sync(&mut socket).await.expect("exchange completes");
+    let (code, problems, changes) = refusal(&phone).expect("refused");
+    assert_eq!(code, ErrorCode::Rejected);
+    assert!(
+        problems.iter().all(|p| p.key == keys::FOREIGN_ACTOR),
+        "{problems:?}"
+    );
+    assert_eq!(changes, 1, "the refused change is named");
+    assert!(!phone.is_stored(id));
+
+    // Once the other phone has stored it, relaying the same history is fine.
+    let mut other_socket = Device::connect_ok(app.addr, &other_session.token)
+        .await
+        .expect("connects");
+    other.sync(&mut other_socket).await.expect("syncs");
+    assert!(other.is_stored(id));
+    phone.errors.clear();
+    phone.session.forget(&id);
+    phone.sync(&mut socket).await.expect("syncs");
+    assert!(phone.errors.is_empty(), "{:?}", phone.errors);
+    assert!(phone.is_stored(id));
+}
+
+#[tokio::test]
+async fn a_revoked_device_cannot_sync_and_keeps_its_unsynced_records() {
+    let app = spawn_app().await;
+    let admin = app.session(ADMIN).await;
+    let mut phone = Device::new();
+    let guard = app.session_on(&phone, GUARD).await;
+    let mut socket = Device::connect_ok(app.addr, &guard.token)
+        .await
+        .expect("connects");
+    let synced = phone.start_round(&guard.user.estate_id, &guard.user.id, "before", T0);
+    phone.sync(&mut socket).await.expect("syncs");
+    assert!(phone.is_stored(synced));
+
+    // Written while the admin revokes the phone.
+    let unsynced = phone.start_round(&guard.user.estate_id, &guard.user.id, "after", T0 + 10);
+    revoke_device(&app, &admin.token, &phone.device_id).await;
+
+    // The open connection is told and closed.
+    let told = tokio::time::timeout(std::time::Duration::from_secs(5), next_message(&mut socket))
+        .await
+        .expect("answers in time")
+        .expect("reads");
+    assert!(
+        matches!(
+            told,
+            Some(ServerMessage::Error {
+                code: ErrorCode::DeviceRevoked,
+                fatal: true,
+                ..
+            })
+        ),
+        "{told:?}"
+    );
+    // A new connection is refused, and so is signing in again on that device.
+    let (_, answer) = Device::connect(app.addr, &guard.token, protocol::SUPPORTED_VERSIONS)
+        .await
+        .expect("answers");
+    assert!(
+        matches!(
+            answer,
+            ServerMessage::Error {
+                code: ErrorCode::DeviceRevoked,
+                fatal: true,
+                ..
+            }
+        ),
+        "{answer:?}"
+    );
+    let again = app.sign_in_on(&phone, GUARD).await;
+    assert_eq!(again.status(), 403);
+    let body: serde_json::Value = again.json().await.expect("json");
+    assert_eq!(body["error"], "error.device_revoked");
+    let me = authed(Method::GET, app.url("/api/me"), &guard.token)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(me.status(), 403);
+
+    // Nothing was stored of the new record, and the phone still has it.
+    assert!(!phone.is_stored(unsynced));
+    assert_eq!(phone.read(unsynced).route, "after");
+    // The same guard on another phone goes on working.
+    let mut spare = Device::new();
+    let spare_session = app.session_on(&spare, GUARD).await;
+    let id = spare.start_round(&guard.user.estate_id, &guard.user.id, "spare", T0);
+    let mut spare_socket = Device::connect_ok(app.addr, &spare_session.token)
+        .await
+        .expect("connects");
+    spare.sync(&mut spare_socket).await.expect("syncs");
+    assert!(spare.is_stored(id));
+}
+
+#[tokio::test]
+async fn a_revoked_user_cannot_sign_in_or_sync() {
+    let app = spawn_app().await;
+    let admin = app.session(ADMIN).await;
+    let phone = Device::new();
+    let guard = app.session_on(&phone, GUARD).await;
+    let response = authed(
+        Method::POST,
+        app.url(&format!("/api/admin/users/{}/revoke", guard.user.id)),
+        &admin.token,
+    )
+    .send()
+    .await
+    .expect("sent");
+    assert_eq!(response.status(), 204);
+    assert_eq!(app.sign_in_on(&phone, GUARD).await.status(), 401);
+    let (_, answer) = Device::connect(app.addr, &guard.token, protocol::SUPPORTED_VERSIONS)
+        .await
+        .expect("answers");
+    assert!(
+        matches!(
+            answer,
+            ServerMessage::Error {
+                code: ErrorCode::Unauthorized,
+                ..
+            }
+        ),
+        "{answer:?}"
+    );
+}
+
+#[tokio::test]
+async fn enrolment_that_does_not_match_the_device_is_refused() {
+    let app = spawn_app().await;
+    let phone = Device::new();
+    app.session_on(&phone, GUARD).await;
+    // Same device ID, another key: not the device that enrolled.
+    let mut impostor = Device::new();
+    impostor.device_id = phone.device_id.clone();
+    impostor.actor = phone.actor.clone();
+    assert_eq!(app.sign_in_on(&impostor, GUARD).await.status(), 409);
+    // Another device claiming this device's actor.
+    let mut copycat = Device::new();
+    copycat.actor = phone.actor.clone();
+    assert_eq!(app.sign_in_on(&copycat, GUARD).await.status(), 409);
+    // A signature made for another user.
+    let mut enrolment = Device::new().enrolment("clerk");
+    enrolment.label = "x".into();
+    let response = reqwest::Client::new()
+        .post(app.url("/api/sign-in"))
+        .json(&serde_json::json!({
+            "username": "guard", "password": "guard-demo-2026", "device": enrolment
+        }))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 400);
+    // The same device signing in again is recognised.
+    assert_eq!(app.sign_in_on(&phone, GUARD).await.status(), 200);
+}
+
+#[tokio::test]
+async fn changing_the_password_ends_the_other_sessions_and_devices_are_listed() {
+    let app = spawn_app().await;
+    let first = app.session(GUARD).await;
+    let second = app.session(GUARD).await;
+    let devices: Vec<DeviceInfo> = authed(Method::GET, app.url("/api/devices"), &first.token)
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(devices.len(), 2);
+    assert_eq!(
+        devices
+            .iter()
+            .flat_map(|d| &d.sessions)
+            .filter(|s| s.current)
+            .count(),
+        1
+    );
+
+    let changed = authed(Method::POST, app.url("/api/password"), &first.token)
+        .json(&serde_json::json!({
+            "current_password": "guard-demo-2026", "new_password": "a-new-long-password"
+        }))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(changed.status(), 204);
+    let status = |token: String| {
+        let url = app.url("/api/me");
+        async move {
+            authed(Method::GET, url, &token)
+                .send()
+                .await
+                .expect("sent")
+                .status()
+        }
+    };
+    assert_eq!(status(first.token.clone()).await, 200);
+    assert_eq!(status(second.token.clone()).await, 401);
+    assert_eq!(app.sign_in(GUARD).await.status(), 401);
+    assert_eq!(
+        app.sign_in(("guard", "a-new-long-password")).await.status(),
+        200
+    );
+
+    // A wrong current password or a short new one changes nothing.
+    let wrong = authed(Method::POST, app.url("/api/password"), &first.token)
+        .json(&serde_json::json!({
+            "current_password": "nope", "new_password": "another-long-password"
+        }))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(wrong.status(), 401);
+    let short = authed(Method::POST, app.url("/api/password"), &first.token)
+        .json(&serde_json::json!({
+            "current_password": "a-new-long-password", "new_password": "short"
+        }))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(short.status(), 400);
+}
+
+#[tokio::test]
+async fn a_document_past_the_size_limit_is_rejected() {
+    let app = spawn_app_with(|config| config.max_document_bytes = 2_000).await;
+    let mut phone = Device::new();
+    let guard = app.session_on(&phone, GUARD).await;
+    let id = phone.start_round(&guard.user.estate_id, &guard.user.id, "night", T0);
+    let mut socket = Device::connect_ok(app.addr, &guard.token)
+        .await
+        .expect("connects");
+    phone.sync(&mut socket).await.expect("syncs");
+    assert!(phone.is_stored(id));
+    for i in 0..10 {
+        phone.edit(id, T0 + i, |log| {
+            log.visits.push(
+                CheckpointVisit::new(&format!("checkpoint {i}"), T0 + i, &"note ".repeat(40))
+                    .expect("valid"),
+            )
+        });
+    }
+    phone.sync(&mut socket).await.expect("exchange completes");
+    let (code, problems, _) = refusal(&phone).expect("refused");
+    assert_eq!(code, ErrorCode::Rejected);
+    assert_eq!(problems, [Problem::new("", keys::DOCUMENT_TOO_LARGE)]);
+}
+
+#[tokio::test]
+async fn a_message_past_the_frame_limit_closes_the_socket_with_1009() {
+    let app = spawn_app().await;
+    let guard = app.session(GUARD).await;
+    let mut socket = Device::connect_ok(app.addr, &guard.token)
+        .await
+        .expect("connects");
+    let huge = vec![0u8; protocol::MAX_FRAME_BYTES + 1024];
+    // The server may close before the whole message is written.
+    let _ = socket.send(Message::Binary(huge.into())).await;
+    let mut code = None;
+    while let Some(frame) = futures_util::StreamExt::next(&mut socket).await {
+        match frame {
+            Ok(Message::Close(Some(close))) => {
+                code = Some(u16::from(close.code));
+                break;
+            }
+            Ok(_) => continue,
+            Err(_) => break,
+        }
+    }
+    assert_eq!(code, Some(1009));
+}
+
+#[tokio::test]
+async fn a_technician_may_not_start_a_patrol_log() {
+    let app = spawn_app().await;
+    let mut phone = Device::new();
+    let tech = app.session_on(&phone, TECH).await;
+    let id = phone.start_round(&tech.user.estate_id, &tech.user.id, "not mine", T0);
+    let mut socket = Device::connect_ok(app.addr, &tech.token)
+        .await
+        .expect("connects");
+    phone.sync(&mut socket).await.expect("exchange completes");
+    let (code, problems, _) = refusal(&phone).expect("refused");
+    assert_eq!(code, ErrorCode::Forbidden);
+    assert!(problems.iter().any(|p| p.key == keys::ROLE_FORBIDS));
+    assert!(!phone.is_stored(id));
+}
+
+fn admin_command(app: &TestApp, args: &[&str], stdin: &str) -> (bool, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gatehouse-server"))
+        .arg("--data-dir")
+        .arg(&app.data_dir)
+        .arg("admin")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("writes");
+    let output = child.wait_with_output().expect("finishes");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned()
+            + &String::from_utf8_lossy(&output.stderr),
+    )
+}
+
+#[tokio::test]
+async fn the_admin_command_manages_estates_users_and_devices() {
+    let app = spawn_app().await;
+    let (ok, out) = admin_command(&app, &["add-estate", "harbour", "Harbour View"], "");
+    assert!(ok, "{out}");
+    let (ok, out) = admin_command(
+        &app,
+        &["add-user", "night2", "夜班", "guard", "harbour,demo-estate"],
+        "night-shift-2026\n",
+    );
+    assert!(ok, "{out}");
+    let night = app.session(("night2", "night-shift-2026")).await;
+    assert_eq!(night.user.estate_id, "harbour");
+    assert_eq!(night.user.estates.len(), 2);
+
+    let (ok, out) = admin_command(
+        &app,
+        &["add-user", "x", "X", "pilot", "harbour"],
+        "pw-long-enough\n",
+    );
+    assert!(!ok && out.contains("role"), "{out}");
+    let (ok, out) = admin_command(
+        &app,
+        &["add-user", "y", "Y", "guard", "nowhere"],
+        "pw-long-enough\n",
+    );
+    assert!(!ok && out.contains("nowhere"), "{out}");
+
+    let (ok, out) = admin_command(&app, &["list-devices"], "");
+    assert!(ok && out.contains(&night.device_id), "{out}");
+    let (ok, out) = admin_command(&app, &["revoke-device", &night.device_id], "");
+    assert!(ok, "{out}");
+    let me = authed(Method::GET, app.url("/api/me"), &night.token)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(me.status(), 403);
+
+    let (ok, out) = admin_command(&app, &["set-password", "night2"], "changed-password-1\n");
+    assert!(ok, "{out}");
+    assert_eq!(
+        app.sign_in(("night2", "night-shift-2026")).await.status(),
+        401
+    );
+    let (ok, out) = admin_command(&app, &["list-users"], "");
+    assert!(
+        ok && out.contains("night2") && out.contains("harbour,demo-estate"),
+        "{out}"
+    );
+
+    // The admin routes see the new user too.
+    let admin = app.session(ADMIN).await;
+    let users: Vec<UserListing> = authed(Method::GET, app.url("/api/admin/users"), &admin.token)
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    assert!(users.iter().any(|u| u.user.username == "night2"));
+}
