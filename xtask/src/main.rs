@@ -4,6 +4,7 @@
 //! - `cargo xtask test`: every check: formatting, clippy, unit and integration tests, the
 //!   release build of the app with its size budget, and the end-to-end tests in Chromium.
 //! - `cargo xtask bench`: the reconnect benchmark.
+//! - `cargo xtask fuzz [--seconds N]`: the sync frame fuzz target (also part of `test`).
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -18,6 +19,10 @@ use clap::{Parser, Subcommand};
 const WASM_GZIP_BUDGET: usize = 720 * 1024;
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 const CHROMIUM: &str = "/usr/bin/chromium";
+/// cargo-fuzz, installed from crates.io when missing.
+const CARGO_FUZZ_VERSION: &str = "0.13.2";
+/// How long `cargo xtask test` fuzzes the sync frame target.
+const FUZZ_SECONDS: u32 = 60;
 
 #[derive(Parser)]
 #[command(about = "Gatehouse build and test tasks")]
@@ -44,6 +49,12 @@ enum Task {
     BuildClient,
     /// Run the reconnect benchmark.
     Bench,
+    /// Fuzz the server's sync frame handling (cargo-fuzz).
+    Fuzz {
+        /// How long to run.
+        #[arg(long, default_value_t = FUZZ_SECONDS)]
+        seconds: u32,
+    },
 }
 
 fn main() -> Result<()> {
@@ -73,6 +84,7 @@ fn main() -> Result<()> {
             setup_npm()?;
             build_client()
         }
+        Task::Fuzz { seconds } => fuzz(seconds),
         Task::Bench => {
             step("reconnect benchmark (release build)");
             run(cargo().args(["bench", "-p", "gatehouse-server", "--bench", "reconnect"]))
@@ -326,6 +338,7 @@ fn test(no_e2e: bool) -> Result<()> {
         "-p",
         "xtask",
     ]))?;
+    fuzz(FUZZ_SECONDS)?;
     setup_npm()?;
     build_client()?;
     if no_e2e {
@@ -342,6 +355,61 @@ fn test(no_e2e: bool) -> Result<()> {
         "gatehouse-server",
     ]))?;
     e2e()
+}
+
+/// Builds the sync-frame fuzz target with cargo-fuzz on stable (no sanitizer) and runs it for
+/// `seconds`, from an empty corpus each time; any crash fails the run.
+fn fuzz(seconds: u32) -> Result<()> {
+    let have = output(cargo().args(["fuzz", "--version"])).unwrap_or_default();
+    if !have.contains(CARGO_FUZZ_VERSION) {
+        step(&format!("installing cargo-fuzz {CARGO_FUZZ_VERSION}"));
+        run(cargo().args([
+            "install",
+            "cargo-fuzz",
+            "--locked",
+            "--version",
+            CARGO_FUZZ_VERSION,
+        ]))
+        .context("could not install cargo-fuzz from crates.io")?;
+    }
+    step(&format!(
+        "fuzzing sync frames for {seconds} s (cargo-fuzz, --sanitizer none)"
+    ));
+    let corpus = std::env::temp_dir().join(format!("gatehouse-fuzz-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&corpus);
+    std::fs::create_dir_all(&corpus)?;
+    let corpus = TempDir(corpus);
+    let result = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(["fuzz", "run", "sync_frame", "--sanitizer", "none", "-O"])
+        .arg(&corpus.0)
+        .args([
+            "--",
+            &format!("-max_total_time={seconds}"),
+            "-rss_limit_mb=2048",
+            "-print_final_stats=1",
+        ])
+        .current_dir("fuzz")
+        // Its own target directory: the instrumented build must not evict the normal one.
+        .env("CARGO_TARGET_DIR", target_dir().join("fuzz"))
+        .output()
+        .context("could not start cargo fuzz")?;
+    let log = String::from_utf8_lossy(&result.stderr);
+    let runs = log
+        .lines()
+        .find_map(|line| line.strip_prefix("stat::number_of_executed_units:"))
+        .map(str::trim)
+        .unwrap_or("?");
+    if !result.status.success() {
+        let tail: Vec<&str> = log.lines().rev().take(60).collect();
+        for line in tail.into_iter().rev() {
+            eprintln!("{line}");
+        }
+        bail!(
+            "the fuzz target failed after {runs} inputs (crash input saved under fuzz/artifacts)"
+        );
+    }
+    println!("fuzz: {runs} inputs in {seconds} s, no crash");
+    Ok(())
 }
 
 /// A server process on a fresh database, stopped when dropped.
