@@ -1,12 +1,15 @@
-//! The admin's screen: the users and devices of their estates, with revocation. Users are
-//! created with `gatehouse-server admin add-user` or `POST /api/admin/users`.
+//! The admin's screen: the users and devices of their estates, with revocation, and a form
+//! to add a user to one of the admin's estates (`gatehouse-server admin add-user` and
+//! `POST /api/admin/users` can also give a user several estates).
 
 use gatehouse_shared::device::DeviceInfo;
-use gatehouse_shared::user::UserListing;
+use gatehouse_shared::user::{NewUser, UserListing};
+use gatehouse_shared::Role;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::api;
+use crate::api::{self, ApiError};
+use crate::app::tr;
 use crate::ctx::Ctx;
 use crate::i18n::*;
 use crate::time::format_time;
@@ -61,6 +64,7 @@ pub fn AdminHome() -> impl IntoView {
     };
     let me = move || ctx.session.get().map(|s| s.user.id).unwrap_or_default();
     view! {
+        <NewUserForm on_created=load/>
         <h2>{t!(i18n, admin.users)}</h2>
         <ul class="list" data-testid="admin-users">
             {move || users.get().into_iter().map(|listing| {
@@ -115,5 +119,104 @@ pub fn AdminHome() -> impl IntoView {
                 }
             }).collect_view()}
         </ul>
+    }
+}
+
+#[component]
+fn NewUserForm(on_created: impl Fn() + Copy + 'static) -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let i18n = use_i18n();
+    let estates = move || {
+        ctx.session
+            .get()
+            .map(|s| {
+                let mut list = s.user.estates.clone();
+                if list.is_empty() {
+                    list.push(gatehouse_shared::user::EstateRef {
+                        id: s.user.estate_id.clone(),
+                        name: s.user.estate_name.clone(),
+                    });
+                }
+                list
+            })
+            .unwrap_or_default()
+    };
+    let username = RwSignal::new(String::new());
+    let name = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let role = RwSignal::new(Role::Guard);
+    let estate = RwSignal::new(String::new());
+    let message = RwSignal::new(None::<(&'static str, bool)>);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(token) = ctx.session.get_untracked().map(|s| s.token) else {
+            return;
+        };
+        let chosen = estate.get_untracked();
+        let chosen = if chosen.is_empty() {
+            estates().first().map(|e| e.id.clone()).unwrap_or_default()
+        } else {
+            chosen
+        };
+        let user = NewUser {
+            username: username.get_untracked(),
+            display_name: name.get_untracked(),
+            password: password.get_untracked(),
+            role: role.get_untracked(),
+            estates: vec![chosen],
+        };
+        spawn_local(async move {
+            message.set(Some(match api::create_user(&token, &user).await {
+                Ok(_) => {
+                    username.set(String::new());
+                    name.set(String::new());
+                    password.set(String::new());
+                    on_created();
+                    ("admin.user_created", false)
+                }
+                Err(ApiError::Invalid) => ("admin.user_invalid", true),
+                Err(ApiError::Conflict) => ("admin.username_taken", true),
+                Err(_) => ("admin.failed", true),
+            }));
+        });
+    };
+    let role_label = move |role: Role| match role {
+        Role::Guard => t_string!(i18n, role.guard).to_string(),
+        Role::Technician => t_string!(i18n, role.technician).to_string(),
+        Role::Office => t_string!(i18n, role.office).to_string(),
+        Role::Admin => t_string!(i18n, role.admin).to_string(),
+    };
+    view! {
+        <form class="card" on:submit=submit>
+            <h3>{t!(i18n, admin.add_user)}</h3>
+            <label>{t!(i18n, sign_in.username)}
+                <input data-testid="new-username" prop:value=move || username.get()
+                    on:input=move |ev| username.set(event_target_value(&ev))/>
+            </label>
+            <label>{t!(i18n, admin.display_name)}
+                <input data-testid="new-display-name" prop:value=move || name.get()
+                    on:input=move |ev| name.set(event_target_value(&ev))/>
+            </label>
+            <label>{t!(i18n, sign_in.password)}
+                <input type="password" autocomplete="new-password" data-testid="new-password-admin"
+                    prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev))/>
+            </label>
+            <label>{t!(i18n, admin.role)}
+                <select data-testid="new-role" on:change=move |ev| {
+                    role.set(Role::parse(&event_target_value(&ev)).unwrap_or(Role::Guard))
+                }>
+                    {Role::ALL.into_iter().map(|r| view! { <option value=r.as_str()>{move || role_label(r)}</option> }).collect_view()}
+                </select>
+            </label>
+            <label>{t!(i18n, app.estate)}
+                <select data-testid="new-estate" on:change=move |ev| estate.set(event_target_value(&ev))>
+                    {move || estates().into_iter().map(|e| view! { <option value=e.id.clone()>{e.name.clone()}</option> }).collect_view()}
+                </select>
+            </label>
+            {move || message.get().map(|(key, is_error)| view! {
+                <p class=if is_error { "problems" } else { "muted" } data-testid="admin-message">{move || tr(i18n, key)}</p>
+            })}
+            <button class="primary" type="submit" data-testid="create-user">{t!(i18n, admin.add_user)}</button>
+        </form>
     }
 }

@@ -1,8 +1,9 @@
 //! The server's HTTP routes, as the app calls them.
 
 use gatehouse_shared::device::{DeviceEnrolment, DeviceInfo};
-use gatehouse_shared::user::{SignInRequest, SignInResponse, UserListing};
+use gatehouse_shared::user::{ChangePassword, NewUser, SignInRequest, SignInResponse, UserListing};
 use gatehouse_shared::RecordSummary;
+use gatehouse_shared::UserInfo;
 use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 
@@ -17,12 +18,15 @@ pub enum ApiError {
     Unauthorized,
     /// An admin revoked this device.
     DeviceRevoked,
-    /// The server knows this device with another key (or its actor is someone else's).
-    DeviceConflict,
+    /// 409: at sign-in, the server knows this device with another key (or its actor is
+    /// someone else's); when adding a user, the username is taken.
+    Conflict,
     /// Not allowed for this user.
     Forbidden,
     /// Too many failed sign-ins for now.
     TooManyAttempts,
+    /// The server refused the input (a short password, a bad username...).
+    Invalid,
     /// Anything else the server answered.
     Failed,
 }
@@ -37,9 +41,10 @@ async fn send(request: RequestBuilder) -> Result<Response, ApiError> {
 
 fn status_error(response: &Response) -> ApiError {
     match response.status() {
+        400 => ApiError::Invalid,
         401 => ApiError::Unauthorized,
         403 => ApiError::Forbidden,
-        409 => ApiError::DeviceConflict,
+        409 => ApiError::Conflict,
         429 => ApiError::TooManyAttempts,
         _ => ApiError::Failed,
     }
@@ -59,7 +64,7 @@ async fn forbidden_kind(response: Response) -> ApiError {
 
 async fn json<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> {
     match response.status() {
-        200 => response.json().await.map_err(|_| ApiError::Failed),
+        200 | 201 => response.json().await.map_err(|_| ApiError::Failed),
         403 => Err(forbidden_kind(response).await),
         _ => Err(status_error(&response)),
     }
@@ -117,4 +122,31 @@ pub async fn revoke_device(token: &str, device_id: &str) -> Result<(), ApiError>
 pub async fn revoke_user(token: &str, user_id: &str) -> Result<(), ApiError> {
     let url = format!("/api/admin/users/{user_id}/revoke");
     no_content(send(with_token(Request::post(&url), token)).await?).await
+}
+
+pub async fn my_devices(token: &str) -> Result<Vec<DeviceInfo>, ApiError> {
+    json(send(with_token(Request::get("/api/devices"), token)).await?).await
+}
+
+/// Changes the user's password; a wrong current password is `BadCredentials`.
+pub async fn change_password(token: &str, current: &str, new: &str) -> Result<(), ApiError> {
+    let body = ChangePassword {
+        current_password: current.to_owned(),
+        new_password: new.to_owned(),
+    };
+    let request = with_token(Request::post("/api/password"), token)
+        .json(&body)
+        .map_err(|_| ApiError::Failed)?;
+    let response = request.send().await.map_err(|_| ApiError::Unreachable)?;
+    match response.status() {
+        401 => Err(ApiError::BadCredentials),
+        _ => no_content(response).await,
+    }
+}
+
+pub async fn create_user(token: &str, user: &NewUser) -> Result<UserInfo, ApiError> {
+    let request = with_token(Request::post("/api/admin/users"), token)
+        .json(user)
+        .map_err(|_| ApiError::Failed)?;
+    json(request.send().await.map_err(|_| ApiError::Unreachable)?).await
 }

@@ -43,6 +43,13 @@ pub(crate) fn tr(i18n: I18nContext<Locale>, key: &str) -> String {
         "export.failed" => t_string!(i18n, export.failed),
         "correct.done" => t_string!(i18n, correct.done),
         "admin.revoked" => t_string!(i18n, admin.revoked),
+        "admin.user_created" => t_string!(i18n, admin.user_created),
+        "admin.user_invalid" => t_string!(i18n, admin.user_invalid),
+        "admin.username_taken" => t_string!(i18n, admin.username_taken),
+        "account.password_changed" => t_string!(i18n, account.password_changed),
+        "account.wrong_password" => t_string!(i18n, account.wrong_password),
+        "account.password_too_short" => t_string!(i18n, account.password_too_short),
+        "account.needs_network" => t_string!(i18n, account.needs_network),
         "admin.failed" => t_string!(i18n, admin.failed),
         "validation.in_future" => t_string!(i18n, validation.in_future),
         "validation.foreign_actor" => t_string!(i18n, validation.foreign_actor),
@@ -205,6 +212,7 @@ fn Shell() -> impl IntoView {
                 Screen::SignIn => view! { <SignIn/> }.into_any(),
                 Screen::Home => view! { <Home/> }.into_any(),
                 Screen::Record(id) => view! { <RecordScreen id=id/> }.into_any(),
+                Screen::Account => view! { <crate::account::Account/> }.into_any(),
             }}
         </main>
         <NoticeBar/>
@@ -344,7 +352,7 @@ fn SignIn() -> impl IntoView {
                 Err(ApiError::Unreachable) => error.set(Some("sign_in.needs_network")),
                 Err(ApiError::TooManyAttempts) => error.set(Some("sign_in.too_many")),
                 Err(ApiError::DeviceRevoked) => error.set(Some("sign_in.device_revoked")),
-                Err(ApiError::DeviceConflict) => error.set(Some("sign_in.device_conflict")),
+                Err(ApiError::Conflict) => error.set(Some("sign_in.device_conflict")),
                 Err(_) => error.set(Some("sign_in.failed")),
             }
         });
@@ -402,6 +410,7 @@ fn Home() -> impl IntoView {
             <span class="muted" data-testid="device-id" title=move || t_string!(i18n, app.device).to_string()>
                 {move || ctx.session.get().map(|s| s.device_id)}
             </span>
+            <button class="link" data-testid="account" on:click=move |_| ctx.screen.set(Screen::Account)>{t!(i18n, account.title)}</button>
             <button class="link" data-testid="sign-out" on:click=sign_out>{t!(i18n, app.sign_out)}</button>
         </div>
         <SessionEnded/>

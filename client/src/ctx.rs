@@ -22,6 +22,8 @@ pub enum Screen {
     SignIn,
     Home,
     Record(DocumentId),
+    /// The user's devices, sessions and password.
+    Account,
 }
 
 /// A message shown briefly at the bottom of the screen (a translation key).

@@ -6,6 +6,7 @@
 
 include!(concat!(env!("OUT_DIR"), "/i18n/mod.rs"));
 
+mod account;
 mod admin;
 mod api;
 mod app;

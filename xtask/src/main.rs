@@ -15,8 +15,9 @@ use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 
 /// Most the app's WebAssembly may weigh, gzip-compressed. Raised from 700 KB when devices,
-/// corrections, the export and the admin screen took the app from 643 KB to 701 KB.
-const WASM_GZIP_BUDGET: usize = 720 * 1024;
+/// corrections, the export, the admin and account screens took the app from 643 KB to
+/// 721 KB (issue 3). Automerge and its column store are about half of the code.
+const WASM_GZIP_BUDGET: usize = 740 * 1024;
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 const CHROMIUM: &str = "/usr/bin/chromium";
 /// cargo-fuzz, installed from crates.io when missing.
@@ -375,11 +376,18 @@ fn fuzz(seconds: u32) -> Result<()> {
     step(&format!(
         "fuzzing sync frames for {seconds} s (cargo-fuzz, --sanitizer none)"
     ));
+    let fuzz_target_dir = target_dir().join("fuzz");
+    // Built first with its output shown; the run's own output is kept for the summary.
+    run(cargo()
+        .args(["fuzz", "build", "sync_frame", "--sanitizer", "none", "-O"])
+        .current_dir("fuzz")
+        // Its own target directory: the instrumented build must not evict the normal one.
+        .env("CARGO_TARGET_DIR", &fuzz_target_dir))?;
     let corpus = std::env::temp_dir().join(format!("gatehouse-fuzz-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&corpus);
     std::fs::create_dir_all(&corpus)?;
     let corpus = TempDir(corpus);
-    let result = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+    let result = cargo()
         .args(["fuzz", "run", "sync_frame", "--sanitizer", "none", "-O"])
         .arg(&corpus.0)
         .args([
@@ -389,8 +397,7 @@ fn fuzz(seconds: u32) -> Result<()> {
             "-print_final_stats=1",
         ])
         .current_dir("fuzz")
-        // Its own target directory: the instrumented build must not evict the normal one.
-        .env("CARGO_TARGET_DIR", target_dir().join("fuzz"))
+        .env("CARGO_TARGET_DIR", &fuzz_target_dir)
         .output()
         .context("could not start cargo fuzz")?;
     let log = String::from_utf8_lossy(&result.stderr);

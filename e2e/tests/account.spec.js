@@ -1,0 +1,49 @@
+// An admin adds a guard from the app; the guard sees their devices and changes the password.
+const { test, expect } = require('@playwright/test');
+const h = require('./helpers');
+
+test('admin_adds_a_guard_who_lists_devices_and_changes_password', async ({ browser }) => {
+  const desk = await browser.newContext(h.DESKTOP);
+  const admin = await desk.newPage();
+  await h.signIn(admin, h.ADMIN);
+  await admin.getByTestId('new-username').fill('night-guard');
+  await admin.getByTestId('new-display-name').fill('夜班保安');
+  await admin.getByTestId('new-password-admin').fill('short');
+  await admin.getByTestId('create-user').click();
+  await expect(admin.getByTestId('admin-message')).toContainText('至少10个字符');
+  await admin.getByTestId('new-password-admin').fill('night-guard-2026');
+  await admin.getByTestId('new-role').selectOption('guard');
+  await admin.getByTestId('create-user').click();
+  await expect(admin.getByTestId('admin-message')).toHaveText('用户已添加');
+  await expect(admin.locator('[data-testid="admin-user"][data-username="night-guard"]')).toHaveCount(1);
+
+  const phone = await browser.newContext(h.PHONE);
+  const guard = await phone.newPage();
+  await h.signIn(guard, { username: 'night-guard', password: 'night-guard-2026' });
+  await guard.getByTestId('account').click();
+  await expect(guard.getByTestId('my-device')).toHaveCount(1);
+  await expect(guard.getByTestId('session-count')).toHaveText('1');
+
+  await guard.getByTestId('current-password').fill('wrong-password');
+  await guard.getByTestId('new-password').fill('a-better-password-1');
+  await guard.getByTestId('change-password').click();
+  await expect(guard.getByTestId('password-message')).toHaveText('当前密码不正确');
+  await guard.getByTestId('current-password').fill('night-guard-2026');
+  await guard.getByTestId('change-password').click();
+  await expect(guard.getByTestId('password-message')).toContainText('密码已修改');
+
+  // The old password no longer signs in; the new one does.
+  const other = await browser.newContext(h.PHONE);
+  const page = await other.newPage();
+  await page.goto('/');
+  await page.getByTestId('username').fill('night-guard');
+  await page.getByTestId('password').fill('night-guard-2026');
+  await page.getByTestId('sign-in').click();
+  await expect(page.getByTestId('sign-in-error')).toHaveText('用户名或密码错误');
+  await page.getByTestId('password').fill('a-better-password-1');
+  await page.getByTestId('sign-in').click();
+  await expect(page.getByTestId('sign-out')).toBeVisible();
+  await other.close();
+  await phone.close();
+  await desk.close();
+});
