@@ -38,6 +38,7 @@ pub(crate) fn tr(i18n: I18nContext<Locale>, key: &str) -> String {
         "connection.device_revoked" => t_string!(i18n, connection.device_revoked),
         "sign_in.device_revoked" => t_string!(i18n, sign_in.device_revoked),
         "sign_in.device_conflict" => t_string!(i18n, sign_in.device_conflict),
+        "sign_in.no_device_key" => t_string!(i18n, sign_in.no_device_key),
         "unsynced.kept" => t_string!(i18n, unsynced.kept),
         "export.done" => t_string!(i18n, export.done),
         "export.failed" => t_string!(i18n, export.failed),
@@ -315,9 +316,10 @@ fn SignIn() -> impl IntoView {
             let identity = match DeviceIdentity::for_user(&storage, &name).await {
                 Ok(identity) => identity,
                 Err(failure) => {
+                    // No IndexedDB, or a browser without WebCrypto Ed25519 keys.
                     leptos::logging::error!("device identity: {failure}");
                     busy.set(false);
-                    error.set(Some("error.not_saved"));
+                    error.set(Some("sign_in.no_device_key"));
                     return;
                 }
             };
