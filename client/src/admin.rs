@@ -65,6 +65,7 @@ pub fn AdminHome() -> impl IntoView {
     let me = move || ctx.session.get().map(|s| s.user.id).unwrap_or_default();
     view! {
         <NewUserForm on_created=load/>
+        <NewEstateForm/>
         <h2>{t!(i18n, admin.users)}</h2>
         <ul class="list" data-testid="admin-users">
             {move || users.get().into_iter().map(|listing| {
@@ -217,6 +218,62 @@ fn NewUserForm(on_created: impl Fn() + Copy + 'static) -> impl IntoView {
                 <p class=if is_error { "problems" } else { "muted" } data-testid="admin-message">{move || tr(i18n, key)}</p>
             })}
             <button class="primary" type="submit" data-testid="create-user">{t!(i18n, admin.add_user)}</button>
+        </form>
+    }
+}
+
+/// Adds an estate; the admin joins it, and their account is read again so the new estate
+/// can be chosen for new users at once.
+#[component]
+fn NewEstateForm() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let i18n = use_i18n();
+    let id = RwSignal::new(String::new());
+    let name = RwSignal::new(String::new());
+    let message = RwSignal::new(None::<(&'static str, bool)>);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(session) = ctx.session.get_untracked() else {
+            return;
+        };
+        let (new_id, new_name) = (id.get_untracked(), name.get_untracked());
+        spawn_local(async move {
+            let outcome = match api::create_estate(&session.token, &new_id, &new_name).await {
+                Ok(()) => {
+                    id.set(String::new());
+                    name.set(String::new());
+                    if let Ok(user) = api::me(&session.token).await {
+                        let mut updated = session.clone();
+                        updated.user = user;
+                        if let Some(storage) = ctx.storage.get_value() {
+                            let _ = storage.put_meta("session", &updated).await;
+                        }
+                        ctx.session.set(Some(updated));
+                    }
+                    ("admin.estate_created", false)
+                }
+                Err(ApiError::Invalid) => ("admin.estate_invalid", true),
+                Err(ApiError::Conflict) => ("admin.estate_taken", true),
+                Err(_) => ("admin.failed", true),
+            };
+            message.set(Some(outcome));
+        });
+    };
+    view! {
+        <form class="card" on:submit=submit>
+            <h3>{t!(i18n, admin.add_estate)}</h3>
+            <label>{t!(i18n, admin.estate_id)}
+                <input data-testid="new-estate-id" prop:value=move || id.get()
+                    on:input=move |ev| id.set(event_target_value(&ev))/>
+            </label>
+            <label>{t!(i18n, admin.estate_name)}
+                <input data-testid="new-estate-name" prop:value=move || name.get()
+                    on:input=move |ev| name.set(event_target_value(&ev))/>
+            </label>
+            {move || message.get().map(|(key, is_error)| view! {
+                <p class=if is_error { "problems" } else { "muted" } data-testid="estate-message">{move || tr(i18n, key)}</p>
+            })}
+            <button class="secondary" type="submit" data-testid="create-estate">{t!(i18n, admin.add_estate)}</button>
         </form>
     }
 }

@@ -72,7 +72,7 @@ async fn json<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> {
 
 async fn no_content(response: Response) -> Result<(), ApiError> {
     match response.status() {
-        200 | 204 => Ok(()),
+        200 | 201 | 204 => Ok(()),
         403 => Err(forbidden_kind(response).await),
         _ => Err(status_error(&response)),
     }
@@ -149,4 +149,16 @@ pub async fn create_user(token: &str, user: &NewUser) -> Result<UserInfo, ApiErr
         .json(user)
         .map_err(|_| ApiError::Failed)?;
     json(request.send().await.map_err(|_| ApiError::Unreachable)?).await
+}
+
+pub async fn me(token: &str) -> Result<UserInfo, ApiError> {
+    json(send(with_token(Request::get("/api/me"), token)).await?).await
+}
+
+pub async fn create_estate(token: &str, id: &str, name: &str) -> Result<(), ApiError> {
+    let body = serde_json::json!({ "id": id, "name": name });
+    let request = with_token(Request::post("/api/admin/estates"), token)
+        .json(&body)
+        .map_err(|_| ApiError::Failed)?;
+    no_content(request.send().await.map_err(|_| ApiError::Unreachable)?).await
 }

@@ -45,6 +45,9 @@ pub(crate) fn tr(i18n: I18nContext<Locale>, key: &str) -> String {
         "correct.done" => t_string!(i18n, correct.done),
         "admin.revoked" => t_string!(i18n, admin.revoked),
         "admin.user_created" => t_string!(i18n, admin.user_created),
+        "admin.estate_created" => t_string!(i18n, admin.estate_created),
+        "admin.estate_invalid" => t_string!(i18n, admin.estate_invalid),
+        "admin.estate_taken" => t_string!(i18n, admin.estate_taken),
         "admin.user_invalid" => t_string!(i18n, admin.user_invalid),
         "admin.username_taken" => t_string!(i18n, admin.username_taken),
         "account.password_changed" => t_string!(i18n, account.password_changed),
@@ -384,6 +387,9 @@ fn Home() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let i18n = use_i18n();
     let user = move || ctx.session.get().map(|s| s.user);
+    // The screen below depends on the role only: a refreshed account (say, a new estate)
+    // must not rebuild it and lose what is being typed.
+    let role = Memo::new(move |_| ctx.session.get().map(|s| s.user.role));
     let sign_out = move |_| {
         let waiting = ctx.model.with_value(|m| m.unsynced().len());
         if waiting > 0 {
@@ -417,7 +423,7 @@ fn Home() -> impl IntoView {
         </div>
         <SessionEnded/>
         <UnsyncedPanel/>
-        {move || match user().map(|u| u.role) {
+        {move || match role.get() {
             Some(Role::Office) => view! { <OfficeHome/> }.into_any(),
             Some(Role::Guard) => view! { <GuardHome/> }.into_any(),
             Some(Role::Admin) => view! { <crate::admin::AdminHome/> }.into_any(),

@@ -11,8 +11,14 @@ test('admin_adds_a_guard_who_lists_devices_and_changes_password', async ({ brows
   await admin.getByTestId('new-password-admin').fill('short');
   await admin.getByTestId('create-user').click();
   await expect(admin.getByTestId('admin-message')).toContainText('至少10个字符');
+  // A new estate, which the admin joins and can put the new guard in.
+  await admin.getByTestId('new-estate-id').fill('harbour-view');
+  await admin.getByTestId('new-estate-name').fill('海景苑');
+  await admin.getByTestId('create-estate').click();
+  await expect(admin.getByTestId('estate-message')).toHaveText('项目已添加，您已成为成员');
   await admin.getByTestId('new-password-admin').fill('night-guard-2026');
   await admin.getByTestId('new-role').selectOption('guard');
+  await admin.getByTestId('new-estate').selectOption('harbour-view');
   await admin.getByTestId('create-user').click();
   await expect(admin.getByTestId('admin-message')).toHaveText('用户已添加');
   await expect(admin.locator('[data-testid="admin-user"][data-username="night-guard"]')).toHaveCount(1);
@@ -20,6 +26,8 @@ test('admin_adds_a_guard_who_lists_devices_and_changes_password', async ({ brows
   const phone = await browser.newContext(h.PHONE);
   const guard = await phone.newPage();
   await h.signIn(guard, { username: 'night-guard', password: 'night-guard-2026' });
+  await expect(guard.getByTestId('user-name')).toHaveText('夜班保安');
+  await expect(guard.locator('.whoami')).toContainText('海景苑');
   await guard.getByTestId('account').click();
   await expect(guard.getByTestId('my-device')).toHaveCount(1);
   await expect(guard.getByTestId('session-count')).toHaveText('1');

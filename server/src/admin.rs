@@ -52,15 +52,7 @@ pub fn create_user(store: &Store, new: &NewUser, now: i64) -> Result<UserInfo, A
         return Err(AdminError::Invalid("admin.bad_display_name"));
     }
     check_password(&new.password)?;
-    let mut estates: Vec<String> = Vec::new();
-    for estate in &new.estates {
-        if !store.estate_exists(estate)? {
-            return Err(AdminError::UnknownEstate(estate.clone()));
-        }
-        if !estates.contains(estate) {
-            estates.push(estate.clone());
-        }
-    }
+    let estates = known_estates(store, &new.estates)?;
     let Some(first) = estates.first().cloned() else {
         return Err(AdminError::Invalid("admin.no_estate"));
     };
@@ -82,6 +74,34 @@ pub fn create_user(store: &Store, new: &NewUser, now: i64) -> Result<UserInfo, A
         .user_by_id(&info.id)?
         .map(|stored| stored.info)
         .ok_or(AdminError::NotFound)
+}
+
+/// Checks that every estate exists; returns them without repeats, in order.
+fn known_estates(store: &Store, list: &[String]) -> Result<Vec<String>, AdminError> {
+    let mut estates: Vec<String> = Vec::new();
+    for estate in list {
+        if !store.estate_exists(estate)? {
+            return Err(AdminError::UnknownEstate(estate.clone()));
+        }
+        if !estates.contains(estate) {
+            estates.push(estate.clone());
+        }
+    }
+    if estates.is_empty() {
+        return Err(AdminError::Invalid("admin.no_estate"));
+    }
+    Ok(estates)
+}
+
+/// Replaces a user's estates; the first is where their new records go. Records already
+/// written stay in their estates.
+pub fn set_estates(store: &Store, user_id: &str, list: &[String]) -> Result<(), AdminError> {
+    let estates = known_estates(store, list)?;
+    if store.user_by_id(user_id)?.is_none() {
+        return Err(AdminError::NotFound);
+    }
+    store.set_memberships(user_id, &estates)?;
+    Ok(())
 }
 
 /// Creates (or renames) an estate.

@@ -74,6 +74,8 @@ pub enum AdminCommand {
         /// Estate IDs, comma-separated; new records go to the first.
         estates: String,
     },
+    /// Replace a user's estates (comma-separated; new records go to the first).
+    SetEstates { username: String, estates: String },
     /// Set a user's password (read from standard input); all their sessions end.
     SetPassword { username: String },
     /// Revoke a user: no more sign-ins or syncing from any device.

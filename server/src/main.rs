@@ -52,6 +52,13 @@ fn read_password() -> anyhow::Result<String> {
     Ok(line.trim_end_matches(['\r', '\n']).to_owned())
 }
 
+fn split_estates(list: &str) -> Vec<String> {
+    list.split(',')
+        .map(|e| e.trim().to_owned())
+        .filter(|e| !e.is_empty())
+        .collect()
+}
+
 fn user_id(store: &Store, username: &str) -> anyhow::Result<String> {
     match store.user_by_username(username)? {
         Some(user) => Ok(user.info.id),
@@ -84,14 +91,15 @@ fn run_admin(config: &Config, command: AdminCommand) -> anyhow::Result<()> {
                 display_name,
                 password: read_password()?,
                 role,
-                estates: estates
-                    .split(',')
-                    .map(|e| e.trim().to_owned())
-                    .filter(|e| !e.is_empty())
-                    .collect(),
+                estates: split_estates(&estates),
             };
             let user = admin::create_user(&store, &new, now)?;
             println!("user {} created ({})", user.username, user.id);
+        }
+        AdminCommand::SetEstates { username, estates } => {
+            let id = user_id(&store, &username)?;
+            admin::set_estates(&store, &id, &split_estates(&estates))?;
+            println!("estates of {username} set to {estates}");
         }
         AdminCommand::SetPassword { username } => {
             let id = user_id(&store, &username)?;
