@@ -162,6 +162,11 @@ fn gate(actor: &Actor) -> Option<u16> {
     }
 }
 
+/// For a route of one role: `yes` for it, 403 for the other roles.
+fn only(role: Role, yes: u16) -> Box<dyn Fn(&Actor) -> u16> {
+    Box::new(move |a| gate(a).unwrap_or(if a.role() == Some(role) { yes } else { 403 }))
+}
+
 fn routes(users: &Users, counter: usize) -> Vec<Route> {
     let admin_of = |estate: &'static str, yes: u16, other_admin: u16| {
         move |a: &Actor| {
@@ -212,25 +217,13 @@ fn routes(users: &Users, counter: usize) -> Vec<Route> {
             method: Method::GET,
             path: "/api/records".into(),
             body: None,
-            expect: Box::new(|a| {
-                gate(a).unwrap_or(if a.role() == Some(Role::Office) {
-                    200
-                } else {
-                    403
-                })
-            }),
+            expect: only(Role::Office, 200),
         },
         Route {
             method: Method::GET,
             path: "/api/admin/users".into(),
             body: None,
-            expect: Box::new(|a| {
-                gate(a).unwrap_or(if a.role() == Some(Role::Admin) {
-                    200
-                } else {
-                    403
-                })
-            }),
+            expect: only(Role::Admin, 200),
         },
         Route {
             method: Method::POST,
@@ -269,25 +262,13 @@ fn routes(users: &Users, counter: usize) -> Vec<Route> {
             method: Method::POST,
             path: "/api/admin/users/no-such-user/revoke".into(),
             body: None,
-            expect: Box::new(|a| {
-                gate(a).unwrap_or(if a.role() == Some(Role::Admin) {
-                    404
-                } else {
-                    403
-                })
-            }),
+            expect: only(Role::Admin, 404),
         },
         Route {
             method: Method::GET,
             path: "/api/admin/devices".into(),
             body: None,
-            expect: Box::new(|a| {
-                gate(a).unwrap_or(if a.role() == Some(Role::Admin) {
-                    200
-                } else {
-                    403
-                })
-            }),
+            expect: only(Role::Admin, 200),
         },
         Route {
             method: Method::POST,
@@ -307,13 +288,7 @@ fn routes(users: &Users, counter: usize) -> Vec<Route> {
             body: Some(
                 serde_json::json!({"id": format!("new-estate-{counter}"), "name": "New estate"}),
             ),
-            expect: Box::new(|a| {
-                gate(a).unwrap_or(if a.role() == Some(Role::Admin) {
-                    201
-                } else {
-                    403
-                })
-            }),
+            expect: only(Role::Admin, 201),
         },
     ]
 }
