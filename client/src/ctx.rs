@@ -130,7 +130,12 @@ impl Ctx {
             .model
             .try_update_value(|m| m.start_round(&log, now))
             .ok_or(EditError::NotSaved)??;
-        self.persist(vec![id]).await?;
+        if let Err(error) = self.persist(vec![id]).await {
+            // Not on the phone: it must not look saved, nor be sent.
+            self.model.update_value(|m| m.discard_unsaved(id));
+            self.changed();
+            return Err(error);
+        }
         self.changed();
         sync_driver::document_changed(*self, id);
         Ok(id)
@@ -180,10 +185,16 @@ impl Ctx {
         edit: impl FnOnce(&mut PatrolLog),
     ) -> Result<(), EditError> {
         let now = now_ms();
-        self.model
+        let before = self
+            .model
             .try_update_value(|m| m.edit(id, now, edit))
             .ok_or(EditError::NotSaved)??;
-        self.persist(vec![id]).await?;
+        if let Err(error) = self.persist(vec![id]).await {
+            // Not on the phone: take it back, so it is neither shown nor sent.
+            self.model.update_value(|m| m.undo(id, &before));
+            self.changed();
+            return Err(error);
+        }
         self.changed();
         sync_driver::document_changed(*self, id);
         Ok(())

@@ -252,12 +252,13 @@ impl Model {
         Ok(id)
     }
 
+    /// Applies an edit; returns the heads before it, for `undo` if it cannot be saved.
     pub fn edit(
         &mut self,
         id: DocumentId,
         now: i64,
         edit: impl FnOnce(&mut PatrolLog),
-    ) -> Result<(), RecordError> {
+    ) -> Result<Vec<ChangeHash>, RecordError> {
         let Some(record) = self.records.get_mut(&id) else {
             return Err(RecordError::Invalid(vec![Problem::new(
                 "record",
@@ -271,9 +272,30 @@ impl Model {
                 "validation.correct_first",
             )]));
         }
+        let before = record.doc.get_heads();
         edit_document(&mut record.doc, now, edit)?;
         record.refresh();
-        Ok(())
+        Ok(before)
+    }
+
+    /// Takes back an edit the phone could not save: the record returns to `before`, so
+    /// nothing that is not on the phone is shown or sent. Changes received meanwhile are
+    /// fetched again, as the sync with the server starts afresh.
+    pub fn undo(&mut self, id: DocumentId, before: &[ChangeHash]) {
+        let actor = self.actor.clone();
+        if let Some(record) = self.records.get_mut(&id) {
+            if let Ok(doc) = record.doc.fork_at(before) {
+                record.doc = doc.with_actor(actor);
+                record.refresh();
+                self.session.forget(&id);
+            }
+        }
+    }
+
+    /// Drops a record that was never saved on the phone.
+    pub fn discard_unsaved(&mut self, id: DocumentId) {
+        self.records.remove(&id);
+        self.session.forget(&id);
     }
 
     /// Starts following a record this phone does not hold yet (an office clerk opening it).

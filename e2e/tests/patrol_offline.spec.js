@@ -118,3 +118,30 @@ test('visit_without_checkpoint_is_refused_with_the_reason', async ({ browser }) 
   await expect(page.getByTestId('visit-item')).toHaveCount(0);
   await context.close();
 });
+
+test('an_entry_the_phone_cannot_store_is_not_shown_as_saved', async ({ browser }) => {
+  const context = await browser.newContext(h.PHONE);
+  const page = await context.newPage();
+  await h.signIn(page, h.GUARD);
+  await h.startRound(page, '存储故障测试');
+  // The phone's storage starts failing (as when it is full).
+  await page.evaluate(() => {
+    window.__realPut = IDBObjectStore.prototype.put;
+    IDBObjectStore.prototype.put = function () {
+      throw new DOMException('storage full', 'QuotaExceededError');
+    };
+  });
+  await h.addVisit(page, '天台', '存不下');
+  await expect(page.getByTestId('notice')).toHaveText('保存失败：本机存储不可用，记录未保存');
+  await expect(page.getByTestId('visit-item')).toHaveCount(0);
+  // Storage works again: the next entry is saved, and only it survives a reload.
+  await page.evaluate(() => { IDBObjectStore.prototype.put = window.__realPut; });
+  await h.addVisit(page, '天台', '已保存');
+  await expect(page.getByTestId('visit-item')).toHaveCount(1);
+  await page.reload();
+  await h.roundItem(page, '存储故障测试').click();
+  await expect(page.getByTestId('visit-item')).toHaveCount(1);
+  await expect(page.getByTestId('visit-item')).toContainText('已保存');
+  await expect(page.getByTestId('record-status')).toHaveAttribute('data-status', 'received', { timeout: 45_000 });
+  await context.close();
+});
