@@ -405,6 +405,7 @@ fn Home() -> impl IntoView {
                 let _ = storage.delete_meta("session").await;
             }
             sync_driver::stop(ctx);
+            ctx.model.update_value(|m| m.sign_out());
             ctx.session.set(None);
             ctx.screen.set(Screen::SignIn);
         });
@@ -448,6 +449,7 @@ fn SessionEnded() -> impl IntoView {
                 let _ = storage.delete_meta("session").await;
             }
             sync_driver::stop(ctx);
+            ctx.model.update_value(|m| m.sign_out());
             ctx.session.set(None);
             ctx.screen.set(Screen::SignIn);
         });

@@ -199,12 +199,19 @@ impl Model {
             .collect()
     }
 
-    /// Records on this phone the server has not confirmed (of every user of the phone).
+    /// No one is signed in: nothing is shown or synced; every user's records stay.
+    pub fn sign_out(&mut self) {
+        self.user = None;
+        self.office.clear();
+    }
+
+    /// Records the server has not confirmed: the signed-in user's, or when no one is signed
+    /// in, those of every user of the phone.
     pub fn unsynced(&self) -> Vec<DocumentId> {
         let mut ids: Vec<_> = self
             .records
             .iter()
-            .filter(|(_, r)| r.is_unsynced())
+            .filter(|(_, r)| r.is_unsynced() && (self.user.is_none() || self.belongs(r)))
             .map(|(id, _)| *id)
             .collect();
         ids.sort();

@@ -428,3 +428,29 @@ async fn the_admin_command_manages_estates_users_and_devices() {
         .expect("json");
     assert!(users.iter().any(|u| u.user.username == "night2"));
 }
+
+#[tokio::test]
+async fn an_expired_session_allows_nothing() {
+    // Sessions that last no time at all expire as soon as they are made.
+    let app = spawn_app_with(|config| config.session_days = 0).await;
+    let guard = app.session(GUARD).await;
+    let me = authed(Method::GET, app.url("/api/me"), &guard.token)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(me.status(), 401);
+    let (_, answer) = Device::connect(app.addr, &guard.token, protocol::SUPPORTED_VERSIONS)
+        .await
+        .expect("answers");
+    assert!(
+        matches!(
+            answer,
+            ServerMessage::Error {
+                code: ErrorCode::Unauthorized,
+                fatal: true,
+                ..
+            }
+        ),
+        "{answer:?}"
+    );
+}
