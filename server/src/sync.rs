@@ -233,13 +233,12 @@ pub fn apply_sync_batch(
                     }
                     Some(log)
                 }
-                Err(_) if stored_at.is_none() => {
+                // Only readable records are ever stored, and every change leaves one: a
+                // change that makes a record unreadable would escape every rule.
+                Err(_) => {
                     problems.push(Problem::new("", keys::NOT_A_RECORD));
                     None
                 }
-                // A stored document that is not a readable record yet (an incomplete history
-                // relayed in pieces) is kept as it comes.
-                Err(_) => None,
             };
             if !problems.is_empty() {
                 let code = if problems

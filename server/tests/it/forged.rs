@@ -1,6 +1,7 @@
 //! Changes that break the rules are refused with their reasons, and nothing of them is stored.
 
-use automerge::ChangeHash;
+use automerge::transaction::Transactable;
+use automerge::{Automerge, ChangeHash, ROOT};
 use gatehouse_server::store::Store;
 use gatehouse_shared::patrol_log::read_document;
 use gatehouse_shared::protocol::{ErrorCode, ServerMessage};
@@ -23,6 +24,17 @@ fn stored_heads(app: &TestApp, id: DocumentId) -> Vec<ChangeHash> {
 /// tampered or buggy client would, bypassing the phone's own checks) and syncs again.
 /// Returns the problems the server gave and whether the stored heads stayed as they were.
 async fn forge(mutate: impl FnOnce(&mut PatrolLog)) -> (ErrorCode, Vec<Problem>, bool) {
+    forge_document(|doc| {
+        let mut log = read_document(doc).expect("reads");
+        mutate(&mut log);
+        doc.transact::<_, _, autosurgeon::ReconcileError>(|tx| autosurgeon::reconcile(tx, &log))
+            .expect("forged");
+    })
+    .await
+}
+
+/// Like `forge`, writing into the Automerge document directly.
+async fn forge_document(mutate: impl FnOnce(&mut Automerge)) -> (ErrorCode, Vec<Problem>, bool) {
     let app = spawn_app().await;
     let mut phone = Device::new();
     let guard = app.session_on(&phone, GUARD).await;
@@ -37,11 +49,7 @@ async fn forge(mutate: impl FnOnce(&mut PatrolLog)) -> (ErrorCode, Vec<Problem>,
     phone.sync(&mut socket).await.expect("syncs");
     let accepted = stored_heads(&app, id);
 
-    let doc = phone.docs.get_mut(&id).expect("has it");
-    let mut log = read_document(doc).expect("reads");
-    mutate(&mut log);
-    doc.transact::<_, _, autosurgeon::ReconcileError>(|tx| autosurgeon::reconcile(tx, &log))
-        .expect("forged");
+    mutate(phone.docs.get_mut(&id).expect("has it"));
     phone.sync(&mut socket).await.expect("exchange completes");
 
     let unchanged = stored_heads(&app, id) == accepted;
@@ -104,5 +112,20 @@ async fn change_deleting_a_saved_entry_is_rejected() {
     let (code, problems, unchanged) = forge(|log| log.visits.clear()).await;
     assert_eq!(code, ErrorCode::Rejected);
     assert_eq!(keys(&problems), [("visits[0]", "validation.entry_deleted")]);
+    assert!(unchanged);
+}
+
+#[tokio::test]
+async fn change_making_the_record_unreadable_is_rejected() {
+    let (code, problems, unchanged) = forge_document(|doc| {
+        doc.transact::<_, _, automerge::AutomergeError>(|tx| {
+            tx.put(ROOT, "visits", "no longer a list")?;
+            Ok(())
+        })
+        .expect("forged");
+    })
+    .await;
+    assert_eq!(code, ErrorCode::Rejected);
+    assert_eq!(keys(&problems), [("", "validation.not_a_record")]);
     assert!(unchanged);
 }
