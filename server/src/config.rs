@@ -24,6 +24,10 @@ pub struct Config {
     /// Most bytes of stored history one record document may grow to.
     #[arg(long, env = "GATEHOUSE_MAX_DOCUMENT_BYTES", default_value_t = 2 * 1024 * 1024)]
     pub max_document_bytes: i64,
+    /// How often an open sync connection checks its session again, in seconds (sign-out,
+    /// revocation and password changes made through this server end it at once).
+    #[arg(long, env = "GATEHOUSE_SESSION_RECHECK_SECS", default_value_t = 15)]
+    pub session_recheck_secs: u64,
 }
 
 impl Config {
@@ -36,6 +40,7 @@ impl Config {
             demo: false,
             session_days: 30,
             max_document_bytes: 2 * 1024 * 1024,
+            session_recheck_secs: 15,
         }
     }
 

@@ -27,6 +27,7 @@ use crate::{now_ms, AppState};
 
 /// How long a new connection may take to say hello.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Close code for a policy violation (RFC 6455).
 const CLOSE_POLICY: u16 = 1008;
 /// Close code for a message too big to process (RFC 6455).
@@ -452,8 +453,26 @@ pub async fn serve_socket(state: AppState, socket: WebSocket) {
         max_document_bytes: state.config.max_document_bytes,
     };
     tracing::info!(user = %user.username, device = %device_id, origin, "device connected");
+    // An open connection checks its session again now and then, so an expiry, or a
+    // revocation made by another process (`gatehouse-server admin`), ends it even while it
+    // only listens.
+    let mut recheck_timer = tokio::time::interval(Duration::from_secs(
+        state.config.session_recheck_secs.max(1),
+    ));
+    recheck_timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // The first tick is immediate; the handshake has just checked.
+    recheck_timer.tick().await;
     loop {
         tokio::select! {
+            _ = recheck_timer.tick() => {
+                match recheck(&state, &token_hash).await {
+                    Ok(current) => user = current,
+                    Err(code) => {
+                        end_session(&mut sink, code, &user.username, &device_id).await;
+                        break;
+                    }
+                }
+            }
             frame = stream.next() => {
                 let bytes = match frame {
                     Some(Ok(Message::Binary(bytes))) => bytes,
@@ -500,9 +519,7 @@ pub async fn serve_socket(state: AppState, socket: WebSocket) {
                         let outcome = match outcome {
                             Ok(Ok(outcome)) => outcome,
                             Ok(Err(refused)) => {
-                                tracing::info!(user = %user.username, device = %device_id, ?refused, "sync refused: session no longer valid");
-                                send(&mut sink, &fatal_error(refused.code())).await;
-                                close(&mut sink, "session ended").await;
+                                end_session(&mut sink, refused.code(), &user.username, &device_id).await;
                                 break;
                             }
                             Err(error) => {
@@ -532,9 +549,7 @@ pub async fn serve_socket(state: AppState, socket: WebSocket) {
                         match recheck(&state, &token_hash).await {
                             Ok(current) => { user = current; continue; }
                             Err(code) => {
-                                tracing::info!(user = %user.username, device = %device_id, ?code, "closing: session no longer valid");
-                                send(&mut sink, &fatal_error(code)).await;
-                                close(&mut sink, "session ended").await;
+                                end_session(&mut sink, code, &user.username, &device_id).await;
                                 break;
                             }
                         }
@@ -567,6 +582,18 @@ pub async fn serve_socket(state: AppState, socket: WebSocket) {
         }
     }
     tracing::info!(user = %user.username, device = %device_id, origin, "device disconnected");
+}
+
+/// Tells the device why its session ended and closes the socket.
+async fn end_session(
+    sink: &mut futures_util::stream::SplitSink<WebSocket, Message>,
+    code: ErrorCode,
+    username: &str,
+    device_id: &str,
+) {
+    tracing::info!(user = %username, device = %device_id, ?code, "closing: session no longer valid");
+    send(sink, &fatal_error(code)).await;
+    close(sink, "session ended").await;
 }
 
 /// Whether a socket error is tungstenite's message-size limit (its `CapacityError`, which

@@ -14,7 +14,7 @@ use reqwest::Method;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::device::{next_message, Device};
-use crate::helpers::{authed, spawn_app, spawn_app_with, TestApp, ADMIN, GUARD, T0, TECH};
+use crate::helpers::{authed, spawn_app, spawn_app_with, TestApp, ADMIN, CLERK, GUARD, T0, TECH};
 
 fn refusal(device: &Device) -> Option<(ErrorCode, Vec<Problem>, usize)> {
     device.errors.iter().find_map(|e| match e {
@@ -452,5 +452,35 @@ async fn an_expired_session_allows_nothing() {
             }
         ),
         "{answer:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_listening_connection_ends_when_the_admin_command_revokes_its_device() {
+    let app = spawn_app_with(|config| config.session_recheck_secs = 1).await;
+    let clerk = app.session(CLERK).await;
+    let mut socket = Device::connect_ok(app.addr, &clerk.token)
+        .await
+        .expect("connects");
+    // Another process revokes the device: no hub event reaches this server.
+    let (ok, out) = admin_command(&app, &["revoke-device", &clerk.device_id], "");
+    assert!(ok, "{out}");
+    let told = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        next_message(&mut socket),
+    )
+    .await
+    .expect("told in time")
+    .expect("reads");
+    assert!(
+        matches!(
+            told,
+            Some(ServerMessage::Error {
+                code: ErrorCode::DeviceRevoked,
+                fatal: true,
+                ..
+            })
+        ),
+        "{told:?}"
     );
 }
