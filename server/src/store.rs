@@ -88,6 +88,11 @@ ALTER TABLE sessions ADD COLUMN device_id TEXT REFERENCES devices(id);
 CREATE INDEX sessions_by_user ON sessions(user_id);
 ALTER TABLE documents ADD COLUMN size_bytes INTEGER NOT NULL DEFAULT 0;
 "#,
+    r#"
+-- Documents stored before sizes were counted: their snapshot and change rows.
+UPDATE documents SET size_bytes = COALESCE(length(snapshot), 0)
+    + (SELECT COALESCE(SUM(length(data)), 0) FROM changes WHERE changes.doc_id = documents.id);
+"#,
 ];
 
 /// A storage failure.
@@ -805,5 +810,48 @@ mod tests {
             rows < COMPACT_AFTER_CHANGE_ROWS,
             "changes were compacted, {rows} rows left"
         );
+    }
+
+    #[test]
+    fn stored_size_counts_snapshot_and_change_rows_as_the_migration_does() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut store = Store::open(&dir.path().join("test.db")).expect("opens");
+        store.upsert_estate("estate", "Estate").expect("estate");
+        let id = DocumentId::new_random();
+        let log = PatrolLog::start("estate", "guard", "王", "night", T0).expect("valid");
+        let mut doc = create_document(ActorId::random(), &log, T0).expect("created");
+        let mut heads = Vec::new();
+        for step in 0..(COMPACT_AFTER_CHANGE_ROWS + 5) {
+            if step > 0 {
+                edit_document(&mut doc, T0 + step, |log| {
+                    log.visits.push(
+                        CheckpointVisit::new(&format!("c{step}"), T0 + step, "").expect("valid"),
+                    )
+                })
+                .expect("edit");
+            }
+            let tx = store.begin().expect("begin");
+            tx.save_changes(&id, "estate", &doc, &doc.save_after(&heads), None, T0)
+                .expect("save");
+            tx.commit().expect("commit");
+            heads = doc.get_heads();
+        }
+        let counted = store
+            .load_document(&id)
+            .expect("loads")
+            .expect("exists")
+            .size_bytes;
+        let measured: i64 = store
+            .conn
+            .query_row(
+                "SELECT COALESCE(length(snapshot), 0)
+                    + (SELECT COALESCE(SUM(length(data)), 0) FROM changes WHERE doc_id = ?1)
+                 FROM documents WHERE id = ?1",
+                params![id.as_bytes()],
+                |row| row.get(0),
+            )
+            .expect("measures");
+        assert!(counted > 0);
+        assert_eq!(counted, measured);
     }
 }
