@@ -521,10 +521,19 @@ fn GuardHome() -> impl IntoView {
     let i18n = use_i18n();
     let route = RwSignal::new(String::new());
     let problems = RwSignal::new(Vec::<Problem>::new());
+    // A guard of several estates picks where the round is; new rounds go to the first.
+    let estate = RwSignal::new(None::<String>);
+    let estates = move || {
+        ctx.session
+            .get()
+            .map(|s| s.user.estates)
+            .unwrap_or_default()
+    };
     let start = move |_| {
         let text = route.get_untracked();
+        let chosen = estate.get_untracked();
         spawn_local(async move {
-            match ctx.start_round(&text).await {
+            match ctx.start_round(&text, chosen).await {
                 Ok(id) => {
                     route.set(String::new());
                     problems.set(Vec::new());
@@ -547,6 +556,13 @@ fn GuardHome() -> impl IntoView {
                     placeholder=move || t_string!(i18n, patrol.route_placeholder).to_string()
                     on:input=move |ev| route.set(event_target_value(&ev))/>
             </label>
+            <Show when=move || { estates().len() > 1 }>
+                <label>{t!(i18n, app.estate)}
+                    <select data-testid="round-estate" on:change=move |ev| estate.set(Some(event_target_value(&ev)))>
+                        {move || estates().into_iter().map(|e| view! { <option value=e.id.clone()>{e.name.clone()}</option> }).collect_view()}
+                    </select>
+                </label>
+            </Show>
             <Problems problems=problems/>
             <button class="primary" data-testid="start-round" on:click=start>{t!(i18n, patrol.start)}</button>
         </section>

@@ -112,14 +112,22 @@ impl Ctx {
         })
     }
 
-    /// Starts a patrol round; resolves once it is saved on the phone.
-    pub async fn start_round(&self, route: &str) -> Result<DocumentId, EditError> {
+    /// Starts a patrol round in `estate_id` (one of the user's; their first when None);
+    /// resolves once it is saved on the phone.
+    pub async fn start_round(
+        &self,
+        route: &str,
+        estate_id: Option<String>,
+    ) -> Result<DocumentId, EditError> {
         let Some(session) = self.session.get_untracked() else {
             return Err(EditError::NotSaved);
         };
+        let estate_id = estate_id
+            .filter(|id| session.user.in_estate(id))
+            .unwrap_or_else(|| session.user.estate_id.clone());
         let now = now_ms();
         let log = PatrolLog::start(
-            &session.user.estate_id,
+            &estate_id,
             &session.user.id,
             &session.user.display_name,
             route,

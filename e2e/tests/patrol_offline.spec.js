@@ -145,3 +145,24 @@ test('an_entry_the_phone_cannot_store_is_not_shown_as_saved', async ({ browser }
   await expect(page.getByTestId('record-status')).toHaveAttribute('data-status', 'received', { timeout: 45_000 });
   await context.close();
 });
+
+test('guard_of_two_estates_records_a_round_in_the_second', async ({ browser }) => {
+  const phone = await browser.newContext(h.PHONE);
+  const guard = await phone.newPage();
+  await h.signIn(guard, h.GUARD);
+  await h.startRound(guard, '阳光花园白班巡逻');
+  await expect(guard.getByTestId('record-status')).toHaveAttribute('data-status', 'received');
+  await guard.getByTestId('back').click();
+  await guard.getByTestId('round-estate').selectOption('jade-lake');
+  await h.startRound(guard, '翠湖居夜间巡逻');
+  await expect(guard.getByTestId('record-status')).toHaveAttribute('data-status', 'received');
+
+  // The clerk works in the first estate only: the round is not theirs to see.
+  const desk = await browser.newContext(h.DESKTOP);
+  const office = await desk.newPage();
+  await h.signIn(office, h.CLERK);
+  await expect(h.officeItem(office, '阳光花园白班巡逻')).toHaveCount(1);
+  await expect(h.officeItem(office, '翠湖居夜间巡逻')).toHaveCount(0);
+  await desk.close();
+  await phone.close();
+});

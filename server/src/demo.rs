@@ -7,6 +7,9 @@ use crate::store::{Store, StoreError};
 
 pub const ESTATE_ID: &str = "demo-estate";
 pub const ESTATE_NAME: &str = "阳光花园 Sunshine Gardens";
+/// A second estate; the demo guard works in both, the other demo users in the first only.
+pub const SECOND_ESTATE_ID: &str = "jade-lake";
+pub const SECOND_ESTATE_NAME: &str = "翠湖居 Jade Lake";
 
 /// A demo account: username, password, display name, role.
 pub const USERS: &[(&str, &str, &str, Role)] = &[
@@ -27,6 +30,7 @@ pub enum DemoError {
 /// Creates the demo estate and users, resetting their passwords.
 pub fn seed(store: &Store, now: i64) -> Result<(), DemoError> {
     store.upsert_estate(ESTATE_ID, ESTATE_NAME)?;
+    store.upsert_estate(SECOND_ESTATE_ID, SECOND_ESTATE_NAME)?;
     for (username, password, display_name, role) in USERS {
         let user = UserInfo {
             id: format!("user-{username}"),
@@ -38,6 +42,12 @@ pub fn seed(store: &Store, now: i64) -> Result<(), DemoError> {
             estates: Vec::new(),
         };
         store.upsert_user(&user, &hash_password(password)?, now)?;
+        if *role == Role::Guard {
+            store.set_memberships(
+                &user.id,
+                &[ESTATE_ID.to_owned(), SECOND_ESTATE_ID.to_owned()],
+            )?;
+        }
     }
     Ok(())
 }

@@ -28,7 +28,11 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     let address = listener.local_addr()?;
     if config.demo {
-        println!("Demo estate: {}", demo::ESTATE_NAME);
+        println!(
+            "Demo estates: {} and {} (the guard works in both)",
+            demo::ESTATE_NAME,
+            demo::SECOND_ESTATE_NAME
+        );
         for (username, password, name, role) in demo::USERS {
             println!(
                 "  {:<10} {name:<4} username: {username:<6} password: {password}",
