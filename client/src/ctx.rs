@@ -153,14 +153,16 @@ impl Ctx {
     /// accepted; resolves once that is saved on the phone.
     pub async fn correct(&self, id: DocumentId) -> Result<(), EditError> {
         let now = now_ms();
-        let done = self
+        let refused = self
             .model
             .try_update_value(|m| m.set_aside_refused(id, now))
-            .unwrap_or(false);
-        if !done {
-            return Err(EditError::NotSaved);
+            .flatten()
+            .ok_or(EditError::NotSaved)?;
+        if let Err(error) = self.persist(vec![id]).await {
+            self.model.update_value(|m| m.undo_set_aside(id, refused));
+            self.changed();
+            return Err(error);
         }
-        self.persist(vec![id]).await?;
         self.changed();
         sync_driver::document_changed(*self, id);
         Ok(())

@@ -221,33 +221,40 @@ impl Model {
     /// Sets the refused version of a record aside and rebuilds the record on what the
     /// server accepted, so the user can enter the refused part again and the next sync
     /// goes through. Nothing is deleted: the refused version stays in `set_aside`.
-    pub fn set_aside_refused(&mut self, id: DocumentId, now: i64) -> bool {
+    /// Returns the refused document, for `undo_set_aside` if the phone cannot store the result.
+    pub fn set_aside_refused(&mut self, id: DocumentId, now: i64) -> Option<Automerge> {
         let actor = self.actor.clone();
-        let Some(record) = self.records.get_mut(&id) else {
-            return false;
-        };
-        if !record.rejected {
-            return false;
-        }
+        let record = self.records.get_mut(&id).filter(|r| r.rejected)?;
         let rebuilt = if record.acked_heads.is_empty() {
-            Ok(Automerge::new())
+            Automerge::new()
         } else {
-            record.doc.fork_at(&record.acked_heads)
-        };
-        let Ok(rebuilt) = rebuilt else {
-            return false;
+            record.doc.fork_at(&record.acked_heads).ok()?
         };
         record.set_aside.push(SetAside {
             doc: record.doc.save(),
             problems: std::mem::take(&mut record.problems),
             set_aside_at: now,
         });
-        record.doc = rebuilt.with_actor(actor);
+        let refused = std::mem::replace(&mut record.doc, rebuilt.with_actor(actor));
         record.rejected = false;
         record.refresh();
         // Start the sync with the server afresh: it forgot the refused changes too.
         self.session.forget(&id);
-        true
+        Some(refused)
+    }
+
+    /// Takes back a correction the phone could not store: the record is refused again, as
+    /// it still is in storage.
+    pub fn undo_set_aside(&mut self, id: DocumentId, refused: Automerge) {
+        if let Some(record) = self.records.get_mut(&id) {
+            if let Some(aside) = record.set_aside.pop() {
+                record.problems = aside.problems;
+            }
+            record.doc = refused;
+            record.rejected = true;
+            record.refresh();
+            self.session.forget(&id);
+        }
     }
 
     pub fn start_round(&mut self, log: &PatrolLog, now: i64) -> Result<DocumentId, RecordError> {
