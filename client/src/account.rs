@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api::{self, ApiError};
-use crate::app::tr;
+use crate::app::FormMessage;
 use crate::ctx::{Ctx, Screen};
 use crate::i18n::*;
 use crate::time::format_time;
@@ -80,9 +80,7 @@ pub fn Account() -> impl IntoView {
                 <input type="password" data-testid="new-password" autocomplete="new-password"
                     prop:value=move || new.get() on:input=move |ev| new.set(event_target_value(&ev))/>
             </label>
-            {move || message.get().map(|(key, is_error)| view! {
-                <p class=if is_error { "problems" } else { "muted" } data-testid="password-message">{move || tr(i18n, key)}</p>
-            })}
+            <FormMessage message=message testid="password-message"/>
             <button class="primary" type="submit" data-testid="change-password">{t!(i18n, account.change_password)}</button>
         </form>
     }

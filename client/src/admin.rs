@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api::{self, ApiError};
-use crate::app::tr;
+use crate::app::FormMessage;
 use crate::ctx::Ctx;
 use crate::i18n::*;
 use crate::time::format_time;
@@ -214,9 +214,7 @@ fn NewUserForm(on_created: impl Fn() + Copy + 'static) -> impl IntoView {
                     {move || estates().into_iter().map(|e| view! { <option value=e.id.clone()>{e.name.clone()}</option> }).collect_view()}
                 </select>
             </label>
-            {move || message.get().map(|(key, is_error)| view! {
-                <p class=if is_error { "problems" } else { "muted" } data-testid="admin-message">{move || tr(i18n, key)}</p>
-            })}
+            <FormMessage message=message testid="admin-message"/>
             <button class="primary" type="submit" data-testid="create-user">{t!(i18n, admin.add_user)}</button>
         </form>
     }
@@ -270,9 +268,7 @@ fn NewEstateForm() -> impl IntoView {
                 <input data-testid="new-estate-name" prop:value=move || name.get()
                     on:input=move |ev| name.set(event_target_value(&ev))/>
             </label>
-            {move || message.get().map(|(key, is_error)| view! {
-                <p class=if is_error { "problems" } else { "muted" } data-testid="estate-message">{move || tr(i18n, key)}</p>
-            })}
+            <FormMessage message=message testid="estate-message"/>
             <button class="secondary" type="submit" data-testid="create-estate">{t!(i18n, admin.add_estate)}</button>
         </form>
     }

@@ -285,6 +285,22 @@ fn NoticeBar() -> impl IntoView {
     }
 }
 
+/// The outcome of a form, as a translation key and whether it is an error.
+#[component]
+pub(crate) fn FormMessage(
+    message: RwSignal<Option<(&'static str, bool)>>,
+    testid: &'static str,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    move || {
+        message.get().map(|(key, is_error)| {
+            view! {
+                <p class=if is_error { "problems" } else { "muted" } data-testid=testid>{move || tr(i18n, key)}</p>
+            }
+        })
+    }
+}
+
 #[component]
 fn Problems(problems: RwSignal<Vec<Problem>>) -> impl IntoView {
     let i18n = use_i18n();

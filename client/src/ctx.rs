@@ -5,7 +5,7 @@
 //! so views that read the model re-render.
 
 use gatehouse_shared::connection::Phase;
-use gatehouse_shared::patrol_log::RecordError;
+use gatehouse_shared::patrol_log::{RecordError, RecordKind};
 use gatehouse_shared::user::SignInResponse;
 use gatehouse_shared::{DocumentId, PatrolLog, Problem};
 use leptos::prelude::*;
@@ -122,6 +122,13 @@ impl Ctx {
         let Some(session) = self.session.get_untracked() else {
             return Err(EditError::NotSaved);
         };
+        // The server's rule, checked here too: only roles that start patrol logs may.
+        if !session.user.role.starts(RecordKind::PatrolLog) {
+            return Err(EditError::Invalid(vec![Problem::new(
+                "kind",
+                gatehouse_shared::problem::keys::ROLE_FORBIDS,
+            )]));
+        }
         let estate_id = estate_id
             .filter(|id| session.user.in_estate(id))
             .unwrap_or_else(|| session.user.estate_id.clone());

@@ -29,7 +29,6 @@ use crate::{now_ms, AppState};
 /// revoked.
 pub struct CurrentUser {
     pub user: UserInfo,
-    pub device_id: String,
     token_hash: Vec<u8>,
 }
 
@@ -60,7 +59,6 @@ impl FromRequestParts<AppState> for CurrentUser {
         }
         Ok(Self {
             user: session.user,
-            device_id: session.device_id,
             token_hash: hash,
         })
     }

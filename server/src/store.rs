@@ -771,34 +771,39 @@ mod tests {
 
     const T0: i64 = 1_780_000_000_000;
 
+    /// Stores a round as `saves` syncs, each adding a visit; returns the document.
+    fn save_history(store: &mut Store, id: &DocumentId, saves: i64) -> Automerge {
+        store.upsert_estate("estate", "Estate").expect("estate");
+        let log = PatrolLog::start("estate", "guard", "王", "night", T0).expect("valid");
+        let mut doc = create_document(ActorId::random(), &log, T0).expect("created");
+        let mut heads = Vec::new();
+        for step in 0..saves {
+            if step > 0 {
+                edit_document(&mut doc, T0 + step, |log| {
+                    log.visits.push(
+                        CheckpointVisit::new(&format!("c{step}"), T0 + step, "").expect("valid"),
+                    )
+                })
+                .expect("edit");
+            }
+            let tx = store.begin().expect("begin");
+            tx.save_changes(id, "estate", &doc, &doc.save_after(&heads), None, T0)
+                .expect("save");
+            tx.commit().expect("commit");
+            heads = doc.get_heads();
+        }
+        doc
+    }
+
     #[test]
     fn document_survives_compaction_and_reopen() {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("test.db");
         let id = DocumentId::new_random();
-        let log = PatrolLog::start("estate", "guard", "王", "night", T0).expect("valid");
-        let mut doc = create_document(ActorId::random(), &log, T0).expect("created");
-        {
+        let doc = {
             let mut store = Store::open(&path).expect("opens");
-            store.upsert_estate("estate", "Estate").expect("estate");
-            let mut heads = Vec::new();
-            for step in 0..(COMPACT_AFTER_CHANGE_ROWS * 2) {
-                if step > 0 {
-                    edit_document(&mut doc, T0 + step, |log| {
-                        log.visits.push(
-                            CheckpointVisit::new(&format!("c{step}"), T0 + step, "")
-                                .expect("valid"),
-                        )
-                    })
-                    .expect("edit");
-                }
-                let tx = store.begin().expect("begin");
-                tx.save_changes(&id, "estate", &doc, &doc.save_after(&heads), None, T0)
-                    .expect("save");
-                tx.commit().expect("commit");
-                heads = doc.get_heads();
-            }
-        }
+            save_history(&mut store, &id, COMPACT_AFTER_CHANGE_ROWS * 2)
+        };
         let store = Store::open(&path).expect("reopens");
         let stored = store.load_document(&id).expect("loads").expect("exists");
         assert_eq!(stored.doc.get_heads(), doc.get_heads());
@@ -816,26 +821,8 @@ mod tests {
     fn stored_size_counts_snapshot_and_change_rows_as_the_migration_does() {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut store = Store::open(&dir.path().join("test.db")).expect("opens");
-        store.upsert_estate("estate", "Estate").expect("estate");
         let id = DocumentId::new_random();
-        let log = PatrolLog::start("estate", "guard", "王", "night", T0).expect("valid");
-        let mut doc = create_document(ActorId::random(), &log, T0).expect("created");
-        let mut heads = Vec::new();
-        for step in 0..(COMPACT_AFTER_CHANGE_ROWS + 5) {
-            if step > 0 {
-                edit_document(&mut doc, T0 + step, |log| {
-                    log.visits.push(
-                        CheckpointVisit::new(&format!("c{step}"), T0 + step, "").expect("valid"),
-                    )
-                })
-                .expect("edit");
-            }
-            let tx = store.begin().expect("begin");
-            tx.save_changes(&id, "estate", &doc, &doc.save_after(&heads), None, T0)
-                .expect("save");
-            tx.commit().expect("commit");
-            heads = doc.get_heads();
-        }
+        save_history(&mut store, &id, COMPACT_AFTER_CHANGE_ROWS + 5);
         let counted = store
             .load_document(&id)
             .expect("loads")

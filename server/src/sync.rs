@@ -13,7 +13,7 @@ use std::time::Duration;
 use automerge::Automerge;
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use futures_util::{SinkExt, StreamExt};
-use gatehouse_shared::patrol_log::{read_document, validate_change, RecordKind};
+use gatehouse_shared::patrol_log::{read_document, validate_change};
 use gatehouse_shared::problem::keys;
 use gatehouse_shared::protocol::{
     self, ClientMessage, DocSync, ErrorCode, ServerMessage, StoredDoc, MAX_DOCS_PER_MESSAGE,
@@ -47,8 +47,6 @@ pub enum HubEvent {
 pub struct DocChanged {
     pub doc: DocumentId,
     pub estate_id: String,
-    /// The record's kind, when the document holds a readable record.
-    pub kind: Option<RecordKind>,
     pub summary: Option<RecordSummary>,
     /// The connection whose frame made the change.
     pub origin: u64,
@@ -268,7 +266,6 @@ pub fn apply_sync_batch(
             outcome.changed.push(DocChanged {
                 doc: id,
                 estate_id,
-                kind: summary.as_ref().map(|s| s.kind),
                 summary,
                 origin,
             });
@@ -559,7 +556,10 @@ pub async fn serve_socket(state: AppState, socket: WebSocket) {
                 // Nothing of another estate, or of a kind the role does not work with, is
                 // ever sent.
                 if !user.in_estate(&changed.estate_id)
-                    || changed.kind.is_some_and(|kind| !user.role.works_with(kind))
+                    || changed
+                        .summary
+                        .as_ref()
+                        .is_some_and(|summary| !user.role.works_with(summary.kind))
                 {
                     continue;
                 }

@@ -11,7 +11,7 @@ use automerge::{ActorId, Automerge};
 use futures_util::{SinkExt, StreamExt};
 use gatehouse_shared::device::DeviceEnrolment;
 use gatehouse_shared::patrol_log::{create_document, edit_document, read_document};
-use gatehouse_shared::protocol::{self, ClientMessage, ServerMessage, StoredDoc};
+use gatehouse_shared::protocol::{self, ClientMessage, ErrorCode, ServerMessage, StoredDoc};
 use gatehouse_shared::sync_session::SyncSession;
 use gatehouse_shared::{DocumentId, PatrolLog};
 use tokio::net::TcpStream;
@@ -229,6 +229,34 @@ impl Device {
             acked == ours
         })
     }
+}
+
+/// Whether `message` is a fatal error with code `expected`.
+pub fn is_fatal(message: &ServerMessage, expected: ErrorCode) -> bool {
+    matches!(message, ServerMessage::Error { code, fatal: true, .. } if *code == expected)
+}
+
+/// Connects with `token` and asserts the hello is refused with a fatal `code`.
+pub async fn assert_hello_refused(addr: SocketAddr, token: &str, code: ErrorCode) {
+    let (_, answer) = Device::connect(addr, token, protocol::SUPPORTED_VERSIONS)
+        .await
+        .expect("answers");
+    assert!(is_fatal(&answer, code), "expected {code:?}, got {answer:?}");
+}
+
+/// Asserts the server ends an open connection with a fatal `code` within `seconds`.
+pub async fn assert_told(socket: &mut Socket, code: ErrorCode, seconds: u64) {
+    let told = tokio::time::timeout(
+        std::time::Duration::from_secs(seconds),
+        next_message(socket),
+    )
+    .await
+    .expect("told in time")
+    .expect("reads");
+    assert!(
+        told.as_ref().is_some_and(|m| is_fatal(m, code)),
+        "expected {code:?}, got {told:?}"
+    );
 }
 
 /// The next decoded server message, or `None` when the socket closed.

@@ -13,7 +13,7 @@ use gatehouse_shared::{CheckpointVisit, Problem};
 use reqwest::Method;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::device::{next_message, Device};
+use crate::device::{assert_hello_refused, assert_told, Device};
 use crate::helpers::{authed, spawn_app, spawn_app_with, TestApp, ADMIN, CLERK, GUARD, T0, TECH};
 
 fn refusal(device: &Device) -> Option<(ErrorCode, Vec<Problem>, usize)> {
@@ -95,36 +95,9 @@ async fn a_revoked_device_cannot_sync_and_keeps_its_unsynced_records() {
     revoke_device(&app, &admin.token, &phone.device_id).await;
 
     // The open connection is told and closed.
-    let told = tokio::time::timeout(std::time::Duration::from_secs(5), next_message(&mut socket))
-        .await
-        .expect("answers in time")
-        .expect("reads");
-    assert!(
-        matches!(
-            told,
-            Some(ServerMessage::Error {
-                code: ErrorCode::DeviceRevoked,
-                fatal: true,
-                ..
-            })
-        ),
-        "{told:?}"
-    );
+    assert_told(&mut socket, ErrorCode::DeviceRevoked, 5).await;
     // A new connection is refused, and so is signing in again on that device.
-    let (_, answer) = Device::connect(app.addr, &guard.token, protocol::SUPPORTED_VERSIONS)
-        .await
-        .expect("answers");
-    assert!(
-        matches!(
-            answer,
-            ServerMessage::Error {
-                code: ErrorCode::DeviceRevoked,
-                fatal: true,
-                ..
-            }
-        ),
-        "{answer:?}"
-    );
+    assert_hello_refused(app.addr, &guard.token, ErrorCode::DeviceRevoked).await;
     let again = app.sign_in_on(&phone, GUARD).await;
     assert_eq!(again.status(), 403);
     let body: serde_json::Value = again.json().await.expect("json");
@@ -165,19 +138,7 @@ async fn a_revoked_user_cannot_sign_in_or_sync() {
     .expect("sent");
     assert_eq!(response.status(), 204);
     assert_eq!(app.sign_in_on(&phone, GUARD).await.status(), 401);
-    let (_, answer) = Device::connect(app.addr, &guard.token, protocol::SUPPORTED_VERSIONS)
-        .await
-        .expect("answers");
-    assert!(
-        matches!(
-            answer,
-            ServerMessage::Error {
-                code: ErrorCode::Unauthorized,
-                ..
-            }
-        ),
-        "{answer:?}"
-    );
+    assert_hello_refused(app.addr, &guard.token, ErrorCode::Unauthorized).await;
 }
 
 #[tokio::test]
@@ -439,20 +400,7 @@ async fn an_expired_session_allows_nothing() {
         .await
         .expect("sent");
     assert_eq!(me.status(), 401);
-    let (_, answer) = Device::connect(app.addr, &guard.token, protocol::SUPPORTED_VERSIONS)
-        .await
-        .expect("answers");
-    assert!(
-        matches!(
-            answer,
-            ServerMessage::Error {
-                code: ErrorCode::Unauthorized,
-                fatal: true,
-                ..
-            }
-        ),
-        "{answer:?}"
-    );
+    assert_hello_refused(app.addr, &guard.token, ErrorCode::Unauthorized).await;
 }
 
 #[tokio::test]
@@ -465,22 +413,5 @@ async fn a_listening_connection_ends_when_the_admin_command_revokes_its_device()
     // Another process revokes the device: no hub event reaches this server.
     let (ok, out) = admin_command(&app, &["revoke-device", &clerk.device_id], "");
     assert!(ok, "{out}");
-    let told = tokio::time::timeout(
-        std::time::Duration::from_secs(10),
-        next_message(&mut socket),
-    )
-    .await
-    .expect("told in time")
-    .expect("reads");
-    assert!(
-        matches!(
-            told,
-            Some(ServerMessage::Error {
-                code: ErrorCode::DeviceRevoked,
-                fatal: true,
-                ..
-            })
-        ),
-        "{told:?}"
-    );
+    assert_told(&mut socket, ErrorCode::DeviceRevoked, 10).await;
 }

@@ -9,7 +9,7 @@ use gatehouse_shared::user::{NewUser, SignInResponse};
 use gatehouse_shared::{CheckpointVisit, DocumentId, Remark, Role};
 use reqwest::Method;
 
-use crate::device::Device;
+use crate::device::{is_fatal, Device};
 use crate::helpers::{authed, spawn_app, TestApp, ADMIN, CLERK, GUARD, T0, TECH};
 
 const ESTATE_A: &str = "demo-estate";
@@ -449,11 +449,7 @@ async fn every_route_and_the_socket_allow_exactly_what_each_role_may() {
             Who::Member(..) => None,
         };
         if let Some(code) = expected_refusal {
-            assert!(
-                matches!(answer, ServerMessage::Error { code: got, fatal: true, .. } if got == code),
-                "{:?}: {answer:?}",
-                actor.who
-            );
+            assert!(is_fatal(&answer, code), "{:?}: {answer:?}", actor.who);
             continue;
         }
         assert!(

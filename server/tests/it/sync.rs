@@ -5,7 +5,7 @@ use gatehouse_shared::protocol::{self, ClientMessage, ErrorCode, ServerMessage};
 use gatehouse_shared::{CheckpointVisit, RecordSummary, Remark};
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::device::{next_message, Device};
+use crate::device::{assert_hello_refused, next_message, Device};
 use crate::helpers::{spawn_app, TestApp, CLERK, GUARD, T0};
 
 async fn office_list(app: &TestApp, token: &str) -> Vec<RecordSummary> {
@@ -193,20 +193,7 @@ async fn nothing_is_lost_when_the_server_restarts_between_syncs() {
 #[tokio::test]
 async fn sync_without_a_valid_token_is_refused() {
     let app = spawn_app().await;
-    let (_, answer) = Device::connect(app.addr, "not-a-token", protocol::SUPPORTED_VERSIONS)
-        .await
-        .expect("answers");
-    assert!(
-        matches!(
-            answer,
-            ServerMessage::Error {
-                code: ErrorCode::Unauthorized,
-                fatal: true,
-                ..
-            }
-        ),
-        "{answer:?}"
-    );
+    assert_hello_refused(app.addr, "not-a-token", ErrorCode::Unauthorized).await;
 }
 
 #[tokio::test]
