@@ -13,6 +13,9 @@ pub struct Timing {
     pub heartbeat_ms: i64,
     /// Treat the connection as dead when nothing was heard for this long.
     pub dead_after_ms: i64,
+    /// Give up on an attempt that has not been welcomed after this long: behind a captive
+    /// portal or with a bar of signal in a basement, a socket can hang without failing.
+    pub connect_timeout_ms: i64,
     /// First retry delay; doubles with each failed attempt.
     pub backoff_base_ms: i64,
     /// Longest retry delay.
@@ -24,6 +27,7 @@ impl Default for Timing {
         Self {
             heartbeat_ms: 10_000,
             dead_after_ms: 25_000,
+            connect_timeout_ms: 10_000,
             backoff_base_ms: 500,
             backoff_max_ms: 30_000,
         }
@@ -48,6 +52,25 @@ pub enum Phase {
     /// An admin revoked this device: it may not sync any more.
     DeviceRevoked,
     /// The server speaks no version of ours: the app must update.
+    MustUpdate,
+}
+
+/// What the interface tells the user. The browser's `navigator.onLine` is only a hint:
+/// phones (and Chromium after a service-worker navigation) report online with no route to the
+/// server, so a failed attempt means "offline" whatever the browser says, until a welcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Welcomed by the server; records sync.
+    Online,
+    /// The first attempt since the network came back is under way.
+    Connecting,
+    /// No connection: the browser says so, or the last attempt failed (retried by itself).
+    Offline,
+    /// The session ended: the user must sign in again.
+    SignedOut,
+    /// An admin revoked this device.
+    DeviceRevoked,
+    /// The server speaks no version of ours.
     MustUpdate,
 }
 
@@ -115,6 +138,22 @@ impl Connection {
 
     pub fn phase(&self) -> Phase {
         self.phase
+    }
+
+    /// What to show the user: an attempt after a failed one is still "offline", so the badge
+    /// does not flicker while the phone retries with no route to the server.
+    pub fn status(&self) -> Status {
+        match self.phase {
+            Phase::Ready => Status::Online,
+            Phase::Connecting | Phase::Handshaking if self.attempt == 0 => Status::Connecting,
+            Phase::Connecting
+            | Phase::Handshaking
+            | Phase::Offline
+            | Phase::WaitingToRetry { .. } => Status::Offline,
+            Phase::SignedOut => Status::SignedOut,
+            Phase::DeviceRevoked => Status::DeviceRevoked,
+            Phase::MustUpdate => Status::MustUpdate,
+        }
     }
 
     /// The delay before retry number `attempt` (1-based), with `jitter` in [0, 1):
@@ -228,7 +267,12 @@ impl Connection {
             Phase::WaitingToRetry { at_ms } if now_ms >= at_ms => self.open(now_ms),
             Phase::Connecting | Phase::Handshaking | Phase::Ready => {
                 let silent_for = now_ms - self.last_heard_ms;
-                if silent_for >= self.timing.dead_after_ms {
+                let limit = if self.phase == Phase::Ready {
+                    self.timing.dead_after_ms
+                } else {
+                    self.timing.connect_timeout_ms
+                };
+                if silent_for >= limit {
                     self.retry_later(now_ms, jitter);
                     vec![Action::CloseSocket]
                 } else if self.phase == Phase::Ready
@@ -257,6 +301,40 @@ mod tests {
         assert_eq!(c.handle(Event::SocketOpened, now, 0.5), [Action::SendHello]);
         assert_eq!(c.handle(Event::Welcomed, now, 0.5), [Action::SyncAll]);
         c
+    }
+
+    #[test]
+    fn a_failed_attempt_shows_offline_whatever_the_browser_says() {
+        // The browser claims to be online (it lies after a service-worker navigation).
+        let (mut c, actions) = Connection::new(true, 0, Timing::default());
+        assert_eq!(actions, [Action::OpenSocket]);
+        assert_eq!(c.status(), Status::Connecting);
+        assert!(c.handle(Event::SocketClosed, 10, 0.5).is_empty());
+        assert_eq!(c.status(), Status::Offline);
+        // Retrying does not flicker back to "connecting".
+        let Phase::WaitingToRetry { at_ms } = c.phase() else {
+            panic!("should wait")
+        };
+        assert_eq!(c.handle(Event::Tick, at_ms, 0.5), [Action::OpenSocket]);
+        assert_eq!(c.status(), Status::Offline);
+        c.handle(Event::SocketOpened, at_ms + 1, 0.5);
+        assert_eq!(c.status(), Status::Offline);
+        c.handle(Event::Welcomed, at_ms + 2, 0.5);
+        assert_eq!(c.status(), Status::Online);
+    }
+
+    #[test]
+    fn an_attempt_that_hangs_is_given_up_after_the_connect_timeout() {
+        let timing = Timing::default();
+        let (mut c, _) = Connection::new(true, 0, timing);
+        assert!(c
+            .handle(Event::Tick, timing.connect_timeout_ms - 1, 0.5)
+            .is_empty());
+        assert_eq!(
+            c.handle(Event::Tick, timing.connect_timeout_ms, 0.5),
+            [Action::CloseSocket]
+        );
+        assert_eq!(c.status(), Status::Offline);
     }
 
     #[test]
