@@ -1,18 +1,19 @@
 //! The app's shared state, handed to every component through Leptos context.
 //!
-//! Signals carry what the interface shows; the model, storage and sync driver live in
-//! local `StoredValue`s (they are not `Send`). `version` ticks whenever a record changes,
-//! so views that read the model re-render.
+//! Signals carry what the interface shows; the model and storage live in local
+//! `StoredValue`s (they are not `Send`). `version` ticks whenever a record changes, so views
+//! that read the model re-render. Every local change goes through [`Ctx::keep_or_take_back`]:
+//! stored on the phone, then shown and queued for the server, or taken back. The sync driver
+//! listens to the queue (`outbox`); this module does not call it.
 
-use gatehouse_shared::connection::Phase;
-use gatehouse_shared::patrol_log::{RecordError, RecordKind};
+use gatehouse_shared::connection::{Phase, Status};
+use gatehouse_shared::record::{Kind, RecordError};
 use gatehouse_shared::user::SignInResponse;
-use gatehouse_shared::{DocumentId, PatrolLog, Problem};
+use gatehouse_shared::{DocumentId, Problem, Writer};
 use leptos::prelude::*;
 
 use crate::model::Model;
 use crate::storage::Storage;
-use crate::sync_driver::{self, Driver};
 use crate::time::now_ms;
 
 /// Which screen is shown.
@@ -53,15 +54,32 @@ impl From<RecordError> for EditError {
     }
 }
 
+/// 16 random bytes for a new document or entry ID (`shared` takes randomness as input).
+pub fn random_id() -> [u8; 16] {
+    let mut bytes = [0; 16];
+    if getrandom::fill(&mut bytes).is_err() {
+        // No crypto source is a broken browser; Math.random still gives unique IDs.
+        for byte in &mut bytes {
+            *byte = (js_sys::Math::random() * 256.0) as u8;
+        }
+    }
+    bytes
+}
+
 #[derive(Clone, Copy)]
 pub struct Ctx {
     pub model: StoredValue<Model, LocalStorage>,
     pub storage: StoredValue<Option<Storage>, LocalStorage>,
-    pub driver: StoredValue<Option<Driver>, LocalStorage>,
+    /// Records changed on this phone that the sync driver has not sent yet.
+    pub outbox: StoredValue<Vec<DocumentId>, LocalStorage>,
+    /// Ticks when something is put in the outbox.
+    pub outbox_ticks: RwSignal<u64>,
     /// Ticks when any record changes.
     pub version: RwSignal<u64>,
     /// The sync connection's phase.
     pub phase: RwSignal<Phase>,
+    /// What the connection badge says (a failed attempt is "offline" whatever the browser says).
+    pub status: RwSignal<Status>,
     pub session: RwSignal<Option<SignInResponse>>,
     pub screen: RwSignal<Screen>,
     pub notice: RwSignal<Option<Notice>>,
@@ -72,9 +90,11 @@ impl Ctx {
         Self {
             model: StoredValue::new_local(Model::new(automerge::ActorId::random())),
             storage: StoredValue::new_local(None),
-            driver: StoredValue::new_local(None),
+            outbox: StoredValue::new_local(Vec::new()),
+            outbox_ticks: RwSignal::new(0),
             version: RwSignal::new(0),
             phase: RwSignal::new(Phase::Offline),
+            status: RwSignal::new(Status::Offline),
             session: RwSignal::new(None),
             screen: RwSignal::new(Screen::Loading),
             notice: RwSignal::new(None),
@@ -98,6 +118,19 @@ impl Ctx {
         self.phase.get() == Phase::Ready
     }
 
+    /// Runs `work` with the signed-in user as the rules' writer; `None` when signed out.
+    pub fn with_writer<T>(&self, work: impl FnOnce(&Writer<'_>) -> T) -> Option<T> {
+        let session = self.session.get_untracked()?;
+        let estates = session.user.estate_ids();
+        let writer = Writer {
+            user_id: &session.user.id,
+            role: session.user.role,
+            estates: &estates,
+            device_id: &session.device_id,
+        };
+        Some(work(&writer))
+    }
+
     /// Writes records to the phone's storage; resolves once they are durable.
     pub async fn persist(&self, ids: Vec<DocumentId>) -> Result<(), EditError> {
         let records: Vec<_> = self
@@ -112,48 +145,67 @@ impl Ctx {
         })
     }
 
-    /// Starts a patrol round in `estate_id` (one of the user's; their first when None);
-    /// resolves once it is saved on the phone.
-    pub async fn start_round(
+    /// The one way a local change becomes real: it is stored on the phone, then shown and
+    /// queued for the server; if the phone cannot store it, `take_back` undoes it in memory,
+    /// so it is neither shown nor sent.
+    async fn keep_or_take_back(
         &self,
-        route: &str,
-        estate_id: Option<String>,
-    ) -> Result<DocumentId, EditError> {
-        let Some(session) = self.session.get_untracked() else {
-            return Err(EditError::NotSaved);
-        };
-        // The server's rule, checked here too: only roles that start patrol logs may.
-        if !session.user.role.starts(RecordKind::PatrolLog) {
-            return Err(EditError::Invalid(vec![Problem::new(
-                "kind",
-                gatehouse_shared::problem::keys::ROLE_FORBIDS,
-            )]));
-        }
-        let estate_id = estate_id
-            .filter(|id| session.user.in_estate(id))
-            .unwrap_or_else(|| session.user.estate_id.clone());
-        let now = now_ms();
-        let log = PatrolLog::start(
-            &estate_id,
-            &session.user.id,
-            &session.user.display_name,
-            route,
-            now,
-        )
-        .map_err(EditError::Invalid)?;
-        let id = self
-            .model
-            .try_update_value(|m| m.start_round(&log, now))
-            .ok_or(EditError::NotSaved)??;
-        if let Err(error) = self.persist(vec![id]).await {
-            // Not on the phone: it must not look saved, nor be sent.
-            self.model.update_value(|m| m.discard_unsaved(id));
-            self.changed();
-            return Err(error);
+        id: DocumentId,
+        take_back: impl FnOnce(&mut Model),
+    ) -> Result<(), EditError> {
+        let stored = self.persist(vec![id]).await;
+        if stored.is_err() {
+            self.model.update_value(take_back);
         }
         self.changed();
-        sync_driver::document_changed(*self, id);
+        if stored.is_ok() {
+            self.queue(id);
+        }
+        stored
+    }
+
+    /// Starts following a record this phone does not hold (a clerk opening it): it is
+    /// fetched from the server like any document with something to say.
+    pub fn follow(&self, id: DocumentId) {
+        self.model.update_value(|m| m.follow(id));
+        self.queue(id);
+    }
+
+    fn queue(&self, id: DocumentId) {
+        self.outbox.update_value(|queue| queue.push(id));
+        self.outbox_ticks.update(|n| *n += 1);
+    }
+
+    /// Starts a record; resolves once it is saved on the phone.
+    pub async fn start<K: Kind>(&self, new: K) -> Result<DocumentId, EditError> {
+        let id = DocumentId::from_random(random_id());
+        let now = now_ms();
+        self.with_writer(|writer| {
+            self.model
+                .try_update_value(|m| m.start(id, &new, writer, now))
+        })
+        .flatten()
+        .ok_or(EditError::NotSaved)??;
+        self.keep_or_take_back(id, |m| m.discard_unsaved(id))
+            .await?;
         Ok(id)
+    }
+
+    /// Changes a record of kind `K`; resolves once the change is saved on the phone.
+    pub async fn edit<K: Kind>(
+        &self,
+        id: DocumentId,
+        edit: impl FnOnce(&mut K),
+    ) -> Result<(), EditError> {
+        let now = now_ms();
+        let before = self
+            .with_writer(|writer| {
+                self.model
+                    .try_update_value(|m| m.edit(id, writer, now, edit))
+            })
+            .flatten()
+            .ok_or(EditError::NotSaved)??;
+        self.keep_or_take_back(id, |m| m.undo(id, &before)).await
     }
 
     /// Sets a refused record's refused changes aside and rebuilds it on what the server
@@ -165,14 +217,8 @@ impl Ctx {
             .try_update_value(|m| m.set_aside_refused(id, now))
             .flatten()
             .ok_or(EditError::NotSaved)?;
-        if let Err(error) = self.persist(vec![id]).await {
-            self.model.update_value(|m| m.undo_set_aside(id, refused));
-            self.changed();
-            return Err(error);
-        }
-        self.changed();
-        sync_driver::document_changed(*self, id);
-        Ok(())
+        self.keep_or_take_back(id, |m| m.undo_set_aside(id, refused))
+            .await
     }
 
     /// How many records on the phone have not reached the server.
@@ -193,27 +239,5 @@ impl Ctx {
         } else {
             self.notify("export.done", false);
         }
-    }
-
-    /// Changes a record; resolves once the change is saved on the phone.
-    pub async fn edit(
-        &self,
-        id: DocumentId,
-        edit: impl FnOnce(&mut PatrolLog),
-    ) -> Result<(), EditError> {
-        let now = now_ms();
-        let before = self
-            .model
-            .try_update_value(|m| m.edit(id, now, edit))
-            .ok_or(EditError::NotSaved)??;
-        if let Err(error) = self.persist(vec![id]).await {
-            // Not on the phone: take it back, so it is neither shown nor sent.
-            self.model.update_value(|m| m.undo(id, &before));
-            self.changed();
-            return Err(error);
-        }
-        self.changed();
-        sync_driver::document_changed(*self, id);
-        Ok(())
     }
 }

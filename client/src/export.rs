@@ -18,11 +18,12 @@ struct ExportFile {
 struct ExportedRecord {
     id: String,
     owner: Option<String>,
-    route: Option<String>,
-    guard: Option<String>,
+    /// The record's kind (`patrol_log`), title, unit, author and start, when readable.
+    kind: Option<&'static str>,
+    title: Option<String>,
+    unit: Option<String>,
+    author_name: Option<String>,
     started_at: Option<i64>,
-    visits: usize,
-    findings: usize,
     /// The whole Automerge document (every change, with actor and device time), base64.
     automerge_base64: String,
     /// Versions the server refused, base64, kept with the record.
@@ -43,22 +44,23 @@ pub fn export_json(model: &Model, ids: &[DocumentId], now: i64) -> String {
         .iter()
         .filter_map(|id| {
             let record = model.records.get(id)?;
-            let log = record.log.as_ref();
+            let shown = record.shown();
+            let header = shown.as_ref().map(|r| r.header());
             Some(ExportedRecord {
                 id: id.to_string(),
                 owner: record.owner.clone(),
-                route: log.map(|l| l.route.clone()),
-                guard: log.map(|l| l.guard_name.clone()),
-                started_at: log.map(|l| l.started_at),
-                visits: log.map_or(0, |l| l.visits.len()),
-                findings: log.map_or(0, |l| l.findings.len()),
+                kind: header.map(|h| h.kind.as_str()),
+                title: header.map(|h| h.title.to_owned()),
+                unit: header.map(|h| h.unit.to_owned()),
+                author_name: header.map(|h| h.author_name.to_owned()),
+                started_at: header.map(|h| h.started_at),
                 automerge_base64: base64(&record.doc.save()),
                 set_aside_base64: record.set_aside.iter().map(|s| base64(&s.doc)).collect(),
             })
         })
         .collect();
     let file = ExportFile {
-        format: "gatehouse-unsynced-records-v1",
+        format: "gatehouse-unsynced-records-v2",
         exported_at: now,
         records,
     };

@@ -6,17 +6,19 @@
 
 include!(concat!(env!("OUT_DIR"), "/i18n/mod.rs"));
 
-mod account;
-mod admin;
 mod api;
 mod app;
 mod ctx;
 mod export;
 mod identity;
+mod kinds;
 mod model;
+mod screens;
 mod storage;
 mod sync_driver;
+mod text;
 mod time;
+mod widgets;
 
 fn main() {
     leptos::mount::mount_to_body(app::App);

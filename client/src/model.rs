@@ -4,9 +4,11 @@
 use std::collections::{HashMap, HashSet};
 
 use automerge::{ActorId, Automerge, ChangeHash};
-use gatehouse_shared::patrol_log::{create_document, edit_document, read_document, RecordError};
+use gatehouse_shared::record::{
+    create_document, edit_document, judge, read_record, Kind, RecordError,
+};
 use gatehouse_shared::sync_session::SyncSession;
-use gatehouse_shared::{DocumentId, PatrolLog, Problem, RecordSummary};
+use gatehouse_shared::{AnyRecord, DocumentId, Problem, RecordSummary, Writer};
 
 use crate::storage::{SetAside, StoredRecord};
 
@@ -38,8 +40,8 @@ impl RecordStatus {
 /// One record on the phone.
 pub struct LocalRecord {
     pub doc: Automerge,
-    /// The patrol log, read after every change (None until the document has one).
-    pub log: Option<PatrolLog>,
+    /// The record, read after every change (None until the document holds one).
+    pub record: Option<AnyRecord>,
     /// Heads the server confirmed it stores.
     pub acked_heads: Vec<ChangeHash>,
     /// Server time of the confirmation.
@@ -59,10 +61,10 @@ impl LocalRecord {
     }
 
     fn new(doc: Automerge) -> Self {
-        let log = read_document(&doc).ok();
+        let record = read_record(&doc).ok();
         Self {
             doc,
-            log,
+            record,
             acked_heads: Vec::new(),
             received_at: None,
             problems: Vec::new(),
@@ -73,7 +75,7 @@ impl LocalRecord {
     }
 
     pub fn refresh(&mut self) {
-        self.log = read_document(&self.doc).ok();
+        self.record = read_record(&self.doc).ok();
     }
 
     /// Whether the phone holds changes the server has not confirmed.
@@ -82,11 +84,17 @@ impl LocalRecord {
     }
 
     /// The latest refused version's record, if one was set aside.
-    pub fn set_aside_log(&self) -> Option<PatrolLog> {
+    pub fn set_aside_record(&self) -> Option<AnyRecord> {
         let last = self.set_aside.last()?;
         Automerge::load(&last.doc)
             .ok()
-            .and_then(|doc| read_document(&doc).ok())
+            .and_then(|doc| read_record(&doc).ok())
+    }
+
+    /// The record as shown: what the phone holds, or when only a refused version is left
+    /// (nothing of it reached the server), that version.
+    pub fn shown(&self) -> Option<AnyRecord> {
+        self.record.clone().or_else(|| self.set_aside_record())
     }
 
     pub fn is_acked(&self) -> bool {
@@ -143,9 +151,12 @@ impl Model {
                 .filter_map(|h| ChangeHash::try_from(h.as_slice()).ok())
                 .collect();
             record.received_at = entry.received_at;
-            record.owner = entry
-                .owner
-                .or_else(|| record.log.as_ref().map(|log| log.created_by.clone()));
+            record.owner = entry.owner.or_else(|| {
+                record
+                    .record
+                    .as_ref()
+                    .map(|r| r.header().created_by.to_owned())
+            });
             record.set_aside = entry.set_aside;
             if !entry.sync_state.is_empty() && model.session.resume(id, &entry.sync_state).is_err()
             {
@@ -257,21 +268,30 @@ impl Model {
         }
     }
 
-    pub fn start_round(&mut self, log: &PatrolLog, now: i64) -> Result<DocumentId, RecordError> {
-        let doc = create_document(self.actor.clone(), log, now)?;
-        let id = DocumentId::new_random();
+    /// Creates a new record with ID `id`, judged as the server will judge it.
+    pub fn start<K: Kind>(
+        &mut self,
+        id: DocumentId,
+        new: &K,
+        writer: &Writer<'_>,
+        now: i64,
+    ) -> Result<DocumentId, RecordError> {
+        judge(None, &new.clone().into_any(), writer, id, now).map_err(RecordError::Invalid)?;
+        let doc = create_document(self.actor.clone(), new, now)?;
         let mut record = LocalRecord::new(doc);
         record.owner = self.user.clone();
         self.records.insert(id, record);
         Ok(id)
     }
 
-    /// Applies an edit; returns the heads before it, for `undo` if it cannot be saved.
-    pub fn edit(
+    /// Applies an edit by `writer`, judged as the server will judge it; returns the heads
+    /// before it, for `undo` if it cannot be saved.
+    pub fn edit<K: Kind>(
         &mut self,
         id: DocumentId,
+        writer: &Writer<'_>,
         now: i64,
-        edit: impl FnOnce(&mut PatrolLog),
+        edit: impl FnOnce(&mut K),
     ) -> Result<Vec<ChangeHash>, RecordError> {
         let Some(record) = self.records.get_mut(&id) else {
             return Err(RecordError::Invalid(vec![Problem::new(
@@ -287,7 +307,7 @@ impl Model {
             )]));
         }
         let before = record.doc.get_heads();
-        edit_document(&mut record.doc, now, edit)?;
+        edit_document(&mut record.doc, id, writer, now, edit)?;
         record.refresh();
         Ok(before)
     }
@@ -332,22 +352,23 @@ impl Model {
         }
     }
 
-    /// The patrol logs on this phone, newest round first.
-    pub fn rounds(&self) -> Vec<(DocumentId, PatrolLog)> {
-        let mut rounds: Vec<_> = self
+    /// The signed-in user's records of kind `K` on this phone, newest first.
+    pub fn mine_of<K: Kind>(&self) -> Vec<(DocumentId, K)> {
+        let mut mine: Vec<_> = self
             .records
             .iter()
             .filter(|(_, record)| self.belongs(record))
             .filter_map(|(id, record)| {
-                record
-                    .log
-                    .clone()
-                    .or_else(|| record.set_aside_log())
-                    .map(|log| (*id, log))
+                let shown = record.shown()?;
+                K::from_any(&shown).cloned().map(|r| (*id, r))
             })
             .collect();
-        rounds.sort_by(|a, b| b.1.started_at.cmp(&a.1.started_at).then(a.0.cmp(&b.0)));
-        rounds
+        mine.sort_by(|a, b| {
+            (b.1.header().started_at)
+                .cmp(&a.1.header().started_at)
+                .then(a.0.cmp(&b.0))
+        });
+        mine
     }
 
     /// Merges summaries into the office list, newest round first.

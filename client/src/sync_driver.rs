@@ -3,8 +3,13 @@
 //!
 //! The socket is closed on the browser's `offline` event and a silent connection is
 //! detected by the heartbeat, because a phone's dead connection often never reports itself.
+//!
+//! The driver listens to the app state (`Ctx`): a local change is sent when it appears in the
+//! context's outbox. `ctx` does not call this module, so the two do not depend on each other.
 
-use gatehouse_shared::connection::{Action, Connection, Event, Phase, Timing};
+use std::cell::RefCell;
+
+use gatehouse_shared::connection::{Action, Connection, Event, Phase, Status, Timing};
 use gatehouse_shared::protocol::{
     self, ClientMessage, DocSync, ErrorCode, ServerMessage, StoredDoc, MAX_DOCS_PER_MESSAGE,
 };
@@ -37,9 +42,14 @@ impl Socket {
 }
 
 /// The sync connection of a signed-in user.
-pub struct Driver {
+struct Driver {
     connection: Connection,
     socket: Option<Socket>,
+}
+
+thread_local! {
+    /// The page's one sync connection (the app runs on the browser's one thread).
+    static DRIVER: RefCell<Option<Driver>> = const { RefCell::new(None) };
 }
 
 fn browser_online() -> bool {
@@ -75,6 +85,17 @@ pub fn install(ctx: Ctx) {
         move || dispatch(ctx, Event::Tick),
         std::time::Duration::from_secs(1),
     );
+    // Local changes saved on the phone go out at once when connected.
+    Effect::new(move |_| {
+        ctx.outbox_ticks.track();
+        let changed = ctx
+            .outbox
+            .try_update_value(std::mem::take)
+            .unwrap_or_default();
+        for id in changed {
+            document_changed(ctx, id);
+        }
+    });
 }
 
 /// Starts syncing for the signed-in user.
@@ -82,10 +103,13 @@ pub fn start(ctx: Ctx) {
     stop(ctx);
     let (connection, actions) = Connection::new(browser_online(), now_ms(), Timing::default());
     ctx.phase.set(connection.phase());
-    ctx.driver.set_value(Some(Driver {
-        connection,
-        socket: None,
-    }));
+    ctx.status.set(connection.status());
+    DRIVER.with_borrow_mut(|driver| {
+        *driver = Some(Driver {
+            connection,
+            socket: None,
+        })
+    });
     for action in actions {
         perform(ctx, action);
     }
@@ -93,35 +117,33 @@ pub fn start(ctx: Ctx) {
 
 /// Stops syncing (sign-out); records stay on the phone.
 pub fn stop(ctx: Ctx) {
-    let socket = ctx
-        .driver
-        .try_update_value(|d| d.take().and_then(|d| d.socket))
-        .flatten();
+    let socket = DRIVER.with_borrow_mut(|d| d.take().and_then(|d| d.socket));
     if let Some(socket) = socket {
         socket.close_quietly();
     }
     ctx.model.update_value(|m| m.session.disconnected());
     ctx.phase.set(Phase::Offline);
+    ctx.status.set(Status::Offline);
 }
 
 /// Feeds one event to the state machine and carries out its actions.
 pub fn dispatch(ctx: Ctx, event: Event) {
     let now = now_ms();
     let jitter = js_sys::Math::random();
-    let Some((actions, phase)) = ctx
-        .driver
-        .try_update_value(|d| {
-            d.as_mut().map(|d| {
-                (
-                    d.connection.handle(event, now, jitter),
-                    d.connection.phase(),
-                )
-            })
+    let Some((actions, phase, status)) = DRIVER.with_borrow_mut(|d| {
+        d.as_mut().map(|d| {
+            (
+                d.connection.handle(event, now, jitter),
+                d.connection.phase(),
+                d.connection.status(),
+            )
         })
-        .flatten()
-    else {
+    }) else {
         return;
     };
+    if ctx.status.get_untracked() != status {
+        ctx.status.set(status);
+    }
     if ctx.phase.get_untracked() != phase {
         if !matches!(phase, Phase::Ready | Phase::Handshaking) {
             ctx.model.update_value(|m| m.session.disconnected());
@@ -143,10 +165,7 @@ fn perform(ctx: Ctx, action: Action) {
     match action {
         Action::OpenSocket => open_socket(ctx),
         Action::CloseSocket => {
-            let socket = ctx
-                .driver
-                .try_update_value(|d| d.as_mut().and_then(|d| d.socket.take()))
-                .flatten();
+            let socket = DRIVER.with_borrow_mut(|d| d.as_mut().and_then(|d| d.socket.take()));
             if let Some(socket) = socket {
                 socket.close_quietly();
             }
@@ -157,15 +176,12 @@ fn perform(ctx: Ctx, action: Action) {
                 .get_untracked()
                 .map(|s| s.token)
                 .unwrap_or_default();
-            send(
-                ctx,
-                &ClientMessage::Hello {
-                    versions: protocol::SUPPORTED_VERSIONS.to_vec(),
-                    token,
-                },
-            );
+            send(&ClientMessage::Hello {
+                versions: protocol::SUPPORTED_VERSIONS.to_vec(),
+                token,
+            });
         }
-        Action::SendPing { nonce } => send(ctx, &ClientMessage::Ping { nonce }),
+        Action::SendPing { nonce } => send(&ClientMessage::Ping { nonce }),
         Action::SyncAll => {
             sync_all(ctx);
             refresh_office_list(ctx);
@@ -201,16 +217,16 @@ fn open_socket(ctx: Ctx) {
         _on_message: on_message,
         _on_close: on_close,
     };
-    ctx.driver.update_value(|d| {
+    DRIVER.with_borrow_mut(|d| {
         if let Some(d) = d.as_mut() {
             d.socket = Some(socket);
         }
     });
 }
 
-fn send(ctx: Ctx, message: &ClientMessage) {
+fn send(message: &ClientMessage) {
     let frame = protocol::encode(message);
-    ctx.driver.with_value(|d| {
+    DRIVER.with_borrow(|d| {
         if let Some(socket) = d.as_ref().and_then(|d| d.socket.as_ref()) {
             if socket.ws.send_with_u8_array(&frame).is_err() {
                 leptos::logging::warn!("sending a frame failed");
@@ -219,14 +235,11 @@ fn send(ctx: Ctx, message: &ClientMessage) {
     });
 }
 
-fn send_docs(ctx: Ctx, docs: Vec<DocSync>) {
+fn send_docs(docs: Vec<DocSync>) {
     for chunk in docs.chunks(MAX_DOCS_PER_MESSAGE) {
-        send(
-            ctx,
-            &ClientMessage::Sync {
-                docs: chunk.to_vec(),
-            },
-        );
+        send(&ClientMessage::Sync {
+            docs: chunk.to_vec(),
+        });
     }
 }
 
@@ -243,7 +256,7 @@ fn sync_all(ctx: Ctx) {
         })
         .unwrap_or_default();
     if !docs.is_empty() {
-        send_docs(ctx, docs);
+        send_docs(docs);
     }
 }
 
@@ -262,7 +275,7 @@ pub fn document_changed(ctx: Ctx, id: DocumentId) {
         })
         .flatten();
     if let Some(message) = message {
-        send_docs(ctx, vec![message]);
+        send_docs(vec![message]);
     }
 }
 
@@ -373,7 +386,7 @@ fn receive_sync(ctx: Ctx, docs: Vec<DocSync>) {
         })
         .unwrap_or_default();
     if !replies.is_empty() {
-        send_docs(ctx, replies);
+        send_docs(replies);
     }
     if !changed.is_empty() {
         ctx.changed();

@@ -69,7 +69,7 @@ test('record_patrol_round_offline_and_office_sees_it_merged', async ({ browser }
   await expect(h.officeItem(office, '地下车库夜间巡逻')).toHaveCount(1);
   await h.startRound(guard, '大堂白班巡逻');
   await expect(h.officeItem(office, '大堂白班巡逻')).toHaveCount(1);
-  const routes = await office.getByTestId('office-route').allTextContents();
+  const routes = await office.getByTestId('office-title').allTextContents();
   expect(routes.indexOf('大堂白班巡逻')).toBeLessThan(routes.indexOf('地下车库夜间巡逻'));
   await guard.getByTestId('back').click();
 
@@ -82,7 +82,7 @@ test('record_patrol_round_offline_and_office_sees_it_merged', async ({ browser }
   await expect(guard.getByTestId('record-status')).toHaveAttribute('data-status', 'local');
 
   await h.officeItem(office, '大堂白班巡逻').click();
-  await expect(office.getByTestId('record-route')).toHaveText('大堂白班巡逻');
+  await expect(office.getByTestId('record-title')).toHaveText('大堂白班巡逻');
   await office.getByTestId('remark-input').fill('已通知保洁跟进');
   await office.getByTestId('add-remark').click();
   await expect(office.getByTestId('remark-item')).toHaveCount(1);

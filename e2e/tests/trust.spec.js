@@ -78,8 +78,8 @@ test('revoked_phone_keeps_its_unsynced_records_and_exports_them', async ({ brows
     guard.getByTestId('export-unsynced').click(),
   ]);
   const exported = JSON.parse(fs.readFileSync(await download.path(), 'utf8'));
-  expect(exported.format).toBe('gatehouse-unsynced-records-v1');
-  expect(exported.records.map((r) => r.route)).toEqual(['被停用手机的巡逻']);
+  expect(exported.format).toBe('gatehouse-unsynced-records-v2');
+  expect(exported.records.map((r) => r.title)).toEqual(['被停用手机的巡逻']);
   expect(exported.records[0].automerge_base64.length).toBeGreaterThan(100);
 
   // Signing in again on this phone is refused, and the record is still there.

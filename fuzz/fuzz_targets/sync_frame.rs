@@ -14,10 +14,10 @@ use gatehouse_server::store::Store;
 use gatehouse_server::sync::{apply_sync_batch, Limits};
 use gatehouse_shared::automerge::ActorId;
 use gatehouse_shared::device::DeviceEnrolment;
-use gatehouse_shared::patrol_log::create_document;
+use gatehouse_shared::record::create_document;
 use gatehouse_shared::protocol::{self, ClientMessage, DocSync};
 use gatehouse_shared::sync_session::SyncSession;
-use gatehouse_shared::{CheckpointVisit, DocumentId, PatrolLog, Role, UserInfo};
+use gatehouse_shared::{CheckpointVisit, DocumentId, EntryId, PatrolLog, Role, UserInfo};
 use libfuzzer_sys::fuzz_target;
 
 const NOW: i64 = 1_780_000_000_000;
@@ -60,11 +60,13 @@ fn world() -> &'static Mutex<World> {
             .expect("session");
         // A stored record to aim raw sync messages at.
         let mut store = store;
-        let doc = DocumentId::new_random();
+        let doc = DocumentId::from_random([3; 16]);
         let mut log = PatrolLog::start("estate", "user-guard", "Guard", "night", NOW - 10_000)
             .expect("valid");
-        log.visits
-            .push(CheckpointVisit::new("Gate", NOW - 5_000, "").expect("valid"));
+        log.visits.push(
+            CheckpointVisit::new(EntryId::from_random([4; 16]), "user-guard", "Gate", NOW - 5_000, "")
+                .expect("valid"),
+        );
         let automerge = create_document(actor, &log, NOW - 10_000).expect("document");
         let mut device = SyncSession::new();
         let first = device.generate(doc, &automerge).expect("message");
@@ -85,7 +87,7 @@ fn world() -> &'static Mutex<World> {
         let fresh = create_document(ActorId::from([1u8; 16].as_slice()), &next, NOW - 1_000)
             .expect("document");
         let valid = SyncSession::new()
-            .generate(DocumentId::new_random(), &fresh)
+            .generate(DocumentId::from_random([5; 16]), &fresh)
             .expect("message")
             .message;
         Mutex::new(World { store, doc, valid })

@@ -14,7 +14,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use device::Device;
+use device::{entry_id, Device};
 use gatehouse_shared::user::{SignInRequest, SignInResponse};
 use gatehouse_shared::{CheckpointVisit, DocumentId, Finding, Severity};
 
@@ -98,11 +98,21 @@ fn offline_device(mut device: Device, session: &SignInResponse) -> (Device, Vec<
             start,
         );
         device.edit(id, start + 1_000, |log| {
+            let guard = session.user.id.as_str();
             log.visits.push(
-                CheckpointVisit::new("B2 east door", start + 1_000, "all quiet").expect("valid"),
+                CheckpointVisit::new(
+                    entry_id(),
+                    guard,
+                    "B2 east door",
+                    start + 1_000,
+                    "all quiet",
+                )
+                .expect("valid"),
             );
             log.findings.push(
                 Finding::new(
+                    entry_id(),
+                    guard,
                     "water leak",
                     "B2 pump room",
                     Severity::Medium,

@@ -8,17 +8,30 @@ use std::path::Path;
 
 use automerge::Automerge;
 use gatehouse_shared::device::{DeviceEnrolment, DeviceInfo, SessionInfo};
-use gatehouse_shared::patrol_log::RecordKind;
+use gatehouse_shared::record::read_record;
 use gatehouse_shared::user::EstateRef;
-use gatehouse_shared::{DocumentId, RecordSummary, Role, UserInfo};
+use gatehouse_shared::{DocumentId, RecordKind, RecordSummary, Role, UserInfo};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
 /// Compact a document into a fresh snapshot once it has this many change rows.
 pub const COMPACT_AFTER_CHANGE_ROWS: i64 = 32;
 
+/// A migration step that needs more than SQL (the shared rules, say).
+type MigrationStep = fn(&Transaction<'_>) -> Result<(), StoreError>;
+
+/// One schema migration: SQL, then optionally a step in Rust, in the same transaction.
+struct Migration {
+    sql: &'static str,
+    then: Option<MigrationStep>,
+}
+
+const fn sql(sql: &'static str) -> Migration {
+    Migration { sql, then: None }
+}
+
 /// Schema migrations, applied in order; `PRAGMA user_version` counts those applied.
-const MIGRATIONS: &[&str] = &[
-    r#"
+const MIGRATIONS: &[Migration] = &[
+    sql(r#"
 CREATE TABLE estates (
     id TEXT PRIMARY KEY,
     name TEXT NOT NULL
@@ -61,8 +74,8 @@ CREATE TABLE records (
     summary TEXT NOT NULL
 );
 CREATE INDEX records_by_estate ON records(estate_id, kind, started_at DESC);
-"#,
-    r#"
+"#),
+    sql(r#"
 CREATE TABLE memberships (
     user_id TEXT NOT NULL REFERENCES users(id),
     estate_id TEXT NOT NULL REFERENCES estates(id),
@@ -87,13 +100,71 @@ DELETE FROM sessions;
 ALTER TABLE sessions ADD COLUMN device_id TEXT REFERENCES devices(id);
 CREATE INDEX sessions_by_user ON sessions(user_id);
 ALTER TABLE documents ADD COLUMN size_bytes INTEGER NOT NULL DEFAULT 0;
-"#,
-    r#"
+"#),
+    sql(r#"
 -- Documents stored before sizes were counted: their snapshot and change rows.
 UPDATE documents SET size_bytes = COALESCE(length(snapshot), 0)
     + (SELECT COALESCE(SUM(length(data)), 0) FROM changes WHERE changes.doc_id = documents.id);
+"#),
+    // Summaries gained common columns (unit, status, closed_at) and a per-kind detail when
+    // record kinds became modules: every summary is made again from its document.
+    Migration {
+        sql: r#"
+ALTER TABLE records ADD COLUMN unit TEXT NOT NULL DEFAULT '';
+CREATE INDEX records_by_unit ON records(estate_id, unit, started_at DESC);
 "#,
+        then: Some(summarize_again),
+    },
 ];
+
+/// Makes every record's summary again from its stored document.
+fn summarize_again(tx: &Transaction<'_>) -> Result<(), StoreError> {
+    let rows: Vec<(Vec<u8>, i64)> = tx
+        .prepare("SELECT doc_id, last_received_at FROM records")?
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    for (doc_id, last_received_at) in rows {
+        let id = DocumentId::from_bytes(&doc_id)
+            .map_err(|_| StoreError::Migration(format!("record with a bad id {doc_id:?}")))?;
+        let stored = load_document(tx, &id)?
+            .ok_or_else(|| StoreError::Migration(format!("record {id} has no document")))?;
+        let record = read_record(&stored.doc)
+            .map_err(|error| StoreError::Migration(format!("record {id}: {error}")))?;
+        let first_received_at: i64 = tx.query_row(
+            "SELECT created_at FROM documents WHERE id = ?1",
+            params![doc_id],
+            |row| row.get(0),
+        )?;
+        let summary = RecordSummary::of(id, &record, first_received_at, last_received_at);
+        upsert_summary(tx, &id, &summary)?;
+    }
+    Ok(())
+}
+
+/// Writes a record's materialized row.
+fn upsert_summary(
+    conn: &Connection,
+    id: &DocumentId,
+    summary: &RecordSummary,
+) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO records (doc_id, estate_id, kind, unit, started_at, last_received_at, summary)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT(doc_id) DO UPDATE SET estate_id = excluded.estate_id, kind = excluded.kind,
+             unit = excluded.unit, started_at = excluded.started_at,
+             last_received_at = excluded.last_received_at, summary = excluded.summary",
+        params![
+            id.as_bytes(),
+            summary.estate_id,
+            summary.kind.as_str(),
+            summary.unit,
+            summary.started_at,
+            summary.last_received_at,
+            serde_json::to_string(summary)?
+        ],
+    )?;
+    Ok(())
+}
 
 /// A storage failure.
 #[derive(Debug, thiserror::Error)]
@@ -106,6 +177,8 @@ pub enum StoreError {
     Summary(#[from] serde_json::Error),
     #[error("stored user has unknown role {0}")]
     UnknownRole(String),
+    #[error("migration failed: {0}")]
+    Migration(String),
 }
 
 /// A valid session: who, on which device.
@@ -182,9 +255,12 @@ impl Store {
         let applied: usize = self
             .conn
             .pragma_query_value(None, "user_version", |row| row.get(0))?;
-        for (index, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
+        for (index, migration) in MIGRATIONS.iter().enumerate().skip(applied) {
             let tx = self.conn.transaction()?;
-            tx.execute_batch(sql)?;
+            tx.execute_batch(migration.sql)?;
+            if let Some(then) = migration.then {
+                then(&tx)?;
+            }
             tx.pragma_update(None, "user_version", index + 1)?;
             tx.commit()?;
         }
@@ -724,21 +800,7 @@ impl StoreTransaction<'_> {
             )?;
         }
         if let Some(summary) = summary {
-            self.tx.execute(
-                "INSERT INTO records (doc_id, estate_id, kind, started_at, last_received_at, summary)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                 ON CONFLICT(doc_id) DO UPDATE SET estate_id = excluded.estate_id, kind = excluded.kind,
-                     started_at = excluded.started_at, last_received_at = excluded.last_received_at,
-                     summary = excluded.summary",
-                params![
-                    id.as_bytes(),
-                    summary.estate_id,
-                    summary.kind.as_str(),
-                    summary.started_at,
-                    summary.last_received_at,
-                    serde_json::to_string(summary)?
-                ],
-            )?;
+            upsert_summary(&self.tx, id, summary)?;
         }
         Ok(())
     }
@@ -766,10 +828,14 @@ impl StoreTransaction<'_> {
 mod tests {
     use super::*;
     use automerge::ActorId;
-    use gatehouse_shared::patrol_log::{create_document, edit_document};
-    use gatehouse_shared::{CheckpointVisit, PatrolLog};
+    use gatehouse_shared::record::{create_document, edit_document, SummaryDetail};
+    use gatehouse_shared::{CheckpointVisit, EntryId, PatrolLog, Writer};
 
     const T0: i64 = 1_780_000_000_000;
+
+    fn new_id(n: u8) -> DocumentId {
+        DocumentId::from_random([n; 16])
+    }
 
     /// Stores a round as `saves` syncs, each adding a visit; returns the document.
     fn save_history(store: &mut Store, id: &DocumentId, saves: i64) -> Automerge {
@@ -777,11 +843,20 @@ mod tests {
         let log = PatrolLog::start("estate", "guard", "王", "night", T0).expect("valid");
         let mut doc = create_document(ActorId::random(), &log, T0).expect("created");
         let mut heads = Vec::new();
+        let estates = vec!["estate".to_owned()];
+        let writer = Writer {
+            user_id: "guard",
+            role: Role::Guard,
+            estates: &estates,
+            device_id: "device",
+        };
         for step in 0..saves {
             if step > 0 {
-                edit_document(&mut doc, T0 + step, |log| {
+                edit_document(&mut doc, *id, &writer, T0 + step, |log: &mut PatrolLog| {
+                    let entry = EntryId::from_random([step as u8; 16]);
+                    let name = format!("c{step}");
                     log.visits.push(
-                        CheckpointVisit::new(&format!("c{step}"), T0 + step, "").expect("valid"),
+                        CheckpointVisit::new(entry, "guard", &name, T0 + step, "").expect("valid"),
                     )
                 })
                 .expect("edit");
@@ -799,7 +874,7 @@ mod tests {
     fn document_survives_compaction_and_reopen() {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("test.db");
-        let id = DocumentId::new_random();
+        let id = new_id(1);
         let doc = {
             let mut store = Store::open(&path).expect("opens");
             save_history(&mut store, &id, COMPACT_AFTER_CHANGE_ROWS * 2)
@@ -821,7 +896,7 @@ mod tests {
     fn stored_size_counts_snapshot_and_change_rows_as_the_migration_does() {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut store = Store::open(&dir.path().join("test.db")).expect("opens");
-        let id = DocumentId::new_random();
+        let id = new_id(2);
         save_history(&mut store, &id, COMPACT_AFTER_CHANGE_ROWS + 5);
         let counted = store
             .load_document(&id)
@@ -840,5 +915,65 @@ mod tests {
             .expect("measures");
         assert!(counted > 0);
         assert_eq!(counted, measured);
+    }
+
+    #[test]
+    fn records_stored_before_summaries_had_common_columns_are_listed_after_the_migration() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("test.db");
+        // A database of the version before, holding a round as it stored it.
+        let fixture = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../shared/tests/fixtures/patrol_log_v1_ended_with_remark.automerge"
+        );
+        let bytes = std::fs::read(fixture).expect("fixture");
+        let id = new_id(3);
+        {
+            let conn = Connection::open(&path).expect("opens");
+            for migration in &MIGRATIONS[..3] {
+                conn.execute_batch(migration.sql).expect("old schema");
+            }
+            conn.pragma_update(None, "user_version", 3)
+                .expect("version");
+            conn.execute_batch("INSERT INTO estates VALUES ('sunny-garden', 'Sunny Garden');")
+                .expect("estate");
+            conn.execute(
+                "INSERT INTO documents (id, estate_id, snapshot, change_rows, created_at, updated_at, size_bytes)
+                 VALUES (?1, 'sunny-garden', ?2, 0, 100, 200, ?3)",
+                params![id.as_bytes(), bytes, bytes.len() as i64],
+            )
+            .expect("document");
+            let old_summary = format!(
+                r#"{{"doc":"{id}","kind":"patrol_log","estate_id":"sunny-garden","created_by":"u-guard","author_name":"王保安","title":"地下车库夜间巡逻","started_at":1790000000000,"ended_at":1790000240000,"visit_count":2,"finding_count":1,"follow_up_count":1,"remark_count":1,"first_received_at":100,"last_received_at":200}}"#
+            );
+            conn.execute(
+                "INSERT INTO records VALUES (?1, 'sunny-garden', 'patrol_log', 1790000000000, 200, ?2)",
+                params![id.as_bytes(), old_summary],
+            )
+            .expect("record");
+        }
+        let store = Store::open(&path).expect("migrates");
+        let listed = store
+            .list_records(&["sunny-garden".to_owned()], 10)
+            .expect("lists");
+        assert_eq!(listed.len(), 1);
+        let summary = &listed[0];
+        assert_eq!(summary.doc, id);
+        assert_eq!(summary.title, "地下车库夜间巡逻");
+        assert_eq!(summary.status, "ended");
+        assert_eq!(summary.closed_at, Some(1_790_000_240_000));
+        assert_eq!(
+            (summary.first_received_at, summary.last_received_at),
+            (100, 200)
+        );
+        assert_eq!(
+            summary.detail,
+            SummaryDetail::PatrolLog {
+                visit_count: 2,
+                finding_count: 1,
+                follow_up_count: 1,
+                remark_count: 1
+            }
+        );
     }
 }

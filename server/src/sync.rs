@@ -13,13 +13,13 @@ use std::time::Duration;
 use automerge::Automerge;
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use futures_util::{SinkExt, StreamExt};
-use gatehouse_shared::patrol_log::{read_document, validate_change};
 use gatehouse_shared::problem::keys;
 use gatehouse_shared::protocol::{
     self, ClientMessage, DocSync, ErrorCode, ServerMessage, StoredDoc, MAX_DOCS_PER_MESSAGE,
 };
+use gatehouse_shared::record::{judge, read_record};
 use gatehouse_shared::sync_session::SyncSession;
-use gatehouse_shared::{DocumentId, Problem, RecordSummary, UserInfo};
+use gatehouse_shared::{DocumentId, Problem, RecordSummary, UserInfo, Writer};
 use tokio::sync::broadcast;
 
 use crate::store::{Store, StoreError};
@@ -206,31 +206,27 @@ pub fn apply_sync_batch(
                 problems.push(Problem::new("", keys::DOCUMENT_TOO_LARGE));
             }
             // The stored record as it was, read only now that something changed.
-            let before_log = match stored_at {
+            let before_record = match stored_at {
                 Some(_) => doc
                     .fork_at(&before)
                     .ok()
-                    .and_then(|old| read_document(&old).ok()),
+                    .and_then(|old| read_record(&old).ok()),
                 None => None,
             };
-            let log = match read_document(&doc) {
-                Ok(log) => {
-                    problems.extend(validate_change(
-                        before_log.as_ref(),
-                        &log,
-                        &user.id,
-                        &writer_estates,
-                        now,
-                    ));
-                    let allowed = if before_log.is_some() {
-                        user.role.works_with(log.kind)
-                    } else {
-                        user.role.starts(log.kind)
+            let record = match read_record(&doc) {
+                Ok(record) => {
+                    let judged_as = Writer {
+                        user_id: &user.id,
+                        role: user.role,
+                        estates: &writer_estates,
+                        device_id: &writer.device_id,
                     };
-                    if !allowed {
-                        problems.push(Problem::new("kind", keys::ROLE_FORBIDS));
+                    if let Err(refused) =
+                        judge(before_record.as_ref(), &record, &judged_as, id, now)
+                    {
+                        problems.extend(refused);
                     }
-                    Some(log)
+                    Some(record)
                 }
                 // Only readable records are ever stored, and every change leaves one: a
                 // change that makes a record unreadable would escape every rule.
@@ -256,11 +252,13 @@ pub fn apply_sync_batch(
                 continue;
             }
             let first_received_at = tx.first_received_at(&id)?.unwrap_or(now);
-            let estate_id = log
+            let estate_id = record.as_ref().map_or_else(
+                || user.estate_id.clone(),
+                |record| record.header().estate_id.to_owned(),
+            );
+            let summary = record
                 .as_ref()
-                .map_or_else(|| user.estate_id.clone(), |log| log.estate_id.clone());
-            let summary =
-                log.map(|log| RecordSummary::of_patrol_log(id, &log, first_received_at, now));
+                .map(|record| RecordSummary::of(id, record, first_received_at, now));
             tx.save_changes(&id, &estate_id, &doc, &new_bytes, summary.as_ref(), now)?;
             outcome.stored.push(stored_doc(id, &after, now));
             outcome.changed.push(DocChanged {

@@ -17,9 +17,10 @@ pub struct DocumentId(Uuid);
 pub struct InvalidDocumentId;
 
 impl DocumentId {
-    /// Mints a new random ID (on the device, offline).
-    pub fn new_random() -> Self {
-        Self(Uuid::new_v4())
+    /// An ID from 16 random bytes the caller supplies (a version-4 UUID), minted on the
+    /// device, offline. `shared` takes randomness as an argument.
+    pub fn from_random(bytes: [u8; 16]) -> Self {
+        Self(uuid::Builder::from_random_bytes(bytes).into_uuid())
     }
 
     /// The ID from its 16 raw bytes.
@@ -91,7 +92,7 @@ mod tests {
 
     #[test]
     fn text_form_round_trips() {
-        let id = DocumentId::new_random();
+        let id = DocumentId::from_random([7; 16]);
         let parsed: DocumentId = id.to_string().parse().expect("own text parses");
         assert_eq!(parsed, id);
     }

@@ -9,16 +9,15 @@
 pub mod connection;
 pub mod device;
 pub mod document_id;
-pub mod patrol_log;
 pub mod problem;
 pub mod protocol;
-pub mod record_summary;
+pub mod record;
 pub mod sync_session;
 pub mod user;
 
 pub use automerge;
 pub use document_id::DocumentId;
-pub use patrol_log::{CheckpointVisit, Finding, PatrolLog, Remark, Severity};
 pub use problem::Problem;
-pub use record_summary::RecordSummary;
+pub use record::patrol_log::{CheckpointVisit, Finding, Remark, Severity};
+pub use record::{AnyRecord, EntryId, PatrolLog, RecordKind, RecordSummary, Writer};
 pub use user::{Role, UserInfo};

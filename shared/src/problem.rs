@@ -37,6 +37,17 @@ pub mod keys {
     pub const FOREIGN_ACTOR: &str = "validation.foreign_actor";
     pub const ROLE_FORBIDS: &str = "validation.role_forbids";
     pub const DOCUMENT_TOO_LARGE: &str = "validation.document_too_large";
+    pub const KIND_CHANGED: &str = "validation.kind_changed";
+    /// A written entry was changed (entries are never changed; a correction is a new entry).
+    pub const ENTRY_CHANGED: &str = "validation.entry_changed";
+    /// A new entry names someone other than its writer as author.
+    pub const AUTHOR_NOT_WRITER: &str = "validation.author_not_writer";
+    /// A record's own field was changed by someone other than its creator.
+    pub const NOT_CREATOR: &str = "validation.not_creator";
+    /// A closed record's own field was changed.
+    pub const RECORD_CLOSED: &str = "validation.record_closed";
+    /// A correction names no entry of its list, itself, or another user's entry.
+    pub const BAD_CORRECTION: &str = "validation.bad_correction";
 }
 
 /// Pushes `required` or `too_long` for a text field.

@@ -186,7 +186,7 @@ mod tests {
     fn sync_message_round_trips_through_cbor() {
         let message = ClientMessage::Sync {
             docs: vec![DocSync {
-                doc: DocumentId::new_random(),
+                doc: DocumentId::from_random([6; 16]),
                 message: vec![0x42, 1, 2],
             }],
         };
@@ -196,7 +196,7 @@ mod tests {
 
     #[test]
     fn document_id_travels_as_sixteen_bytes() {
-        let id = DocumentId::new_random();
+        let id = DocumentId::from_random([6; 16]);
         let frame = encode(&DocSync {
             doc: id,
             message: vec![],
@@ -208,7 +208,7 @@ mod tests {
     fn large_message_is_compressed_and_round_trips() {
         let docs = (0..50)
             .map(|_| DocSync {
-                doc: DocumentId::new_random(),
+                doc: DocumentId::from_random([6; 16]),
                 message: vec![0x42; 100],
             })
             .collect();

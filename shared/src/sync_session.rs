@@ -99,14 +99,16 @@ impl SyncSession {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::patrol_log::{create_document, edit_document, read_document, CheckpointVisit};
-    use crate::PatrolLog;
+    use crate::record::test_support::{entry_id, GUARD};
+    use crate::record::{create_document, edit_document, read_kind};
+    use crate::{CheckpointVisit, PatrolLog};
     use automerge::ActorId;
 
     const T0: i64 = 1_780_000_000_000;
 
     fn new_log() -> Automerge {
-        let log = PatrolLog::start("estate-1", "guard", "王保安", "night", T0).expect("valid");
+        let log =
+            PatrolLog::start("estate-1", GUARD.user_id, "王保安", "night", T0).expect("valid");
         create_document(ActorId::random(), &log, T0).expect("created")
     }
 
@@ -147,7 +149,7 @@ mod tests {
     #[test]
     fn batch_of_new_documents_syncs_in_two_round_trips() {
         let mut phone_docs: HashMap<_, _> = (0..50)
-            .map(|_| (DocumentId::new_random(), new_log()))
+            .map(|n| (DocumentId::from_random([n; 16]), new_log()))
             .collect();
         let mut server_docs = HashMap::new();
         let (mut phone, mut server) = (SyncSession::new(), SyncSession::new());
@@ -160,7 +162,7 @@ mod tests {
 
     #[test]
     fn reconnect_after_sync_sends_only_the_new_change() {
-        let id = DocumentId::new_random();
+        let id = DocumentId::from_random([1; 16]);
         let mut phone_docs = HashMap::from([(id, new_log())]);
         let mut server_docs = HashMap::new();
         let (mut phone, mut server) = (SyncSession::new(), SyncSession::new());
@@ -171,14 +173,16 @@ mod tests {
         phone.resume(id, &persisted).expect("resumes");
         server.disconnected();
         let doc = phone_docs.get_mut(&id).expect("present");
-        edit_document(doc, T0 + 5, |log| {
-            log.visits
-                .push(CheckpointVisit::new("Gate", T0 + 5, "").expect("valid"))
+        edit_document(doc, id, &GUARD, T0 + 5, |log: &mut PatrolLog| {
+            log.visits.push(
+                CheckpointVisit::new(entry_id(1), GUARD.user_id, "Gate", T0 + 5, "")
+                    .expect("valid"),
+            )
         })
         .expect("edit");
         exchange(&mut phone, &mut phone_docs, &mut server, &mut server_docs);
         assert_eq!(
-            read_document(&server_docs[&id])
+            read_kind::<PatrolLog>(&server_docs[&id])
                 .expect("reads")
                 .visits
                 .len(),
@@ -191,10 +195,14 @@ mod tests {
         let mut session = SyncSession::new();
         let mut doc = Automerge::new();
         assert!(session
-            .receive(DocumentId::new_random(), &mut doc, &[0x42, 0xff, 0xff])
+            .receive(
+                DocumentId::from_random([3; 16]),
+                &mut doc,
+                &[0x42, 0xff, 0xff]
+            )
             .is_err());
         assert!(session
-            .receive(DocumentId::new_random(), &mut doc, b"")
+            .receive(DocumentId::from_random([3; 16]), &mut doc, b"")
             .is_err());
     }
 }

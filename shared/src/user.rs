@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::device::DeviceEnrolment;
-use crate::patrol_log::RecordKind;
+use crate::record::RecordKind;
 
 /// What a user does; decides which records they write and see.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -6,10 +6,10 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api::{self, ApiError};
-use crate::app::FormMessage;
 use crate::ctx::{Ctx, Screen};
 use crate::i18n::*;
 use crate::time::format_time;
+use crate::widgets::FormMessage;
 
 #[component]
 pub fn Account() -> impl IntoView {

@@ -9,11 +9,11 @@ use gatehouse_shared::device::DeviceInfo;
 use gatehouse_shared::problem::keys;
 use gatehouse_shared::protocol::{self, ErrorCode, ServerMessage};
 use gatehouse_shared::user::UserListing;
-use gatehouse_shared::{CheckpointVisit, Problem};
+use gatehouse_shared::Problem;
 use reqwest::Method;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::device::{assert_hello_refused, assert_told, Device};
+use crate::device::{assert_hello_refused, assert_told, visit, Device};
 use crate::helpers::{authed, spawn_app, spawn_app_with, TestApp, ADMIN, CLERK, GUARD, T0, TECH};
 
 fn refusal(device: &Device) -> Option<(ErrorCode, Vec<Problem>, usize)> {
@@ -251,10 +251,12 @@ async fn a_document_past_the_size_limit_is_rejected() {
     assert!(phone.is_stored(id));
     for i in 0..10 {
         phone.edit(id, T0 + i, |log| {
-            log.visits.push(
-                CheckpointVisit::new(&format!("checkpoint {i}"), T0 + i, &"note ".repeat(40))
-                    .expect("valid"),
-            )
+            log.visits.push(visit(
+                &guard.user.id,
+                &format!("checkpoint {i}"),
+                T0 + i,
+                &"note ".repeat(40),
+            ))
         });
     }
     phone.sync(&mut socket).await.expect("exchange completes");

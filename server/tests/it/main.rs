@@ -1,5 +1,6 @@
 //! Integration tests against the real server on port 0 with a temp database.
 
+mod architecture;
 mod device;
 mod devices;
 mod forged;

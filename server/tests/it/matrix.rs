@@ -6,10 +6,10 @@ use gatehouse_server::admin;
 use gatehouse_server::store::Store;
 use gatehouse_shared::protocol::{self, ErrorCode, ServerMessage};
 use gatehouse_shared::user::{NewUser, SignInResponse};
-use gatehouse_shared::{CheckpointVisit, DocumentId, Remark, Role};
+use gatehouse_shared::{DocumentId, Role};
 use reqwest::Method;
 
-use crate::device::{is_fatal, Device};
+use crate::device::{is_fatal, remark, visit, Device};
 use crate::helpers::{authed, spawn_app, TestApp, ADMIN, CLERK, GUARD, T0, TECH};
 
 const ESTATE_A: &str = "demo-estate";
@@ -111,9 +111,12 @@ async fn seed_records(app: &TestApp) -> (DocumentId, DocumentId) {
         let session = app.session_on(&phone, guard).await;
         let id = phone.start_round(estate, &session.user.id, &format!("route {secret}"), T0);
         phone.edit(id, T0 + 1, |log| {
-            log.visits.push(
-                CheckpointVisit::new(&format!("gate {secret}"), T0 + 1, secret).expect("valid"),
-            )
+            log.visits.push(visit(
+                &session.user.id,
+                &format!("gate {secret}"),
+                T0 + 1,
+                secret,
+            ))
         });
         let mut socket = Device::connect_ok(app.addr, &session.token)
             .await
@@ -128,15 +131,8 @@ async fn seed_records(app: &TestApp) -> (DocumentId, DocumentId) {
             .expect("connects");
         desk.sync(&mut desk_socket).await.expect("fetches");
         desk.edit(id, T0 + 2, |log| {
-            log.remarks.push(
-                Remark::new(
-                    &format!("remark {secret}"),
-                    &office.user.id,
-                    "clerk",
-                    T0 + 2,
-                )
-                .expect("valid"),
-            )
+            log.remarks
+                .push(remark(&office.user.id, &format!("remark {secret}"), T0 + 2))
         });
         desk.sync(&mut desk_socket).await.expect("syncs");
         assert!(desk.is_stored(id));
@@ -464,8 +460,8 @@ async fn every_route_and_the_socket_allow_exactly_what_each_role_may() {
         let estate = actor.estate().expect("member");
         let device = &mut actor.device;
         for (doc, doc_estate) in [(doc_a, ESTATE_A), (doc_b, ESTATE_B)] {
-            let may = doc_estate == estate
-                && role.works_with(gatehouse_shared::patrol_log::RecordKind::PatrolLog);
+            let may =
+                doc_estate == estate && role.works_with(gatehouse_shared::RecordKind::PatrolLog);
             device.errors.clear();
             device.follow(doc);
             let before = device.traffic.round_trips;
@@ -484,7 +480,7 @@ async fn every_route_and_the_socket_allow_exactly_what_each_role_may() {
                 } else {
                     SECRET_B
                 }));
-                // Writing a remark to a record the role works with is stored.
+                // A remark on a record the role works with: stored for the office only.
                 device.errors.clear();
                 let author = actor
                     .session
@@ -492,8 +488,7 @@ async fn every_route_and_the_socket_allow_exactly_what_each_role_may() {
                     .map(|s| s.user.id.clone())
                     .unwrap_or_default();
                 device.edit(doc, T0 + 10, |log| {
-                    log.remarks
-                        .push(Remark::new("noted", &author, "x", T0 + 10).expect("valid"))
+                    log.remarks.push(remark(&author, "noted", T0 + 10))
                 });
                 let before = device.traffic.round_trips;
                 device
@@ -501,13 +496,27 @@ async fn every_route_and_the_socket_allow_exactly_what_each_role_may() {
                     .await
                     .expect("syncs");
                 requests += (device.traffic.round_trips - before) as usize;
-                assert!(
-                    device.errors.is_empty(),
-                    "{:?}: {:?}",
-                    actor.who,
-                    device.errors
-                );
-                assert!(device.is_stored(doc));
+                // Remarks are the office's to add; a guard reads the round but adds none.
+                if role == Role::Office {
+                    assert!(
+                        device.errors.is_empty(),
+                        "{:?}: {:?}",
+                        actor.who,
+                        device.errors
+                    );
+                    assert!(device.is_stored(doc));
+                } else {
+                    let refused = device.errors.iter().any(|e| {
+                        matches!(e, ServerMessage::Error { code: ErrorCode::Forbidden, problems, .. }
+                            if problems.iter().any(|p| p.key == "validation.role_forbids"))
+                    });
+                    assert!(
+                        refused,
+                        "{:?} added a remark: {:?}",
+                        actor.who, device.errors
+                    );
+                    assert!(!device.is_stored(doc));
+                }
             } else {
                 assert!(
                     device.read_opt(doc).is_none(),

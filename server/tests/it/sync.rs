@@ -2,10 +2,10 @@ use std::time::Duration;
 
 use futures_util::SinkExt;
 use gatehouse_shared::protocol::{self, ClientMessage, ErrorCode, ServerMessage};
-use gatehouse_shared::{CheckpointVisit, RecordSummary, Remark};
+use gatehouse_shared::RecordSummary;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::device::{assert_hello_refused, next_message, Device};
+use crate::device::{assert_hello_refused, next_message, remark, visit, Device};
 use crate::helpers::{spawn_app, TestApp, CLERK, GUARD, T0};
 
 async fn office_list(app: &TestApp, token: &str) -> Vec<RecordSummary> {
@@ -79,7 +79,7 @@ async fn concurrent_remark_and_offline_visit_both_survive() {
     // The guard goes offline and adds a visit; meanwhile the office adds a remark.
     phone.edit(id, T0 + 1000, |log| {
         log.visits
-            .push(CheckpointVisit::new("Gate 2", T0 + 1000, "").expect("valid"))
+            .push(visit(&guard.user.id, "Gate 2", T0 + 1000, ""))
     });
     desk.follow(id);
     let mut desk_socket = Device::connect_ok(app.addr, &clerk.token)
@@ -88,7 +88,7 @@ async fn concurrent_remark_and_offline_visit_both_survive() {
     desk.sync(&mut desk_socket).await.expect("desk fetches");
     desk.edit(id, T0 + 2000, |log| {
         log.remarks
-            .push(Remark::new("Checked", &clerk.user.id, "李客服", T0 + 2000).expect("valid"))
+            .push(remark(&clerk.user.id, "Checked", T0 + 2000))
     });
     desk.sync(&mut desk_socket)
         .await
@@ -166,8 +166,7 @@ async fn nothing_is_lost_when_the_server_restarts_between_syncs() {
 
     phone.session.disconnected();
     phone.edit(first, T0 + 5, |log| {
-        log.visits
-            .push(CheckpointVisit::new("Lobby", T0 + 5, "").expect("valid"))
+        log.visits.push(visit(&guard.user.id, "Lobby", T0 + 5, ""))
     });
     let second = phone.start_round(
         &guard.user.estate_id,

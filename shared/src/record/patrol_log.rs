@@ -3,13 +3,22 @@
 //!
 //! Lists are keyed by an ID minted on the writing device, so that a guard adding a visit
 //! offline and a clerk adding a remark at the same time both survive the merge.
+//!
+//! Who writes what: the guard who started the round records visits and findings while it is
+//! open, and ends it; office staff add remarks. Every entry names its author and is never
+//! changed; a mistake is corrected by a new entry that names the one it corrects.
 
-use automerge::{transaction::CommitOptions, ActorId, Automerge};
-use autosurgeon::{hydrate, reconcile, Hydrate, Reconcile};
+use std::collections::HashSet;
+
+use autosurgeon::{Hydrate, Reconcile};
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
+use super::entry::{corrected_ids, Entry, EntryId};
+use super::rules::{check_entries, unique_ids};
+use super::{AnyRecord, Field, Header, Kind, RecordKind, SummaryDetail, Writer};
 use crate::problem::{check_optional_text, check_text, keys, Problem};
+use crate::user::Role;
+use crate::DocumentId;
 
 /// Longest checkpoint name, in characters.
 pub const MAX_CHECKPOINT_CHARS: usize = 80;
@@ -17,29 +26,6 @@ pub const MAX_CHECKPOINT_CHARS: usize = 80;
 pub const MAX_NOTE_CHARS: usize = 1000;
 /// Longest short text (what, where, route, names), in characters.
 pub const MAX_SHORT_CHARS: usize = 200;
-
-/// Which kind of record a document holds. Stored in every record document so the server
-/// and the office can tell record types apart without guessing from fields.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Reconcile, Hydrate, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RecordKind {
-    PatrolLog,
-}
-
-impl RecordKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RecordKind::PatrolLog => "patrol_log",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "patrol_log" => Some(RecordKind::PatrolLog),
-            _ => None,
-        }
-    }
-}
 
 /// How serious a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Reconcile, Hydrate, Serialize, Deserialize)]
@@ -95,6 +81,12 @@ pub struct CheckpointVisit {
     /// Minted on the device; keys the list entry for merging.
     #[key]
     pub id: String,
+    /// User ID of the writer; `None` in visits of the first version (the round's guard).
+    #[autosurgeon(missing = "Default::default")]
+    pub author: Option<String>,
+    /// The visit this one corrects.
+    #[autosurgeon(missing = "Default::default")]
+    pub corrects: Option<String>,
     pub checkpoint: String,
     /// Device time of the visit, ms since the Unix epoch.
     pub visited_at: i64,
@@ -106,6 +98,12 @@ pub struct CheckpointVisit {
 pub struct Finding {
     #[key]
     pub id: String,
+    /// User ID of the writer; `None` in findings of the first version (the round's guard).
+    #[autosurgeon(missing = "Default::default")]
+    pub author: Option<String>,
+    /// The finding this one corrects.
+    #[autosurgeon(missing = "Default::default")]
+    pub corrects: Option<String>,
     /// What was found (a leak, an open door, a stranger...).
     pub what: String,
     /// Where: building, floor, spot.
@@ -127,21 +125,45 @@ pub struct Remark {
     /// Display name of the writer at the time.
     pub author_name: String,
     pub written_at: i64,
+    /// The remark this one corrects.
+    #[autosurgeon(missing = "Default::default")]
+    pub corrects: Option<String>,
 }
 
-/// A record document that could not be read or written.
-#[derive(Debug, thiserror::Error)]
-pub enum RecordError {
-    #[error("document does not hold a patrol log: {0}")]
-    Hydrate(#[from] autosurgeon::HydrateError),
-    #[error("could not write patrol log: {0}")]
-    Reconcile(#[from] autosurgeon::ReconcileError),
-    #[error("invalid patrol log")]
-    Invalid(Vec<Problem>),
+impl Entry for CheckpointVisit {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn author(&self) -> Option<&str> {
+        self.author.as_deref()
+    }
+    fn corrects(&self) -> Option<&str> {
+        self.corrects.as_deref()
+    }
 }
 
-fn new_entry_id() -> String {
-    Uuid::new_v4().simple().to_string()
+impl Entry for Finding {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn author(&self) -> Option<&str> {
+        self.author.as_deref()
+    }
+    fn corrects(&self) -> Option<&str> {
+        self.corrects.as_deref()
+    }
+}
+
+impl Entry for Remark {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn author(&self) -> Option<&str> {
+        Some(&self.author)
+    }
+    fn corrects(&self) -> Option<&str> {
+        self.corrects.as_deref()
+    }
 }
 
 impl PatrolLog {
@@ -165,7 +187,7 @@ impl PatrolLog {
             findings: Vec::new(),
             remarks: Vec::new(),
         };
-        let problems = validate_patrol_log(&log);
+        let problems = log.validate();
         if problems.is_empty() {
             Ok(log)
         } else {
@@ -177,16 +199,28 @@ impl PatrolLog {
         self.ended_at.is_some()
     }
 
-    /// Number of findings that still need follow-up.
+    /// Number of findings, as corrected, that still need follow-up.
     pub fn follow_ups(&self) -> usize {
-        self.findings.iter().filter(|f| f.needs_follow_up).count()
+        let corrected = corrected_ids(&self.findings);
+        self.findings
+            .iter()
+            .filter(|f| f.needs_follow_up && !corrected.contains(f.id.as_str()))
+            .count()
     }
 }
 
 impl CheckpointVisit {
-    pub fn new(checkpoint: &str, visited_at: i64, note: &str) -> Result<Self, Vec<Problem>> {
+    pub fn new(
+        id: EntryId,
+        author: &str,
+        checkpoint: &str,
+        visited_at: i64,
+        note: &str,
+    ) -> Result<Self, Vec<Problem>> {
         let visit = Self {
-            id: new_entry_id(),
+            id: id.to_string(),
+            author: Some(author.to_owned()),
+            corrects: None,
             checkpoint: checkpoint.trim().to_owned(),
             visited_at,
             note: note.trim().to_owned(),
@@ -197,6 +231,8 @@ impl CheckpointVisit {
 
 impl Finding {
     pub fn new(
+        id: EntryId,
+        author: &str,
         what: &str,
         location: &str,
         severity: Severity,
@@ -204,7 +240,9 @@ impl Finding {
         found_at: i64,
     ) -> Result<Self, Vec<Problem>> {
         let finding = Self {
-            id: new_entry_id(),
+            id: id.to_string(),
+            author: Some(author.to_owned()),
+            corrects: None,
             what: what.trim().to_owned(),
             location: location.trim().to_owned(),
             severity,
@@ -217,17 +255,19 @@ impl Finding {
 
 impl Remark {
     pub fn new(
+        id: EntryId,
         text: &str,
         author: &str,
         author_name: &str,
         written_at: i64,
     ) -> Result<Self, Vec<Problem>> {
         let remark = Self {
-            id: new_entry_id(),
+            id: id.to_string(),
             text: text.trim().to_owned(),
             author: author.to_owned(),
             author_name: author_name.to_owned(),
             written_at,
+            corrects: None,
         };
         checked(remark, "remark", check_remark)
     }
@@ -248,7 +288,14 @@ fn checked<T>(
     }
 }
 
+fn check_author(problems: &mut Vec<Problem>, path: &str, author: Option<&str>) {
+    if let Some(author) = author {
+        check_text(problems, format!("{path}.author"), author, MAX_SHORT_CHARS);
+    }
+}
+
 fn check_visit(problems: &mut Vec<Problem>, path: &str, visit: &CheckpointVisit) {
+    check_author(problems, path, visit.author.as_deref());
     check_text(
         problems,
         format!("{path}.checkpoint"),
@@ -264,6 +311,7 @@ fn check_visit(problems: &mut Vec<Problem>, path: &str, visit: &CheckpointVisit)
 }
 
 fn check_finding(problems: &mut Vec<Problem>, path: &str, finding: &Finding) {
+    check_author(problems, path, finding.author.as_deref());
     check_text(
         problems,
         format!("{path}.what"),
@@ -285,236 +333,251 @@ fn check_remark(problems: &mut Vec<Problem>, path: &str, remark: &Remark) {
         &remark.text,
         MAX_NOTE_CHARS,
     );
-    check_text(
-        problems,
-        format!("{path}.author"),
-        &remark.author,
-        MAX_SHORT_CHARS,
-    );
+    check_author(problems, path, Some(&remark.author));
 }
 
-/// Every rule a stored patrol log must satisfy. Returns every problem found; empty means valid.
-pub fn validate_patrol_log(log: &PatrolLog) -> Vec<Problem> {
-    let mut problems = Vec::new();
-    check_text(&mut problems, "estate_id", &log.estate_id, MAX_SHORT_CHARS);
-    check_text(
-        &mut problems,
-        "created_by",
-        &log.created_by,
-        MAX_SHORT_CHARS,
-    );
-    check_text(
-        &mut problems,
-        "guard_name",
-        &log.guard_name,
-        MAX_SHORT_CHARS,
-    );
-    check_optional_text(&mut problems, "route", &log.route, MAX_SHORT_CHARS);
-    if log.started_at <= 0 {
-        problems.push(Problem::new("started_at", keys::REQUIRED));
-    }
-    if let Some(ended_at) = log.ended_at {
-        if ended_at < log.started_at {
-            problems.push(Problem::new("ended_at", keys::ENDS_BEFORE_START));
-        }
-    }
-    let mut seen = std::collections::HashSet::new();
-    for (i, visit) in log.visits.iter().enumerate() {
-        let path = format!("visits[{i}]");
-        check_visit(&mut problems, &path, visit);
-        if visit.visited_at < log.started_at {
-            problems.push(Problem::new(
-                format!("{path}.visited_at"),
-                keys::BEFORE_ROUND_START,
-            ));
-        }
-        if !seen.insert(visit.id.as_str()) {
-            problems.push(Problem::new(format!("{path}.id"), keys::DUPLICATE_ID));
-        }
-    }
-    for (i, finding) in log.findings.iter().enumerate() {
-        let path = format!("findings[{i}]");
-        check_finding(&mut problems, &path, finding);
-        if !seen.insert(finding.id.as_str()) {
-            problems.push(Problem::new(format!("{path}.id"), keys::DUPLICATE_ID));
-        }
-    }
-    for (i, remark) in log.remarks.iter().enumerate() {
-        let path = format!("remarks[{i}]");
-        check_remark(&mut problems, &path, remark);
-        if !seen.insert(remark.id.as_str()) {
-            problems.push(Problem::new(format!("{path}.id"), keys::DUPLICATE_ID));
-        }
-    }
-    problems
-}
-
-/// How far ahead of the checker's clock a recorded time may be (phone clocks drift).
-pub const MAX_CLOCK_AHEAD_MS: i64 = 5 * 60 * 1000;
-
-/// The rules for a change from `before` (None for a new record) to `after`, written by user
-/// `writer_id` who belongs to `writer_estates`, checked at `now_ms` by the checker's clock:
-/// the record passes `validate_patrol_log`, no recorded time is in the future, it stays in
-/// its estate (one of the writer's, for a new record), keeps its creator (the writer, for a
-/// new record), and loses no entry.
-pub fn validate_change(
-    before: Option<&PatrolLog>,
-    after: &PatrolLog,
-    writer_id: &str,
-    writer_estates: &[String],
-    now_ms: i64,
-) -> Vec<Problem> {
-    let mut problems = validate_patrol_log(after);
-    times_not_in_future(&mut problems, after, now_ms);
-    match before {
-        None => {
-            if !writer_estates.contains(&after.estate_id) {
-                problems.push(Problem::new("estate_id", keys::OTHER_ESTATE));
-            }
-            if after.created_by != writer_id {
-                problems.push(Problem::new("created_by", keys::CREATOR_NOT_WRITER));
+/// A correction must name an entry of its own list.
+fn corrections_point_into<E: Entry>(problems: &mut Vec<Problem>, list: &str, entries: &[E]) {
+    let ids: HashSet<&str> = entries.iter().map(Entry::id).collect();
+    for (index, entry) in entries.iter().enumerate() {
+        if let Some(target) = entry.corrects() {
+            if target == entry.id() || !ids.contains(target) {
+                problems.push(Problem::new(
+                    format!("{list}[{index}].corrects"),
+                    keys::BAD_CORRECTION,
+                ));
             }
         }
-        Some(before) => {
-            if after.estate_id != before.estate_id {
-                problems.push(Problem::new("estate_id", keys::ESTATE_CHANGED));
+    }
+}
+
+impl Kind for PatrolLog {
+    const KIND: RecordKind = RecordKind::PatrolLog;
+
+    fn header(&self) -> Header<'_> {
+        Header {
+            kind: self.kind,
+            estate_id: &self.estate_id,
+            created_by: &self.created_by,
+            author_name: &self.guard_name,
+            unit: "",
+            title: &self.route,
+            started_at: self.started_at,
+            closed_at: self.ended_at,
+        }
+    }
+
+    fn fields(&self) -> Vec<(&'static str, Field<'_>)> {
+        vec![
+            ("guard_name", Field::Text(&self.guard_name)),
+            ("route", Field::Text(&self.route)),
+            ("started_at", Field::Time(Some(self.started_at))),
+            ("ended_at", Field::Time(self.ended_at)),
+        ]
+    }
+
+    fn validate(&self) -> Vec<Problem> {
+        let mut problems = Vec::new();
+        if self.kind != RecordKind::PatrolLog {
+            problems.push(Problem::new("kind", keys::NOT_A_RECORD));
+        }
+        check_text(&mut problems, "estate_id", &self.estate_id, MAX_SHORT_CHARS);
+        check_text(
+            &mut problems,
+            "created_by",
+            &self.created_by,
+            MAX_SHORT_CHARS,
+        );
+        check_text(
+            &mut problems,
+            "guard_name",
+            &self.guard_name,
+            MAX_SHORT_CHARS,
+        );
+        check_optional_text(&mut problems, "route", &self.route, MAX_SHORT_CHARS);
+        if self.started_at <= 0 {
+            problems.push(Problem::new("started_at", keys::REQUIRED));
+        }
+        if let Some(ended_at) = self.ended_at {
+            if ended_at < self.started_at {
+                problems.push(Problem::new("ended_at", keys::ENDS_BEFORE_START));
             }
-            if after.created_by != before.created_by {
-                problems.push(Problem::new("created_by", keys::CREATOR_CHANGED));
+        }
+        for (i, visit) in self.visits.iter().enumerate() {
+            let path = format!("visits[{i}]");
+            check_visit(&mut problems, &path, visit);
+            if visit.visited_at < self.started_at {
+                problems.push(Problem::new(
+                    format!("{path}.visited_at"),
+                    keys::BEFORE_ROUND_START,
+                ));
             }
-            deleted_entries(
-                &mut problems,
-                "visits",
-                before.visits.iter().map(|v| &v.id),
-                after.visits.iter().map(|v| &v.id),
-            );
-            deleted_entries(
-                &mut problems,
-                "findings",
-                before.findings.iter().map(|f| &f.id),
-                after.findings.iter().map(|f| &f.id),
-            );
-            deleted_entries(
-                &mut problems,
-                "remarks",
-                before.remarks.iter().map(|r| &r.id),
-                after.remarks.iter().map(|r| &r.id),
-            );
+        }
+        for (i, finding) in self.findings.iter().enumerate() {
+            check_finding(&mut problems, &format!("findings[{i}]"), finding);
+        }
+        for (i, remark) in self.remarks.iter().enumerate() {
+            check_remark(&mut problems, &format!("remarks[{i}]"), remark);
+        }
+        let mut seen = HashSet::new();
+        unique_ids(
+            &mut problems,
+            &mut seen,
+            "visits",
+            self.visits.iter().map(Entry::id),
+        );
+        unique_ids(
+            &mut problems,
+            &mut seen,
+            "findings",
+            self.findings.iter().map(Entry::id),
+        );
+        unique_ids(
+            &mut problems,
+            &mut seen,
+            "remarks",
+            self.remarks.iter().map(Entry::id),
+        );
+        corrections_point_into(&mut problems, "visits", &self.visits);
+        corrections_point_into(&mut problems, "findings", &self.findings);
+        corrections_point_into(&mut problems, "remarks", &self.remarks);
+        problems
+    }
+
+    fn times(&self) -> Vec<(String, i64)> {
+        let mut times = vec![("started_at".to_owned(), self.started_at)];
+        if let Some(ended_at) = self.ended_at {
+            times.push(("ended_at".to_owned(), ended_at));
+        }
+        for (i, visit) in self.visits.iter().enumerate() {
+            times.push((format!("visits[{i}].visited_at"), visit.visited_at));
+        }
+        for (i, finding) in self.findings.iter().enumerate() {
+            times.push((format!("findings[{i}].found_at"), finding.found_at));
+        }
+        for (i, remark) in self.remarks.iter().enumerate() {
+            times.push((format!("remarks[{i}].written_at"), remark.written_at));
+        }
+        times
+    }
+
+    /// The guard who started the round adds visits and findings while it is open; office
+    /// staff add remarks at any time.
+    fn judge_entries(
+        before: Option<&Self>,
+        after: &Self,
+        writer: &Writer<'_>,
+        _doc: DocumentId,
+        problems: &mut Vec<Problem>,
+    ) {
+        let open = before.is_none_or(|b| b.ended_at.is_none());
+        let guard_may_add = open && writer.user_id == after.created_by;
+        let office_may_add = writer.role == Role::Office;
+        let creator = after.created_by.as_str();
+        check_entries(
+            problems,
+            "visits",
+            before.map_or(&[][..], |b| &b.visits),
+            &after.visits,
+            writer,
+            guard_may_add,
+            creator,
+        );
+        check_entries(
+            problems,
+            "findings",
+            before.map_or(&[][..], |b| &b.findings),
+            &after.findings,
+            writer,
+            guard_may_add,
+            creator,
+        );
+        check_entries(
+            problems,
+            "remarks",
+            before.map_or(&[][..], |b| &b.remarks),
+            &after.remarks,
+            writer,
+            office_may_add,
+            creator,
+        );
+    }
+
+    fn detail(&self) -> SummaryDetail {
+        let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        let standing = |total: usize, corrected: usize| count(total.saturating_sub(corrected));
+        SummaryDetail::PatrolLog {
+            visit_count: standing(self.visits.len(), corrected_ids(&self.visits).len()),
+            finding_count: standing(self.findings.len(), corrected_ids(&self.findings).len()),
+            follow_up_count: count(self.follow_ups()),
+            remark_count: standing(self.remarks.len(), corrected_ids(&self.remarks).len()),
         }
     }
-    problems
-}
 
-/// A time later than the checker's clock allows means the writing device's clock is wrong;
-/// a record with such a time would not stand up in a dispute.
-fn times_not_in_future(problems: &mut Vec<Problem>, log: &PatrolLog, now_ms: i64) {
-    let limit = now_ms.saturating_add(MAX_CLOCK_AHEAD_MS);
-    let mut check = |path: String, time: i64| {
-        if time > limit {
-            problems.push(Problem::new(path, keys::IN_FUTURE));
-        }
-    };
-    check("started_at".into(), log.started_at);
-    if let Some(ended_at) = log.ended_at {
-        check("ended_at".into(), ended_at);
-    }
-    for (i, visit) in log.visits.iter().enumerate() {
-        check(format!("visits[{i}].visited_at"), visit.visited_at);
-    }
-    for (i, finding) in log.findings.iter().enumerate() {
-        check(format!("findings[{i}].found_at"), finding.found_at);
-    }
-    for (i, remark) in log.remarks.iter().enumerate() {
-        check(format!("remarks[{i}].written_at"), remark.written_at);
-    }
-}
-
-fn deleted_entries<'a>(
-    problems: &mut Vec<Problem>,
-    list: &str,
-    before: impl Iterator<Item = &'a String>,
-    after: impl Iterator<Item = &'a String>,
-) {
-    let kept: std::collections::HashSet<&String> = after.collect();
-    for (index, id) in before.enumerate() {
-        if !kept.contains(id) {
-            problems.push(Problem::new(
-                format!("{list}[{index}]"),
-                keys::ENTRY_DELETED,
-            ));
+    fn status(&self) -> &'static str {
+        if self.is_ended() {
+            "ended"
+        } else {
+            "in_progress"
         }
     }
-}
 
-/// Creates the document for a new patrol log, written by `actor` at device time `now_ms`.
-pub fn create_document(
-    actor: ActorId,
-    log: &PatrolLog,
-    now_ms: i64,
-) -> Result<Automerge, RecordError> {
-    let mut doc = Automerge::new().with_actor(actor);
-    write_document(&mut doc, log, now_ms)?;
-    Ok(doc)
-}
-
-/// Reads the patrol log in a document.
-pub fn read_document(doc: &Automerge) -> Result<PatrolLog, RecordError> {
-    Ok(hydrate(doc)?)
-}
-
-/// Writes `log` into the document as one change stamped with device time `now_ms`.
-/// Only the fields that differ from the document become operations. Refuses a log that
-/// breaks the rules, so an invalid record is never saved on the device.
-pub fn write_document(
-    doc: &mut Automerge,
-    log: &PatrolLog,
-    now_ms: i64,
-) -> Result<(), RecordError> {
-    let problems = validate_patrol_log(log);
-    if !problems.is_empty() {
-        return Err(RecordError::Invalid(problems));
+    fn into_any(self) -> AnyRecord {
+        AnyRecord::PatrolLog(self)
     }
-    doc.transact_with(
-        |_| CommitOptions::default().with_time(now_ms),
-        |tx| reconcile(tx, log),
-    )
-    .map_err(|failure| RecordError::Reconcile(failure.error))?;
-    Ok(())
-}
 
-/// Reads the log, lets `edit` change it, and writes the result back as one change.
-pub fn edit_document(
-    doc: &mut Automerge,
-    now_ms: i64,
-    edit: impl FnOnce(&mut PatrolLog),
-) -> Result<PatrolLog, RecordError> {
-    let before = read_document(doc)?;
-    let mut log = before.clone();
-    edit(&mut log);
-    // The same change rules the server applies, so the phone never saves what it would refuse.
-    let problems = validate_change(
-        Some(&before),
-        &log,
-        &before.created_by,
-        std::slice::from_ref(&before.estate_id),
-        now_ms,
-    );
-    if !problems.is_empty() {
-        return Err(RecordError::Invalid(problems));
+    fn from_any(record: &AnyRecord) -> Option<&Self> {
+        match record {
+            AnyRecord::PatrolLog(log) => Some(log),
+        }
     }
-    write_document(doc, &log, now_ms)?;
-    Ok(log)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use automerge::{ActorId, Automerge};
 
-    const T0: i64 = 1_780_000_000_000;
+    use super::*;
+    use crate::record::test_support::{entry_id, CLERK, DOC, GUARD, OTHER_GUARD, T0};
+    use crate::record::{
+        create_document, edit_document, judge, read_kind, write_document, RecordError,
+        MAX_CLOCK_AHEAD_MS,
+    };
 
     fn round() -> PatrolLog {
-        PatrolLog::start("estate-1", "user-guard", "王保安", "B2 car park", T0)
+        PatrolLog::start("estate-1", GUARD.user_id, "王保安", "B2 car park", T0)
             .expect("valid round")
+    }
+
+    fn visit(n: u8, at: i64) -> CheckpointVisit {
+        CheckpointVisit::new(entry_id(n), GUARD.user_id, "Gate 1", at, "").expect("valid")
+    }
+
+    fn remark(n: u8) -> Remark {
+        Remark::new(entry_id(n), "checked", CLERK.user_id, "李客服", T0 + 20).expect("valid")
+    }
+
+    fn keys_of(result: Result<(), Vec<Problem>>) -> Vec<(String, String)> {
+        result
+            .err()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|p| (p.path, p.key))
+            .collect()
+    }
+
+    fn change(before: &PatrolLog, after: &PatrolLog, writer: &Writer<'_>) -> Vec<(String, String)> {
+        keys_of(judge(
+            Some(&before.clone().into_any()),
+            &after.clone().into_any(),
+            writer,
+            *DOC,
+            T0 + 60_000,
+        ))
+    }
+
+    fn pair(path: &str, key: &str) -> (String, String) {
+        (path.to_owned(), key.to_owned())
     }
 
     #[test]
@@ -527,20 +590,22 @@ mod tests {
 
     #[test]
     fn visit_without_checkpoint_is_refused() {
-        let problems = CheckpointVisit::new("  ", T0, "ok").expect_err("must be refused");
+        let problems = CheckpointVisit::new(entry_id(1), "g", "  ", T0, "ok").expect_err("refused");
         assert_eq!(problems, [Problem::new("visit.checkpoint", keys::REQUIRED)]);
     }
 
     #[test]
     fn overlong_note_is_refused() {
         let note = "水".repeat(MAX_NOTE_CHARS + 1);
-        let problems = CheckpointVisit::new("Gate 1", T0, &note).expect_err("must be refused");
+        let problems =
+            CheckpointVisit::new(entry_id(1), "g", "Gate 1", T0, &note).expect_err("refused");
         assert_eq!(problems, [Problem::new("visit.note", keys::TOO_LONG)]);
     }
 
     #[test]
     fn finding_needs_what_and_where() {
-        let problems = Finding::new("", "", Severity::High, true, T0).expect_err("must be refused");
+        let problems = Finding::new(entry_id(1), "g", "", "", Severity::High, true, T0)
+            .expect_err("must be refused");
         let paths: Vec<_> = problems.iter().map(|p| p.path.as_str()).collect();
         assert_eq!(paths, ["finding.what", "finding.location"]);
     }
@@ -550,7 +615,7 @@ mod tests {
         let mut log = round();
         log.ended_at = Some(T0 - 1);
         assert_eq!(
-            validate_patrol_log(&log),
+            log.validate(),
             [Problem::new("ended_at", keys::ENDS_BEFORE_START)]
         );
     }
@@ -558,16 +623,25 @@ mod tests {
     #[test]
     fn visit_before_round_start_names_its_index() {
         let mut log = round();
-        log.visits
-            .push(CheckpointVisit::new("Gate 1", T0, "").expect("valid"));
-        log.visits
-            .push(CheckpointVisit::new("Gate 2", T0 - 60_000, "").expect("valid"));
+        log.visits.push(visit(1, T0));
+        log.visits.push(visit(2, T0 - 60_000));
         assert_eq!(
-            validate_patrol_log(&log),
+            log.validate(),
             [Problem::new(
                 "visits[1].visited_at",
                 keys::BEFORE_ROUND_START
             )]
+        );
+    }
+
+    #[test]
+    fn the_same_id_twice_is_refused() {
+        let mut log = round();
+        log.visits.push(visit(1, T0));
+        log.visits.push(visit(1, T0 + 1));
+        assert_eq!(
+            log.validate(),
+            [Problem::new("visits[1].id", keys::DUPLICATE_ID)]
         );
     }
 
@@ -587,77 +661,218 @@ mod tests {
     #[test]
     fn change_moving_estate_altering_creator_or_deleting_an_entry_is_refused() {
         let mut before = round();
-        before
-            .visits
-            .push(CheckpointVisit::new("Gate 1", T0, "").expect("valid"));
+        before.visits.push(visit(1, T0));
         let mut after = before.clone();
         after.estate_id = "elsewhere".into();
         after.created_by = "someone-else".into();
         after.visits.clear();
-        let keys: Vec<_> = validate_change(
-            Some(&before),
-            &after,
-            "user-guard",
-            &estates("estate-1"),
-            T0,
-        )
-        .into_iter()
-        .map(|p| (p.path, p.key))
-        .collect();
         assert_eq!(
-            keys,
+            change(&before, &after, &GUARD),
             [
-                ("estate_id".to_owned(), keys::ESTATE_CHANGED.to_owned()),
-                ("created_by".to_owned(), keys::CREATOR_CHANGED.to_owned()),
-                ("visits[0]".to_owned(), keys::ENTRY_DELETED.to_owned()),
+                pair("estate_id", keys::ESTATE_CHANGED),
+                pair("created_by", keys::CREATOR_CHANGED),
+                pair("visits[0]", keys::ENTRY_DELETED),
             ]
         );
     }
 
     #[test]
-    fn new_record_must_be_the_writers_and_in_their_estate() {
-        let log = round();
-        assert!(validate_change(None, &log, "user-guard", &estates("estate-1"), T0).is_empty());
-        let two = vec!["estate-2".to_owned(), "estate-1".to_owned()];
-        assert!(validate_change(None, &log, "user-guard", &two, T0).is_empty());
-        let problems = validate_change(None, &log, "user-other", &estates("estate-2"), T0);
-        assert_eq!(problems.len(), 2);
-    }
-
-    fn estates(id: &str) -> Vec<String> {
-        vec![id.to_owned()]
+    fn new_record_must_be_the_writers_in_their_estate_and_of_a_kind_they_start() {
+        let log = round().into_any();
+        assert_eq!(judge(None, &log, &GUARD, *DOC, T0), Ok(()));
+        let problems = keys_of(judge(None, &log, &OTHER_GUARD, *DOC, T0));
+        assert_eq!(
+            problems,
+            [
+                pair("estate_id", keys::OTHER_ESTATE),
+                pair("created_by", keys::CREATOR_NOT_WRITER)
+            ]
+        );
+        let mut by_clerk = round();
+        by_clerk.created_by = CLERK.user_id.into();
+        assert_eq!(
+            keys_of(judge(None, &by_clerk.into_any(), &CLERK, *DOC, T0)),
+            [pair("kind", keys::ROLE_FORBIDS)]
+        );
     }
 
     #[test]
-    fn times_ahead_of_the_checkers_clock_are_refused() {
+    fn times_ahead_of_the_judges_clock_are_refused() {
         let mut log = round();
-        log.visits.push(
-            CheckpointVisit::new("Gate 1", T0 + MAX_CLOCK_AHEAD_MS + 60_000, "").expect("valid"),
-        );
+        log.visits.push(visit(1, T0 + MAX_CLOCK_AHEAD_MS + 60_000));
+        let log = log.into_any();
         // The writer's own clock agrees with the visit; the server's is behind it.
-        assert!(validate_change(
-            None,
-            &log,
-            "user-guard",
-            &estates("estate-1"),
-            T0 + 60_000 + MAX_CLOCK_AHEAD_MS
-        )
-        .is_empty());
-        let problems = validate_change(None, &log, "user-guard", &estates("estate-1"), T0);
         assert_eq!(
-            problems,
-            [Problem::new("visits[0].visited_at", keys::IN_FUTURE)]
+            judge(None, &log, &GUARD, *DOC, T0 + 60_000 + MAX_CLOCK_AHEAD_MS),
+            Ok(())
+        );
+        assert_eq!(
+            keys_of(judge(None, &log, &GUARD, *DOC, T0)),
+            [pair("visits[0].visited_at", keys::IN_FUTURE)]
+        );
+    }
+
+    #[test]
+    fn office_changing_a_guards_visit_finding_or_round_is_refused() {
+        let mut before = round();
+        before.visits.push(visit(1, T0));
+        before.findings.push(
+            Finding::new(
+                entry_id(2),
+                GUARD.user_id,
+                "leak",
+                "B2",
+                Severity::Low,
+                false,
+                T0,
+            )
+            .expect("valid"),
+        );
+        let mut after = before.clone();
+        after.visits[0].note = "rewritten by the office".into();
+        after.findings[0].severity = Severity::High;
+        after.started_at = T0 - 3_600_000;
+        after.route = "another route".into();
+        assert_eq!(
+            change(&before, &after, &CLERK),
+            [
+                pair("route", keys::NOT_CREATOR),
+                pair("started_at", keys::NOT_CREATOR),
+                pair("visits[0]", keys::ENTRY_CHANGED),
+                pair("findings[0]", keys::ENTRY_CHANGED),
+            ]
+        );
+        // Not even the guard changes a written entry.
+        let mut own = before.clone();
+        own.visits[0].checkpoint = "Gate 9".into();
+        assert_eq!(
+            change(&before, &own, &GUARD),
+            [pair("visits[0]", keys::ENTRY_CHANGED)]
+        );
+    }
+
+    #[test]
+    fn a_remark_in_another_users_name_is_refused() {
+        let before = round();
+        let mut after = before.clone();
+        let mut forged = remark(3);
+        forged.author = "user-someone-else".into();
+        after.remarks.push(forged);
+        assert_eq!(
+            change(&before, &after, &CLERK),
+            [pair("remarks[0].author", keys::AUTHOR_NOT_WRITER)]
+        );
+        let mut honest = before.clone();
+        honest.remarks.push(remark(3));
+        assert!(change(&before, &honest, &CLERK).is_empty());
+    }
+
+    #[test]
+    fn who_adds_which_entry_is_the_kinds_rule() {
+        let before = round();
+        // A guard does not write remarks; the office does not write visits.
+        let mut guard_remark = before.clone();
+        let mut own = remark(3);
+        own.author = GUARD.user_id.into();
+        guard_remark.remarks.push(own);
+        assert_eq!(
+            change(&before, &guard_remark, &GUARD),
+            [pair("remarks[0]", keys::ROLE_FORBIDS)]
+        );
+        let mut office_visit = before.clone();
+        let mut v = visit(4, T0);
+        v.author = Some(CLERK.user_id.into());
+        office_visit.visits.push(v);
+        assert_eq!(
+            change(&before, &office_visit, &CLERK),
+            [pair("visits[0]", keys::ROLE_FORBIDS)]
+        );
+        // Another guard of the estate does not add to this guard's round.
+        let mut other = before.clone();
+        let mut v = visit(5, T0);
+        v.author = Some(OTHER_GUARD.user_id.into());
+        other.visits.push(v);
+        assert_eq!(
+            change(&before, &other, &OTHER_GUARD),
+            [pair("visits[0]", keys::ROLE_FORBIDS)]
+        );
+    }
+
+    #[test]
+    fn an_ended_round_takes_no_visit_and_keeps_its_fields() {
+        let mut before = round();
+        before.ended_at = Some(T0 + 10);
+        let mut after = before.clone();
+        after.visits.push(visit(1, T0 + 5));
+        after.ended_at = None;
+        assert_eq!(
+            change(&before, &after, &GUARD),
+            [
+                pair("ended_at", keys::RECORD_CLOSED),
+                pair("visits[0]", keys::ROLE_FORBIDS)
+            ]
+        );
+        // The office still remarks on it.
+        let mut remarked = before.clone();
+        remarked.remarks.push(remark(2));
+        assert!(change(&before, &remarked, &CLERK).is_empty());
+    }
+
+    #[test]
+    fn a_correction_names_an_own_entry_of_the_same_list() {
+        let mut before = round();
+        before.visits.push(visit(1, T0));
+        let mut after = before.clone();
+        let mut fix = visit(2, T0 + 1);
+        fix.checkpoint = "Gate 2".into();
+        fix.corrects = Some(before.visits[0].id.clone());
+        after.visits.push(fix);
+        assert!(change(&before, &after, &GUARD).is_empty());
+        let summary = after.detail();
+        assert_eq!(
+            summary,
+            SummaryDetail::PatrolLog {
+                visit_count: 1,
+                finding_count: 0,
+                follow_up_count: 0,
+                remark_count: 0
+            }
+        );
+        // A correction of nothing, or of another user's entry, is refused.
+        let mut dangling = before.clone();
+        let mut fix = visit(3, T0 + 1);
+        fix.corrects = Some("no-such-entry".into());
+        dangling.visits.push(fix);
+        assert_eq!(
+            change(&before, &dangling, &GUARD),
+            [pair("visits[1].corrects", keys::BAD_CORRECTION)]
+        );
+        let mut remarked = before.clone();
+        remarked.remarks.push(remark(4));
+        let mut other_clerks = remarked.clone();
+        let mut fix = remark(5);
+        fix.author = "user-clerk-2".into();
+        fix.corrects = Some(remarked.remarks[0].id.clone());
+        other_clerks.remarks.push(fix);
+        let second_clerk = Writer {
+            user_id: "user-clerk-2",
+            ..*CLERK
+        };
+        assert_eq!(
+            change(&remarked, &other_clerks, &second_clerk),
+            [pair("remarks[1].corrects", keys::BAD_CORRECTION)]
         );
     }
 
     #[test]
     fn edit_deleting_a_saved_entry_is_refused_on_the_device() {
         let mut log = round();
-        log.visits
-            .push(CheckpointVisit::new("Gate 1", T0, "").expect("valid"));
+        log.visits.push(visit(1, T0));
         let mut doc = create_document(ActorId::random(), &log, T0).expect("created");
         let heads = doc.get_heads();
-        let refused = edit_document(&mut doc, T0 + 1, |log| log.visits.clear());
+        let refused = edit_document(&mut doc, *DOC, &GUARD, T0 + 1, |log: &mut PatrolLog| {
+            log.visits.clear()
+        });
         assert!(matches!(refused, Err(RecordError::Invalid(p)) if p[0].key == keys::ENTRY_DELETED));
         assert_eq!(doc.get_heads(), heads);
     }
@@ -665,34 +880,38 @@ mod tests {
     #[test]
     fn document_round_trips_the_log() {
         let mut log = round();
-        log.visits
-            .push(CheckpointVisit::new("Gate 1", T0 + 1, "all quiet").expect("valid"));
+        log.visits.push(visit(1, T0 + 1));
         log.findings.push(
-            Finding::new("water leak", "B2 pump room", Severity::Medium, true, T0 + 2)
-                .expect("valid"),
+            Finding::new(
+                entry_id(2),
+                GUARD.user_id,
+                "water leak",
+                "B2 pump room",
+                Severity::Medium,
+                true,
+                T0 + 2,
+            )
+            .expect("valid"),
         );
         let doc = create_document(ActorId::random(), &log, T0).expect("created");
-        let saved = doc.save();
-        let loaded = Automerge::load(&saved).expect("loads");
-        assert_eq!(read_document(&loaded).expect("reads"), log);
+        let loaded = Automerge::load(&doc.save()).expect("loads");
+        assert_eq!(read_kind::<PatrolLog>(&loaded).expect("reads"), log);
     }
 
     #[test]
     fn concurrent_visit_and_remark_both_survive() {
         let mut guard = create_document(ActorId::random(), &round(), T0).expect("created");
         let mut office = guard.fork().with_actor(ActorId::random());
-        edit_document(&mut guard, T0 + 10, |log| {
-            log.visits
-                .push(CheckpointVisit::new("Gate 2", T0 + 10, "").expect("valid"))
+        edit_document(&mut guard, *DOC, &GUARD, T0 + 10, |log: &mut PatrolLog| {
+            log.visits.push(visit(1, T0 + 10))
         })
         .expect("guard edit");
-        edit_document(&mut office, T0 + 20, |log| {
-            log.remarks
-                .push(Remark::new("checked", "user-clerk", "李客服", T0 + 20).expect("valid"))
+        edit_document(&mut office, *DOC, &CLERK, T0 + 20, |log: &mut PatrolLog| {
+            log.remarks.push(remark(2))
         })
         .expect("office edit");
         guard.merge(&mut office).expect("merge");
-        let merged = read_document(&guard).expect("reads");
+        let merged: PatrolLog = read_kind(&guard).expect("reads");
         assert_eq!(merged.visits.len(), 1);
         assert_eq!(merged.remarks.len(), 1);
     }

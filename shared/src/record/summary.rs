@@ -1,9 +1,10 @@
 //! What the office lists: one row per record, materialized by the server when a change is
-//! stored, so listing never loads Automerge documents.
+//! stored, so listing never loads Automerge documents. Common columns for every kind, and a
+//! per-kind detail.
 
 use serde::{Deserialize, Serialize};
 
-use crate::patrol_log::{PatrolLog, RecordKind};
+use super::{AnyRecord, RecordKind};
 use crate::DocumentId;
 
 /// The listed fields of one record.
@@ -12,47 +13,63 @@ pub struct RecordSummary {
     pub doc: DocumentId,
     pub kind: RecordKind,
     pub estate_id: String,
-    pub created_by: String,
-    /// Who wrote it (the guard's name for a patrol log).
-    pub author_name: String,
-    /// A short title: the route for a patrol log.
+    /// The unit (房号) the record concerns; empty where it concerns none.
+    pub unit: String,
+    /// A short title: the route of a patrol log.
     pub title: String,
+    pub created_by: String,
+    /// The creator's name as written on the record.
+    pub author_name: String,
     /// Device time the record was started.
     pub started_at: i64,
-    pub ended_at: Option<i64>,
-    pub visit_count: u32,
-    pub finding_count: u32,
-    pub follow_up_count: u32,
-    pub remark_count: u32,
+    /// Device time it was closed (a patrol round ended).
+    pub closed_at: Option<i64>,
+    /// Where it stands, derived from its content: a key per kind (`in_progress`, `ended`).
+    pub status: String,
     /// Server time of the first and the latest stored change, ms since the Unix epoch.
     pub first_received_at: i64,
     pub last_received_at: i64,
+    /// What is listed of this kind beyond the common columns.
+    pub detail: SummaryDetail,
+}
+
+/// The per-kind part of a summary.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SummaryDetail {
+    /// Counts of entries as corrected (an entry a later one corrects is not counted).
+    PatrolLog {
+        visit_count: u32,
+        finding_count: u32,
+        follow_up_count: u32,
+        remark_count: u32,
+    },
 }
 
 impl RecordSummary {
-    /// The summary of a patrol log as stored at `received_at`.
-    pub fn of_patrol_log(
+    /// The summary of a record as stored, first received at `first_received_at` and last
+    /// at `last_received_at` (server times).
+    pub fn of(
         doc: DocumentId,
-        log: &PatrolLog,
+        record: &AnyRecord,
         first_received_at: i64,
         last_received_at: i64,
     ) -> Self {
-        let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        let header = record.header();
         Self {
             doc,
-            kind: RecordKind::PatrolLog,
-            estate_id: log.estate_id.clone(),
-            created_by: log.created_by.clone(),
-            author_name: log.guard_name.clone(),
-            title: log.route.clone(),
-            started_at: log.started_at,
-            ended_at: log.ended_at,
-            visit_count: count(log.visits.len()),
-            finding_count: count(log.findings.len()),
-            follow_up_count: count(log.follow_ups()),
-            remark_count: count(log.remarks.len()),
+            kind: header.kind,
+            estate_id: header.estate_id.to_owned(),
+            unit: header.unit.to_owned(),
+            title: header.title.to_owned(),
+            created_by: header.created_by.to_owned(),
+            author_name: header.author_name.to_owned(),
+            started_at: header.started_at,
+            closed_at: header.closed_at,
+            status: record.status().to_owned(),
             first_received_at,
             last_received_at,
+            detail: record.detail(),
         }
     }
 }

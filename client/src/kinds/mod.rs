@@ -1,0 +1,54 @@
+//! The client's one match on the record kind: which screens, list rows and set-aside lines
+//! each kind has. Adding a kind adds a module here and an arm to each function.
+
+pub mod patrol_log;
+
+use gatehouse_shared::record::SummaryDetail;
+use gatehouse_shared::{AnyRecord, DocumentId, RecordKind};
+use leptos::prelude::*;
+use leptos_i18n::I18nContext;
+
+use crate::i18n::*;
+
+/// The kind's name as staff call it.
+pub fn kind_name(i18n: I18nContext<Locale>, kind: RecordKind) -> String {
+    match kind {
+        RecordKind::PatrolLog => t_string!(i18n, kind.patrol_log).to_string(),
+    }
+}
+
+/// Where a record stands (its derived status key), in the user's language.
+pub fn status_name(i18n: I18nContext<Locale>, kind: RecordKind, status: &str) -> String {
+    match kind {
+        RecordKind::PatrolLog => patrol_log::status_name(i18n, status),
+    }
+}
+
+/// The per-kind columns of an office list row.
+pub fn summary_detail(i18n: I18nContext<Locale>, detail: &SummaryDetail) -> AnyView {
+    match detail {
+        SummaryDetail::PatrolLog { .. } => patrol_log::summary_detail(i18n, detail),
+    }
+}
+
+/// The body of a record's screen, below the frame every kind shares. Built once per kind, so
+/// a sync that changes the record does not rebuild the forms and lose what is being typed.
+pub fn record_body(id: DocumentId, record: Memo<Option<AnyRecord>>) -> AnyView {
+    let kind = Memo::new(move |_| record.get().map(|r| r.kind()));
+    (move || match kind.get() {
+        Some(RecordKind::PatrolLog) => {
+            view! { <patrol_log::PatrolRecord id=id record=record/> }.into_any()
+        }
+        None => ().into_any(),
+    })
+    .into_any()
+}
+
+/// What a refused version held that the record does not hold now, one line per entry.
+pub fn set_aside_lines(refused: &AnyRecord, current: Option<&AnyRecord>) -> Vec<String> {
+    match refused {
+        AnyRecord::PatrolLog(refused) => {
+            patrol_log::set_aside_lines(refused, current.and_then(AnyRecord::as_patrol_log))
+        }
+    }
+}

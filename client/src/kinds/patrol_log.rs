@@ -1,0 +1,506 @@
+//! The patrol log's screens: the guard's rounds and how to start one, a round's visits,
+//! findings and remarks, and the forms that add them. A visit or finding is never edited: the
+//! guard corrects it with a new entry, and the corrected one is shown struck through.
+
+use gatehouse_shared::record::entry::corrected_ids;
+use gatehouse_shared::record::SummaryDetail;
+use gatehouse_shared::{
+    AnyRecord, CheckpointVisit, DocumentId, EntryId, Finding, PatrolLog, Problem, Remark, Role,
+    Severity,
+};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_i18n::I18nContext;
+
+use crate::ctx::{random_id, Ctx, EditError, Screen};
+use crate::i18n::*;
+use crate::time::{format_time, now_ms};
+use crate::widgets::{Problems, StatusBadge};
+
+pub fn status_name(i18n: I18nContext<Locale>, status: &str) -> String {
+    match status {
+        "ended" => t_string!(i18n, patrol.status_ended).to_string(),
+        _ => t_string!(i18n, patrol.status_in_progress).to_string(),
+    }
+}
+
+pub fn summary_detail(i18n: I18nContext<Locale>, detail: &SummaryDetail) -> AnyView {
+    let SummaryDetail::PatrolLog {
+        visit_count,
+        finding_count,
+        follow_up_count,
+        remark_count,
+    } = *detail;
+    view! {
+        <span data-testid="office-visits">{t!(i18n, patrol.visits)}" "{visit_count}</span>
+        <span>{t!(i18n, patrol.findings)}" "{finding_count}</span>
+        <span>{t!(i18n, office.follow_ups)}" "{follow_up_count}</span>
+        <span data-testid="office-remarks">{t!(i18n, patrol.remarks)}" "{remark_count}</span>
+    }
+    .into_any()
+}
+
+/// The entries of a refused round that the round does not hold now.
+pub fn set_aside_lines(refused: &PatrolLog, current: Option<&PatrolLog>) -> Vec<String> {
+    let kept = |entry: &str| {
+        current.is_some_and(|c| {
+            c.visits.iter().any(|v| v.id == entry) || c.findings.iter().any(|f| f.id == entry)
+        })
+    };
+    let mut lines = Vec::new();
+    if current.is_none() {
+        lines.push(format!(
+            "{} {}",
+            refused.route,
+            format_time(refused.started_at)
+        ));
+    }
+    for visit in refused.visits.iter().filter(|v| !kept(&v.id)) {
+        lines.push(format!(
+            "{} {}",
+            visit.checkpoint,
+            format_time(visit.visited_at)
+        ));
+    }
+    for finding in refused.findings.iter().filter(|f| !kept(&f.id)) {
+        lines.push(format!(
+            "{} · {} {}",
+            finding.what,
+            finding.location,
+            format_time(finding.found_at)
+        ));
+    }
+    lines
+}
+
+/// The guard's home: start a round, and the rounds on this phone.
+#[component]
+pub fn PatrolHome() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let i18n = use_i18n();
+    let route = RwSignal::new(String::new());
+    let problems = RwSignal::new(Vec::<Problem>::new());
+    // A guard of several estates picks where the round is; new rounds go to the first.
+    let estate = RwSignal::new(None::<String>);
+    let estates = move || {
+        ctx.session
+            .get()
+            .map(|s| s.user.estates)
+            .unwrap_or_default()
+    };
+    let start = move |_| {
+        let Some(user) = ctx.session.get_untracked().map(|s| s.user) else {
+            return;
+        };
+        let estate_id = estate
+            .get_untracked()
+            .filter(|id| user.in_estate(id))
+            .unwrap_or_else(|| user.estate_id.clone());
+        let round = PatrolLog::start(
+            &estate_id,
+            &user.id,
+            &user.display_name,
+            &route.get_untracked(),
+            now_ms(),
+        );
+        spawn_local(async move {
+            let started = match round {
+                Ok(round) => ctx.start(round).await,
+                Err(found) => Err(EditError::Invalid(found)),
+            };
+            match started {
+                Ok(id) => {
+                    route.set(String::new());
+                    problems.set(Vec::new());
+                    ctx.notify("saved.round", false);
+                    ctx.screen.set(Screen::Record(id));
+                }
+                Err(EditError::Invalid(found)) => problems.set(found),
+                Err(EditError::NotSaved) => ctx.notify("error.not_saved", true),
+            }
+        });
+    };
+    let rounds = move || {
+        ctx.version.track();
+        ctx.model.with_value(|m| m.mine_of::<PatrolLog>())
+    };
+    view! {
+        <section class="card">
+            <label>{t!(i18n, patrol.route)}
+                <input data-testid="route-input" prop:value=move || route.get()
+                    placeholder=move || t_string!(i18n, patrol.route_placeholder).to_string()
+                    on:input=move |ev| route.set(event_target_value(&ev))/>
+            </label>
+            <Show when=move || { estates().len() > 1 }>
+                <label>{t!(i18n, app.estate)}
+                    <select data-testid="round-estate" on:change=move |ev| estate.set(Some(event_target_value(&ev)))>
+                        {move || estates().into_iter().map(|e| view! { <option value=e.id.clone()>{e.name.clone()}</option> }).collect_view()}
+                    </select>
+                </label>
+            </Show>
+            <Problems problems=problems/>
+            <button class="primary" data-testid="start-round" on:click=start>{t!(i18n, patrol.start)}</button>
+        </section>
+        <h2>{t!(i18n, patrol.title)}</h2>
+        <ul class="list" data-testid="round-list">
+            {move || {
+                let rounds = rounds();
+                if rounds.is_empty() {
+                    view! { <li class="muted">{t!(i18n, patrol.none)}</li> }.into_any()
+                } else {
+                    rounds.into_iter().map(|(id, log)| view! { <RoundRow id=id log=log/> }).collect_view().into_any()
+                }
+            }}
+        </ul>
+    }
+}
+
+#[component]
+fn RoundRow(id: DocumentId, log: PatrolLog) -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let i18n = use_i18n();
+    let ended = log.is_ended();
+    let visits = log.visits.len() - corrected_ids(&log.visits).len();
+    let findings = log.findings.len() - corrected_ids(&log.findings).len();
+    view! {
+        <li class="row" data-testid="round-item" data-doc=id.to_string()
+            on:click=move |_| ctx.screen.set(Screen::Record(id))>
+            <div class="row-main">
+                <strong data-testid="round-route">{log.route.clone()}</strong>
+                <span class="muted">{format_time(log.started_at)}</span>
+            </div>
+            <div class="row-meta">
+                <span>{t!(i18n, patrol.visits)}" "{visits}</span>
+                <span>{t!(i18n, patrol.findings)}" "{findings}</span>
+                {(!ended).then(|| view! { <span class="pill">{t!(i18n, patrol.in_progress)}</span> })}
+                <StatusBadge id=id/>
+            </div>
+        </li>
+    }
+}
+
+/// A round's entries and, for whoever may add them, the forms.
+#[component]
+pub fn PatrolRecord(id: DocumentId, record: Memo<Option<AnyRecord>>) -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let i18n = use_i18n();
+    let log = Memo::new(move |_| record.get().and_then(|r| r.as_patrol_log().cloned()));
+    let user_id = move || ctx.session.get().map(|s| s.user.id);
+    let role = move || ctx.session.get().map(|s| s.user.role);
+    let editable = move || {
+        ctx.version.track();
+        ctx.model.with_value(|m| {
+            m.records
+                .get(&id)
+                .is_some_and(|r| !r.rejected && r.record.is_some())
+        })
+    };
+    // The guard who started the round adds to it while it is open.
+    let guard_writes = move || {
+        editable()
+            && role() == Some(Role::Guard)
+            && log
+                .get()
+                .is_some_and(|l| !l.is_ended() && Some(l.created_by) == user_id())
+    };
+    // Which visit or finding the guard is correcting (its ID), if any.
+    let correcting = RwSignal::new(None::<String>);
+    view! {
+        <h3>{t!(i18n, patrol.visits)}</h3>
+        <ul class="list" data-testid="visit-list">
+            {move || log.get().map(|l| {
+                let corrected = corrected_ids(&l.visits).into_iter().map(str::to_owned).collect::<Vec<_>>();
+                l.visits.into_iter().map(|v| {
+                    let is_corrected = corrected.contains(&v.id);
+                    let entry = v.id.clone();
+                    view! {
+                        <li class=if is_corrected { "entry corrected" } else { "entry" } data-testid="visit-item"
+                            data-corrected=is_corrected.to_string()>
+                            {v.corrects.is_some().then(|| view! { <span class="pill" data-testid="correction-mark">{t!(i18n, record.correction)}</span>" " })}
+                            <strong>{v.checkpoint}</strong>" "<span class="muted">{format_time(v.visited_at)}</span>
+                            <div>{v.note}</div>
+                            <Show when=move || guard_writes() && !is_corrected>
+                                <button class="link" data-testid="correct-visit"
+                                    on:click={let entry = entry.clone(); move |_| correcting.set(Some(entry.clone()))}>
+                                    {t!(i18n, record.correct)}
+                                </button>
+                            </Show>
+                        </li>
+                    }
+                }).collect_view()
+            })}
+        </ul>
+        <h3>{t!(i18n, patrol.findings)}</h3>
+        <ul class="list" data-testid="finding-list">
+            {move || log.get().map(|l| {
+                let corrected = corrected_ids(&l.findings).into_iter().map(str::to_owned).collect::<Vec<_>>();
+                l.findings.into_iter().map(|f| {
+                    let is_corrected = corrected.contains(&f.id);
+                    let severity = match f.severity {
+                        Severity::Low => t_string!(i18n, finding.low).to_string(),
+                        Severity::Medium => t_string!(i18n, finding.medium).to_string(),
+                        Severity::High => t_string!(i18n, finding.high).to_string(),
+                    };
+                    view! {
+                        <li class=if is_corrected { "entry corrected" } else { "entry" } data-testid="finding-item"
+                            data-corrected=is_corrected.to_string()>
+                            {f.corrects.is_some().then(|| view! { <span class="pill">{t!(i18n, record.correction)}</span>" " })}
+                            <strong>{f.what}</strong>" · "{f.location}" · "{severity}
+                            {f.needs_follow_up.then(|| view! { " · "<span class="pill">{t!(i18n, finding.follow_up)}</span> })}
+                            <div class="muted">{format_time(f.found_at)}</div>
+                        </li>
+                    }
+                }).collect_view()
+            })}
+        </ul>
+        <h3>{t!(i18n, patrol.remarks)}</h3>
+        <ul class="list" data-testid="remark-list">
+            {move || log.get().map(|l| l.remarks.into_iter().map(|r| view! {
+                <li class="entry" data-testid="remark-item">
+                    {r.text}<div class="muted">{r.author_name}" "{format_time(r.written_at)}</div>
+                </li>
+            }).collect_view())}
+        </ul>
+        <Show when=guard_writes>
+            <VisitForm id=id correcting=correcting/>
+            <FindingForm id=id/>
+            <EndRound id=id/>
+        </Show>
+        <Show when=move || editable() && role() == Some(Role::Office)>
+            <RemarkForm id=id/>
+        </Show>
+    }
+}
+
+/// Saves an edit and reports the outcome; `done` runs once the change is on the phone.
+fn save_edit(
+    ctx: Ctx,
+    id: DocumentId,
+    problems: RwSignal<Vec<Problem>>,
+    saved_key: &'static str,
+    edit: impl FnOnce(&mut PatrolLog) + 'static,
+    done: impl FnOnce() + 'static,
+) {
+    spawn_local(async move {
+        match ctx.edit(id, edit).await {
+            Ok(()) => {
+                problems.set(Vec::new());
+                ctx.notify(saved_key, false);
+                done();
+            }
+            Err(EditError::Invalid(found)) => problems.set(found),
+            Err(EditError::NotSaved) => ctx.notify("error.not_saved", true),
+        }
+    });
+}
+
+/// The signed-in user's ID.
+fn me(ctx: Ctx) -> String {
+    ctx.session
+        .get_untracked()
+        .map(|s| s.user.id)
+        .unwrap_or_default()
+}
+
+/// Records arriving at a checkpoint, or a correction of an earlier visit (`correcting`).
+#[component]
+fn VisitForm(id: DocumentId, correcting: RwSignal<Option<String>>) -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let i18n = use_i18n();
+    let checkpoint = RwSignal::new(String::new());
+    let note = RwSignal::new(String::new());
+    let problems = RwSignal::new(Vec::<Problem>::new());
+    // Correcting a visit starts from what it said.
+    Effect::new(move |_| {
+        let Some(target) = correcting.get() else {
+            return;
+        };
+        let old = ctx.model.with_value(|m| {
+            m.records
+                .get(&id)
+                .and_then(|r| r.record.as_ref()?.as_patrol_log().cloned())
+                .and_then(|l| l.visits.into_iter().find(|v| v.id == target))
+        });
+        if let Some(old) = old {
+            checkpoint.set(old.checkpoint);
+            note.set(old.note);
+        }
+    });
+    let add = move |_| {
+        let visit = CheckpointVisit::new(
+            EntryId::from_random(random_id()),
+            &me(ctx),
+            &checkpoint.get_untracked(),
+            now_ms(),
+            &note.get_untracked(),
+        );
+        match visit {
+            Ok(mut visit) => {
+                visit.corrects = correcting.get_untracked();
+                save_edit(
+                    ctx,
+                    id,
+                    problems,
+                    "visit.saved",
+                    move |log| log.visits.push(visit),
+                    move || {
+                        checkpoint.set(String::new());
+                        note.set(String::new());
+                        correcting.set(None);
+                    },
+                )
+            }
+            Err(found) => problems.set(found),
+        }
+    };
+    view! {
+        <section class="card" data-testid="visit-form">
+            <h3>{move || if correcting.get().is_some() {
+                t_string!(i18n, record.correct).to_string()
+            } else {
+                t_string!(i18n, visit.add).to_string()
+            }}</h3>
+            <label>{t!(i18n, visit.checkpoint)}
+                <input data-testid="checkpoint-input" prop:value=move || checkpoint.get()
+                    on:input=move |ev| checkpoint.set(event_target_value(&ev))/>
+            </label>
+            <label>{t!(i18n, visit.note)}
+                <textarea data-testid="visit-note-input" prop:value=move || note.get()
+                    on:input=move |ev| note.set(event_target_value(&ev))></textarea>
+            </label>
+            <Problems problems=problems/>
+            <button class="primary" data-testid="add-visit" on:click=add>{t!(i18n, visit.add)}</button>
+            <Show when=move || correcting.get().is_some()>
+                <button class="link" data-testid="cancel-correction" on:click=move |_| {
+                    correcting.set(None);
+                    checkpoint.set(String::new());
+                    note.set(String::new());
+                }>{t!(i18n, record.cancel)}</button>
+            </Show>
+        </section>
+    }
+}
+
+#[component]
+fn FindingForm(id: DocumentId) -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let i18n = use_i18n();
+    let what = RwSignal::new(String::new());
+    let location = RwSignal::new(String::new());
+    let severity = RwSignal::new(Severity::Low);
+    let follow_up = RwSignal::new(false);
+    let problems = RwSignal::new(Vec::<Problem>::new());
+    let add = move |_| match Finding::new(
+        EntryId::from_random(random_id()),
+        &me(ctx),
+        &what.get_untracked(),
+        &location.get_untracked(),
+        severity.get_untracked(),
+        follow_up.get_untracked(),
+        now_ms(),
+    ) {
+        Ok(finding) => save_edit(
+            ctx,
+            id,
+            problems,
+            "finding.saved",
+            move |log| log.findings.push(finding),
+            move || {
+                what.set(String::new());
+                location.set(String::new());
+                severity.set(Severity::Low);
+                follow_up.set(false);
+            },
+        ),
+        Err(found) => problems.set(found),
+    };
+    view! {
+        <section class="card">
+            <h3>{t!(i18n, finding.add)}</h3>
+            <label>{t!(i18n, finding.what)}
+                <input data-testid="finding-what" prop:value=move || what.get() on:input=move |ev| what.set(event_target_value(&ev))/>
+            </label>
+            <label>{t!(i18n, finding.location)}
+                <input data-testid="finding-where" prop:value=move || location.get() on:input=move |ev| location.set(event_target_value(&ev))/>
+            </label>
+            <label>{t!(i18n, finding.severity)}
+                <select data-testid="finding-severity" prop:value=move || severity.get().as_str()
+                    on:change=move |ev| severity.set(Severity::parse(&event_target_value(&ev)).unwrap_or(Severity::Low))>
+                    <option value="low">{t!(i18n, finding.low)}</option>
+                    <option value="medium">{t!(i18n, finding.medium)}</option>
+                    <option value="high">{t!(i18n, finding.high)}</option>
+                </select>
+            </label>
+            <label class="check">
+                <input type="checkbox" data-testid="finding-follow-up" prop:checked=move || follow_up.get()
+                    on:change=move |ev| follow_up.set(event_target_checked(&ev))/>
+                {t!(i18n, finding.follow_up)}
+            </label>
+            <Problems problems=problems/>
+            <button class="primary" data-testid="add-finding" on:click=add>{t!(i18n, finding.add)}</button>
+        </section>
+    }
+}
+
+#[component]
+fn EndRound(id: DocumentId) -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let i18n = use_i18n();
+    let problems = RwSignal::new(Vec::<Problem>::new());
+    let end = move |_| {
+        let now = now_ms();
+        save_edit(
+            ctx,
+            id,
+            problems,
+            "saved.ended",
+            move |log| log.ended_at = Some(now),
+            || {},
+        );
+    };
+    view! {
+        <Problems problems=problems/>
+        <button class="secondary" data-testid="end-round" on:click=end>{t!(i18n, patrol.end)}</button>
+    }
+}
+
+#[component]
+fn RemarkForm(id: DocumentId) -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let i18n = use_i18n();
+    let text = RwSignal::new(String::new());
+    let problems = RwSignal::new(Vec::<Problem>::new());
+    let add = move |_| {
+        let Some(user) = ctx.session.get_untracked().map(|s| s.user) else {
+            return;
+        };
+        match Remark::new(
+            EntryId::from_random(random_id()),
+            &text.get_untracked(),
+            &user.id,
+            &user.display_name,
+            now_ms(),
+        ) {
+            Ok(remark) => save_edit(
+                ctx,
+                id,
+                problems,
+                "remark.saved",
+                move |log| log.remarks.push(remark),
+                move || text.set(String::new()),
+            ),
+            Err(found) => problems.set(found),
+        }
+    };
+    view! {
+        <section class="card">
+            <h3>{t!(i18n, remark.add)}</h3>
+            <label>{t!(i18n, remark.text)}
+                <textarea data-testid="remark-input" prop:value=move || text.get()
+                    on:input=move |ev| text.set(event_target_value(&ev))></textarea>
+            </label>
+            <Problems problems=problems/>
+            <button class="primary" data-testid="add-remark" on:click=add>{t!(i18n, remark.add)}</button>
+        </section>
+    }
+}

@@ -1,0 +1,124 @@
+//! The signed-in home: who is signed in, the session-ended notice, records waiting for the
+//! server, and the role's own screen.
+
+use gatehouse_shared::connection::Phase;
+use gatehouse_shared::Role;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::api;
+use crate::ctx::{Ctx, Screen};
+use crate::i18n::*;
+use crate::kinds::patrol_log::PatrolHome;
+use crate::screens::admin::AdminHome;
+use crate::screens::office::OfficeHome;
+use crate::sync_driver;
+
+#[component]
+pub fn Home() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let i18n = use_i18n();
+    let user = move || ctx.session.get().map(|s| s.user);
+    // The screen below depends on the role only: a refreshed account (say, a new estate)
+    // must not rebuild it and lose what is being typed.
+    let role = Memo::new(move |_| ctx.session.get().map(|s| s.user.role));
+    let sign_out = move |_| {
+        let waiting = ctx.model.with_value(|m| m.unsynced().len());
+        if waiting > 0 {
+            // They stay on the phone; the sign-in screen says how many and offers the export.
+            ctx.notify("unsynced.kept", true);
+        }
+        spawn_local(async move {
+            if let Some(session) = ctx.session.get_untracked() {
+                // Records that have not reached the server stay on the phone.
+                let _ = api::sign_out(&session.token).await;
+            }
+            if let Some(storage) = ctx.storage.get_value() {
+                let _ = storage.delete_meta("session").await;
+            }
+            sync_driver::stop(ctx);
+            ctx.model.update_value(|m| m.sign_out());
+            ctx.session.set(None);
+            ctx.screen.set(Screen::SignIn);
+        });
+    };
+    view! {
+        <div class="whoami">
+            <span data-testid="user-name">{move || user().map(|u| u.display_name)}</span>
+            " · "
+            <span>{move || user().map(|u| u.estate_name)}</span>
+            " · "
+            <span class="muted" data-testid="device-id" title=move || t_string!(i18n, app.device).to_string()>
+                {move || ctx.session.get().map(|s| s.device_id)}
+            </span>
+            <button class="link" data-testid="account" on:click=move |_| ctx.screen.set(Screen::Account)>{t!(i18n, account.title)}</button>
+            <button class="link" data-testid="sign-out" on:click=sign_out>{t!(i18n, app.sign_out)}</button>
+        </div>
+        <SessionEnded/>
+        <UnsyncedPanel/>
+        {move || match role.get() {
+            Some(Role::Office) => view! { <OfficeHome/> }.into_any(),
+            Some(Role::Guard) => view! { <PatrolHome/> }.into_any(),
+            Some(Role::Admin) => view! { <AdminHome/> }.into_any(),
+            Some(Role::Technician) | None => {
+                view! { <p class="muted" data-testid="no-records-for-role">{t!(i18n, role.no_record_types)}</p> }.into_any()
+            }
+        }}
+    }
+}
+
+/// Shown when the server ended the session or revoked the device: syncing has stopped,
+/// nothing on the phone is deleted, and the user can sign in again.
+#[component]
+fn SessionEnded() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let i18n = use_i18n();
+    let ended = move || matches!(ctx.phase.get(), Phase::SignedOut | Phase::DeviceRevoked);
+    let revoked = move || ctx.phase.get() == Phase::DeviceRevoked;
+    let sign_in_again = move |_| {
+        spawn_local(async move {
+            if let Some(storage) = ctx.storage.get_value() {
+                let _ = storage.delete_meta("session").await;
+            }
+            sync_driver::stop(ctx);
+            ctx.model.update_value(|m| m.sign_out());
+            ctx.session.set(None);
+            ctx.screen.set(Screen::SignIn);
+        });
+    };
+    view! {
+        <Show when=ended>
+            <section class="card warning" data-testid="session-ended">
+                <p>{move || if revoked() {
+                    t_string!(i18n, connection.device_revoked).to_string()
+                } else {
+                    t_string!(i18n, connection.signed_out).to_string()
+                }}</p>
+                <button class="secondary" data-testid="sign-in-again" on:click=sign_in_again>
+                    {t!(i18n, sign_in.again)}
+                </button>
+            </section>
+        </Show>
+    }
+}
+
+/// How many records have not reached the server, with the export.
+#[component]
+pub fn UnsyncedPanel() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let i18n = use_i18n();
+    let count = move || ctx.unsynced_count();
+    view! {
+        <Show when=move || count() != 0>
+            <section class="card" data-testid="unsynced-panel">
+                <p>
+                    {t!(i18n, unsynced.waiting)}" "
+                    <strong data-testid="unsynced-count">{count}</strong>
+                </p>
+                <button class="secondary" data-testid="export-unsynced" on:click=move |_| ctx.export_unsynced()>
+                    {t!(i18n, unsynced.export)}
+                </button>
+            </section>
+        </Show>
+    }
+}

@@ -1,0 +1,55 @@
+//! The office's list: every record of the clerk's estates, newest first, with the common
+//! columns and each kind's detail.
+
+use gatehouse_shared::DocumentId;
+use leptos::prelude::*;
+
+use crate::ctx::{Ctx, Screen};
+use crate::i18n::*;
+use crate::kinds;
+use crate::time::format_time;
+
+#[component]
+pub fn OfficeHome() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let i18n = use_i18n();
+    let records = move || {
+        ctx.version.track();
+        ctx.model.with_value(|m| m.office.clone())
+    };
+    let open = move |id: DocumentId| {
+        ctx.follow(id);
+        ctx.screen.set(Screen::Record(id));
+    };
+    view! {
+        <h2>{t!(i18n, office.title)}</h2>
+        <ul class="list" data-testid="office-list">
+            {move || {
+                let records = records();
+                if records.is_empty() {
+                    view! { <li class="muted">{t!(i18n, office.empty)}</li> }.into_any()
+                } else {
+                    records.into_iter().map(|r| {
+                        let id = r.doc;
+                        view! {
+                            <li class="row" data-testid="office-item" data-doc=id.to_string() on:click=move |_| open(id)>
+                                <div class="row-main">
+                                    <strong data-testid="office-title">{r.title.clone()}</strong>
+                                    {(!r.unit.is_empty()).then(|| view! { <span data-testid="office-unit">{r.unit.clone()}</span> })}
+                                    <span>{r.author_name.clone()}</span>
+                                    <span class="muted">{format_time(r.started_at)}</span>
+                                </div>
+                                <div class="row-meta">
+                                    <span class="pill" data-testid="office-kind">{kinds::kind_name(i18n, r.kind)}</span>
+                                    <span data-testid="office-status">{kinds::status_name(i18n, r.kind, &r.status)}</span>
+                                    {kinds::summary_detail(i18n, &r.detail)}
+                                    <span class="muted">{t!(i18n, office.received)}" "{format_time(r.last_received_at)}</span>
+                                </div>
+                            </li>
+                        }
+                    }).collect_view().into_any()
+                }
+            }}
+        </ul>
+    }
+}

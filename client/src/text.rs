@@ -1,0 +1,128 @@
+//! The interface's words: the locale the user chose, and the translation of keys known only
+//! at run time (notices, and the problems the shared rules report).
+
+use gatehouse_shared::Problem;
+use leptos::prelude::*;
+use leptos_i18n::I18nContext;
+
+use crate::i18n::*;
+
+const LOCALE_KEY: &str = "gatehouse.locale";
+
+/// Translates a key that is only known at run time (notices, rule problems).
+pub fn tr(i18n: I18nContext<Locale>, key: &str) -> String {
+    let text = match key {
+        "saved.round" => t_string!(i18n, saved.round),
+        "saved.ended" => t_string!(i18n, saved.ended),
+        "visit.saved" => t_string!(i18n, visit.saved),
+        "finding.saved" => t_string!(i18n, finding.saved),
+        "remark.saved" => t_string!(i18n, remark.saved),
+        "error.not_saved" => t_string!(i18n, error.not_saved),
+        "error.unauthorized" => t_string!(i18n, error.unauthorized),
+        "error.forbidden" => t_string!(i18n, error.forbidden),
+        "error.internal" => t_string!(i18n, error.internal),
+        "error.rejected" => t_string!(i18n, error.rejected),
+        "connection.signed_out" => t_string!(i18n, connection.signed_out),
+        "connection.device_revoked" => t_string!(i18n, connection.device_revoked),
+        "sign_in.device_revoked" => t_string!(i18n, sign_in.device_revoked),
+        "sign_in.device_conflict" => t_string!(i18n, sign_in.device_conflict),
+        "sign_in.no_device_key" => t_string!(i18n, sign_in.no_device_key),
+        "unsynced.kept" => t_string!(i18n, unsynced.kept),
+        "export.done" => t_string!(i18n, export.done),
+        "export.failed" => t_string!(i18n, export.failed),
+        "correct.done" => t_string!(i18n, correct.done),
+        "admin.revoked" => t_string!(i18n, admin.revoked),
+        "admin.user_created" => t_string!(i18n, admin.user_created),
+        "admin.estate_created" => t_string!(i18n, admin.estate_created),
+        "admin.estate_invalid" => t_string!(i18n, admin.estate_invalid),
+        "admin.estate_taken" => t_string!(i18n, admin.estate_taken),
+        "admin.user_invalid" => t_string!(i18n, admin.user_invalid),
+        "admin.username_taken" => t_string!(i18n, admin.username_taken),
+        "account.password_changed" => t_string!(i18n, account.password_changed),
+        "account.wrong_password" => t_string!(i18n, account.wrong_password),
+        "account.password_too_short" => t_string!(i18n, account.password_too_short),
+        "account.needs_network" => t_string!(i18n, account.needs_network),
+        "admin.failed" => t_string!(i18n, admin.failed),
+        "validation.in_future" => t_string!(i18n, validation.in_future),
+        "validation.foreign_actor" => t_string!(i18n, validation.foreign_actor),
+        "validation.role_forbids" => t_string!(i18n, validation.role_forbids),
+        "validation.document_too_large" => t_string!(i18n, validation.document_too_large),
+        "validation.correct_first" => t_string!(i18n, validation.correct_first),
+        "connection.must_update" => t_string!(i18n, connection.must_update),
+        "sign_in.invalid" => t_string!(i18n, sign_in.invalid),
+        "sign_in.needs_network" => t_string!(i18n, sign_in.needs_network),
+        "sign_in.failed" => t_string!(i18n, sign_in.failed),
+        "sign_in.too_many" => t_string!(i18n, sign_in.too_many),
+        "validation.required" => t_string!(i18n, validation.required),
+        "validation.too_long" => t_string!(i18n, validation.too_long),
+        "validation.ends_before_start" => t_string!(i18n, validation.ends_before_start),
+        "validation.before_round_start" => t_string!(i18n, validation.before_round_start),
+        "validation.duplicate_id" => t_string!(i18n, validation.duplicate_id),
+        "validation.other_estate" => t_string!(i18n, validation.other_estate),
+        "validation.not_a_record" => t_string!(i18n, validation.not_a_record),
+        "validation.estate_changed" => t_string!(i18n, validation.estate_changed),
+        "validation.creator_changed" => t_string!(i18n, validation.creator_changed),
+        "validation.creator_not_writer" => t_string!(i18n, validation.creator_not_writer),
+        "validation.entry_deleted" => t_string!(i18n, validation.entry_deleted),
+        "validation.kind_changed" => t_string!(i18n, validation.kind_changed),
+        "validation.entry_changed" => t_string!(i18n, validation.entry_changed),
+        "validation.author_not_writer" => t_string!(i18n, validation.author_not_writer),
+        "validation.not_creator" => t_string!(i18n, validation.not_creator),
+        "validation.record_closed" => t_string!(i18n, validation.record_closed),
+        "validation.bad_correction" => t_string!(i18n, validation.bad_correction),
+        "field.author" => t_string!(i18n, field.author),
+        "field.corrects" => t_string!(i18n, field.corrects),
+        "field.guard_name" => t_string!(i18n, field.guard_name),
+        "field.started_at" => t_string!(i18n, field.started_at),
+        "field.ended_at" => t_string!(i18n, field.ended_at),
+        "field.route" => t_string!(i18n, field.route),
+        "field.checkpoint" => t_string!(i18n, field.checkpoint),
+        "field.note" => t_string!(i18n, field.note),
+        "field.what" => t_string!(i18n, field.what),
+        "field.location" => t_string!(i18n, field.location),
+        "field.text" => t_string!(i18n, field.text),
+        "field.other" => t_string!(i18n, field.other),
+        "field.time" => t_string!(i18n, field.time),
+        _ => t_string!(i18n, validation.unknown),
+    };
+    text.to_string()
+}
+
+/// "Field: message" for a problem found by the rules.
+pub fn problem_text(i18n: I18nContext<Locale>, problem: &Problem) -> String {
+    let field = problem.path.rsplit('.').next().unwrap_or_default();
+    let field = field.split('[').next().unwrap_or_default();
+    let label_key = match field {
+        "route" | "checkpoint" | "note" | "what" | "location" | "text" | "author" | "corrects"
+        | "guard_name" | "started_at" | "ended_at" => format!("field.{field}"),
+        "visited_at" | "found_at" | "written_at" => "field.time".to_owned(),
+        _ => "field.other".to_owned(),
+    };
+    format!("{}: {}", tr(i18n, &label_key), tr(i18n, &problem.key))
+}
+
+pub fn saved_locale() -> Locale {
+    let stored = window()
+        .local_storage()
+        .ok()
+        .flatten()
+        .and_then(|s| s.get_item(LOCALE_KEY).ok().flatten());
+    match stored.as_deref() {
+        Some("en") => Locale::en,
+        _ => Locale::zh_Hans,
+    }
+}
+
+pub fn switch_locale(i18n: I18nContext<Locale>) {
+    let next = match i18n.get_locale_untracked() {
+        Locale::zh_Hans => Locale::en,
+        Locale::en => Locale::zh_Hans,
+    };
+    i18n.set_locale(next);
+    if let Ok(Some(storage)) = window().local_storage() {
+        let _ = storage.set_item(
+            LOCALE_KEY,
+            if next == Locale::en { "en" } else { "zh-Hans" },
+        );
+    }
+}

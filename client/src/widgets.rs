@@ -1,0 +1,63 @@
+//! Small pieces the screens share: form messages, rule problems, a record's status badge.
+
+use gatehouse_shared::{DocumentId, Problem};
+use leptos::prelude::*;
+
+use crate::ctx::Ctx;
+use crate::i18n::*;
+use crate::model::RecordStatus;
+use crate::text::{problem_text, tr};
+use crate::time::format_time;
+
+/// The outcome of a form, as a translation key and whether it is an error.
+#[component]
+pub fn FormMessage(
+    message: RwSignal<Option<(&'static str, bool)>>,
+    testid: &'static str,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    move || {
+        message.get().map(|(key, is_error)| {
+            view! {
+                <p class=if is_error { "problems" } else { "muted" } data-testid=testid>{move || tr(i18n, key)}</p>
+            }
+        })
+    }
+}
+
+#[component]
+pub fn Problems(problems: RwSignal<Vec<Problem>>) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <Show when=move || !problems.get().is_empty()>
+            <ul class="problems" data-testid="problems">
+                {move || problems.get().iter().map(|p| view! { <li>{problem_text(i18n, p)}</li> }).collect_view()}
+            </ul>
+        </Show>
+    }
+}
+
+/// Where a record stands: on the phone, sending, received by the server, or refused.
+#[component]
+pub fn StatusBadge(id: DocumentId) -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let i18n = use_i18n();
+    let status = move || {
+        ctx.version.track();
+        let connected = ctx.connected();
+        ctx.model.with_value(|m| m.status(&id, connected))
+    };
+    let label = move || match status() {
+        RecordStatus::Local => t_string!(i18n, status.local).to_string(),
+        RecordStatus::Sending => t_string!(i18n, status.sending).to_string(),
+        RecordStatus::Received(Some(at)) => {
+            format!("{} {}", t_string!(i18n, status.received), format_time(at))
+        }
+        RecordStatus::Received(None) => t_string!(i18n, status.received).to_string(),
+        RecordStatus::Rejected => t_string!(i18n, status.rejected).to_string(),
+    };
+    view! {
+        <span class=move || format!("status status-{}", status().as_str()) data-testid="record-status"
+            data-status=move || status().as_str()>{label}</span>
+    }
+}

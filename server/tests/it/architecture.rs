@@ -1,0 +1,96 @@
+//! The shape of the code, checked: the server's sync path and store know no record kind, so
+//! adding a kind never touches them (only `shared` and the client do).
+
+use std::path::{Path, PathBuf};
+
+use gatehouse_shared::RecordKind;
+
+/// The Rust files of a module: `name.rs` and everything under `name/`.
+fn module_files(src: &Path, name: &str) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let file = src.join(format!("{name}.rs"));
+    if file.is_file() {
+        files.push(file);
+    }
+    let mut dirs = vec![src.join(name)];
+    while let Some(dir) = dirs.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                files.push(path);
+            }
+        }
+    }
+    files
+}
+
+/// The ways code can name a kind: `patrol_log`, `PatrolLog`, `patrol log`.
+fn names_of(kind: RecordKind) -> Vec<String> {
+    let snake = kind.as_str().to_owned();
+    let camel: String = snake
+        .split('_')
+        .map(|word| {
+            let mut chars = word.chars();
+            chars.next().map_or_else(String::new, |first| {
+                first.to_ascii_uppercase().to_string() + chars.as_str()
+            })
+        })
+        .collect();
+    vec![snake.clone(), camel, snake.replace('_', " ")]
+}
+
+/// Lines of `text` outside its unit tests that name a record kind.
+fn kinds_named(text: &str) -> Vec<(usize, String)> {
+    // Unit tests build real records to store; the rule is about the code that runs.
+    let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+    let names: Vec<String> = RecordKind::ALL
+        .into_iter()
+        .flat_map(names_of)
+        .map(|name| name.to_lowercase())
+        .collect();
+    code.lines()
+        .enumerate()
+        .filter(|(_, line)| {
+            let line = line.to_lowercase();
+            names.iter().any(|name| line.contains(name.as_str()))
+        })
+        .map(|(number, line)| (number + 1, line.trim().to_owned()))
+        .collect()
+}
+
+#[test]
+fn sync_and_store_name_no_record_kind() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = module_files(&src, "sync");
+    files.extend(module_files(&src, "store"));
+    assert!(files.len() >= 2, "found the modules: {files:?}");
+    let mut offences = Vec::new();
+    for file in &files {
+        let text = std::fs::read_to_string(file).expect("readable source");
+        for (number, line) in kinds_named(&text) {
+            offences.push(format!("{}:{number}: {line}", file.display()));
+        }
+    }
+    assert!(
+        offences.is_empty(),
+        "the sync path and the store must not name a record kind:\n{}",
+        offences.join("\n")
+    );
+}
+
+#[test]
+fn the_check_finds_a_kind_named_in_code_but_not_in_unit_tests() {
+    let code = "use shared::record::read_record;\nlet log: PatrolLog = read(doc);\n";
+    assert_eq!(
+        kinds_named(code),
+        [(2, "let log: PatrolLog = read(doc);".to_owned())]
+    );
+    assert_eq!(kinds_named("// one patrol log\n").len(), 1);
+    let tests_only = "fn store() {}\n#[cfg(test)]\nmod tests { use super::PatrolLog; }\n";
+    assert!(kinds_named(tests_only).is_empty());
+}

@@ -1,0 +1,235 @@
+//! Records: one module per kind behind one small interface, and the one function both sides
+//! call to judge a change.
+//!
+//! A record kind is a type that implements [`Kind`]: its fields and entry lists, its own
+//! rules, what the office lists of it. Everything else is common and lives here or in
+//! `rules`: reading a document of any kind ([`read_record`]), writing one (`document`), and
+//! [`judge`], which the server runs on every stored change and the phone on every edit.
+//! Adding a kind touches its module, the matches on [`RecordKind`] and [`AnyRecord`] in this
+//! file, the role table in `user.rs`, and the client.
+
+use autosurgeon::{Hydrate, Reconcile};
+use serde::{Deserialize, Serialize};
+
+use crate::problem::Problem;
+use crate::user::Role;
+use crate::DocumentId;
+
+mod document;
+pub mod entry;
+pub mod patrol_log;
+mod rules;
+pub mod summary;
+
+pub use document::{
+    create_document, edit_document, read_kind, read_record, write_document, RecordError,
+};
+pub use entry::{Entry, EntryId};
+pub use patrol_log::PatrolLog;
+pub use rules::MAX_CLOCK_AHEAD_MS;
+pub use summary::{RecordSummary, SummaryDetail};
+
+/// Which kind of record a document holds. Stored in every record document (`kind`), so the
+/// server and the office tell kinds apart without guessing from fields; it never changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Reconcile, Hydrate, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordKind {
+    PatrolLog,
+}
+
+impl RecordKind {
+    pub const ALL: [RecordKind; 1] = [RecordKind::PatrolLog];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordKind::PatrolLog => "patrol_log",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.as_str() == text)
+    }
+}
+
+/// Who makes a change: the signed-in user on their enrolled device. The server reads it from
+/// the session inside the frame's transaction; the phone from its own sign-in.
+#[derive(Debug, Clone, Copy)]
+pub struct Writer<'a> {
+    pub user_id: &'a str,
+    pub role: Role,
+    /// The user's estates.
+    pub estates: &'a [String],
+    /// The device the change comes from.
+    pub device_id: &'a str,
+}
+
+/// What every kind has, as the common rules and the office list read it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Header<'a> {
+    pub kind: RecordKind,
+    /// The estate the record belongs to, forever.
+    pub estate_id: &'a str,
+    /// The user who started the record, forever.
+    pub created_by: &'a str,
+    /// The creator's name as written on the record.
+    pub author_name: &'a str,
+    /// The unit (房号) the record concerns; empty where it concerns none (a patrol round).
+    pub unit: &'a str,
+    /// A short title for lists (the route, the fault).
+    pub title: &'a str,
+    /// Device time the record was started, ms since the Unix epoch.
+    pub started_at: i64,
+    /// Device time the record was closed; a closed record's own fields never change again.
+    pub closed_at: Option<i64>,
+}
+
+/// A record-level field's value, compared before and after a change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field<'a> {
+    Text(&'a str),
+    Time(Option<i64>),
+    Number(i64),
+}
+
+/// The interface every record kind implements.
+pub trait Kind: Clone + PartialEq + Reconcile + Hydrate + Sized {
+    const KIND: RecordKind;
+
+    fn header(&self) -> Header<'_>;
+
+    /// The record's own fields (everything but its entry lists), by path. Only the creator
+    /// changes them, and only while the record is open.
+    fn fields(&self) -> Vec<(&'static str, Field<'_>)>;
+
+    /// The kind's rules on the record as it stands; every problem found.
+    fn validate(&self) -> Vec<Problem>;
+
+    /// Every time recorded in the record, by path.
+    fn times(&self) -> Vec<(String, i64)>;
+
+    /// The kind's rules on a change: which entries this writer may add, each entry list kept
+    /// append-only and bound to its authors (with `rules::check_entries`), the order of steps.
+    fn judge_entries(
+        before: Option<&Self>,
+        after: &Self,
+        writer: &Writer<'_>,
+        doc: DocumentId,
+        problems: &mut Vec<Problem>,
+    );
+
+    /// What the office lists of this kind beyond the common columns.
+    fn detail(&self) -> SummaryDetail;
+
+    /// Where the record stands, derived from its content (never a stored free field), as a
+    /// key the interface translates (`status.<kind>.<key>`).
+    fn status(&self) -> &'static str;
+
+    fn into_any(self) -> AnyRecord;
+    fn from_any(record: &AnyRecord) -> Option<&Self>;
+}
+
+/// A record of any kind, as read from a document.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AnyRecord {
+    PatrolLog(PatrolLog),
+}
+
+impl AnyRecord {
+    pub fn kind(&self) -> RecordKind {
+        self.header().kind
+    }
+
+    pub fn header(&self) -> Header<'_> {
+        match self {
+            AnyRecord::PatrolLog(log) => log.header(),
+        }
+    }
+
+    pub fn validate(&self) -> Vec<Problem> {
+        match self {
+            AnyRecord::PatrolLog(log) => log.validate(),
+        }
+    }
+
+    pub fn detail(&self) -> SummaryDetail {
+        match self {
+            AnyRecord::PatrolLog(log) => log.detail(),
+        }
+    }
+
+    pub fn status(&self) -> &'static str {
+        match self {
+            AnyRecord::PatrolLog(log) => log.status(),
+        }
+    }
+
+    pub fn as_patrol_log(&self) -> Option<&PatrolLog> {
+        PatrolLog::from_any(self)
+    }
+}
+
+/// Judges a change from `before` (None for a new record) to `after`, written by `writer` in
+/// document `doc`, at `now_ms` by the judge's clock: `Ok` to store it, or every problem.
+///
+/// The server calls this on the merged state of every document a sync frame changes; the
+/// phone on every edit before saving it, so it never saves what the server would refuse.
+pub fn judge(
+    before: Option<&AnyRecord>,
+    after: &AnyRecord,
+    writer: &Writer<'_>,
+    doc: DocumentId,
+    now_ms: i64,
+) -> Result<(), Vec<Problem>> {
+    let problems = match (before, after) {
+        (None, AnyRecord::PatrolLog(after)) => rules::judge_kind(None, after, writer, doc, now_ms),
+        (Some(AnyRecord::PatrolLog(before)), AnyRecord::PatrolLog(after)) => {
+            rules::judge_kind(Some(before), after, writer, doc, now_ms)
+        }
+        #[allow(unreachable_patterns)]
+        (Some(_), _) => vec![Problem::new("kind", crate::problem::keys::KIND_CHANGED)],
+    };
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems)
+    }
+}
+
+/// Writers and IDs for the rules' unit tests.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use std::sync::LazyLock;
+
+    use super::{EntryId, Writer};
+    use crate::user::Role;
+    use crate::DocumentId;
+
+    pub const T0: i64 = 1_780_000_000_000;
+    pub static DOC: LazyLock<DocumentId> = LazyLock::new(|| DocumentId::from_random([9; 16]));
+
+    static ESTATE_1: LazyLock<Vec<String>> = LazyLock::new(|| vec!["estate-1".to_owned()]);
+    static ESTATE_2: LazyLock<Vec<String>> = LazyLock::new(|| vec!["estate-2".to_owned()]);
+
+    fn writer(user_id: &'static str, role: Role, estates: &'static [String]) -> Writer<'static> {
+        Writer {
+            user_id,
+            role,
+            estates,
+            device_id: "device-1",
+        }
+    }
+
+    /// The guard who starts the rounds, in estate-1.
+    pub static GUARD: LazyLock<Writer<'static>> =
+        LazyLock::new(|| writer("user-guard", Role::Guard, &ESTATE_1));
+    /// A guard of estate-2 only.
+    pub static OTHER_GUARD: LazyLock<Writer<'static>> =
+        LazyLock::new(|| writer("user-guard-2", Role::Guard, &ESTATE_2));
+    /// A clerk of estate-1.
+    pub static CLERK: LazyLock<Writer<'static>> =
+        LazyLock::new(|| writer("user-clerk", Role::Office, &ESTATE_1));
+
+    pub fn entry_id(n: u8) -> EntryId {
+        EntryId::from_random([n; 16])
+    }
+}

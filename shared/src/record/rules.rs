@@ -1,0 +1,170 @@
+//! The rules common to every kind, written once: the record stays in its estate with its
+//! creator and kind; the role may start or write the kind; nothing is deleted; every entry is
+//! bound to its writer and never changed; the record's own fields change only by the creator
+//! while it is open; no time is ahead of the judge's clock.
+
+use std::collections::{HashMap, HashSet};
+
+use super::entry::Entry;
+use super::{Kind, Writer};
+use crate::problem::{keys, Problem};
+use crate::DocumentId;
+
+/// How far ahead of the judge's clock a recorded time may be (phone clocks drift).
+pub const MAX_CLOCK_AHEAD_MS: i64 = 5 * 60 * 1000;
+
+/// Every rule on a change of a record of kind `K`; every problem found.
+pub(super) fn judge_kind<K: Kind>(
+    before: Option<&K>,
+    after: &K,
+    writer: &Writer<'_>,
+    doc: DocumentId,
+    now_ms: i64,
+) -> Vec<Problem> {
+    let mut problems = after.validate();
+    times_not_in_future(&mut problems, after.times(), now_ms);
+    let header = after.header();
+    match before {
+        None => {
+            if !writer.role.starts(K::KIND) {
+                problems.push(Problem::new("kind", keys::ROLE_FORBIDS));
+            }
+            if !writer.estates.iter().any(|e| e == header.estate_id) {
+                problems.push(Problem::new("estate_id", keys::OTHER_ESTATE));
+            }
+            if header.created_by != writer.user_id {
+                problems.push(Problem::new("created_by", keys::CREATOR_NOT_WRITER));
+            }
+        }
+        Some(before) => {
+            if !writer.role.works_with(K::KIND) {
+                problems.push(Problem::new("kind", keys::ROLE_FORBIDS));
+            }
+            let old = before.header();
+            if header.estate_id != old.estate_id {
+                problems.push(Problem::new("estate_id", keys::ESTATE_CHANGED));
+            }
+            if header.created_by != old.created_by {
+                problems.push(Problem::new("created_by", keys::CREATOR_CHANGED));
+            }
+            fields_by_creator_while_open(&mut problems, before, after, writer);
+        }
+    }
+    K::judge_entries(before, after, writer, doc, &mut problems);
+    problems
+}
+
+/// The record's own fields change only by its creator, and only while it is open (closing it
+/// is such a change).
+fn fields_by_creator_while_open<K: Kind>(
+    problems: &mut Vec<Problem>,
+    before: &K,
+    after: &K,
+    writer: &Writer<'_>,
+) {
+    let old = before.fields();
+    let new = after.fields();
+    let is_creator = before.header().created_by == writer.user_id;
+    let was_open = before.header().closed_at.is_none();
+    for ((path, was), (_, now)) in old.iter().zip(new.iter()) {
+        if was == now {
+            continue;
+        }
+        if !is_creator {
+            problems.push(Problem::new(*path, keys::NOT_CREATOR));
+        } else if !was_open {
+            problems.push(Problem::new(*path, keys::RECORD_CLOSED));
+        }
+    }
+}
+
+/// A time later than the judge's clock allows means the writing device's clock is wrong; a
+/// record with such a time would not stand up in a dispute.
+fn times_not_in_future(problems: &mut Vec<Problem>, times: Vec<(String, i64)>, now_ms: i64) {
+    let limit = now_ms.saturating_add(MAX_CLOCK_AHEAD_MS);
+    for (path, time) in times {
+        if time > limit {
+            problems.push(Problem::new(path, keys::IN_FUTURE));
+        }
+    }
+}
+
+/// The rules on one entry list, for every kind: no entry removed or changed; each new entry
+/// written by `writer` (its `author`), allowed by `may_add`, and correcting, if it corrects,
+/// an earlier entry of the same list by the same author.
+///
+/// `legacy_author` is whom an entry without an author is taken to be by: the record's
+/// creator, as in the first version, whose phones may still upload entries written offline
+/// before they updated. Such an entry is accepted only from that user.
+pub(crate) fn check_entries<E: Entry>(
+    problems: &mut Vec<Problem>,
+    list: &str,
+    before: &[E],
+    after: &[E],
+    writer: &Writer<'_>,
+    may_add: bool,
+    legacy_author: &str,
+) {
+    let now: HashMap<&str, &E> = after.iter().map(|e| (e.id(), e)).collect();
+    for (index, old) in before.iter().enumerate() {
+        match now.get(old.id()) {
+            None => problems.push(Problem::new(
+                format!("{list}[{index}]"),
+                keys::ENTRY_DELETED,
+            )),
+            Some(new) if *new != old => problems.push(Problem::new(
+                format!("{list}[{index}]"),
+                keys::ENTRY_CHANGED,
+            )),
+            Some(_) => {}
+        }
+    }
+    let known: HashSet<&str> = before.iter().map(Entry::id).collect();
+    let author_of = |id: &str| {
+        after
+            .iter()
+            .find(|e| e.id() == id)
+            .map(|e| e.author().unwrap_or(legacy_author))
+    };
+    for (index, entry) in after.iter().enumerate() {
+        if known.contains(entry.id()) {
+            continue;
+        }
+        let path = format!("{list}[{index}]");
+        if !may_add {
+            problems.push(Problem::new(path.clone(), keys::ROLE_FORBIDS));
+        }
+        if entry.author().unwrap_or(legacy_author) != writer.user_id {
+            problems.push(Problem::new(
+                format!("{path}.author"),
+                keys::AUTHOR_NOT_WRITER,
+            ));
+        }
+        // A correction of nothing is the kind's `validate`'s to refuse; here, of another's.
+        if let Some(target) = entry.corrects() {
+            if author_of(target).is_some_and(|author| author != writer.user_id) {
+                problems.push(Problem::new(
+                    format!("{path}.corrects"),
+                    keys::BAD_CORRECTION,
+                ));
+            }
+        }
+    }
+}
+
+/// Pushes `duplicate_id` for every entry whose ID another entry of the record already has.
+pub(crate) fn unique_ids<'a>(
+    problems: &mut Vec<Problem>,
+    seen: &mut HashSet<&'a str>,
+    list: &str,
+    ids: impl Iterator<Item = &'a str>,
+) {
+    for (index, id) in ids.enumerate() {
+        if !seen.insert(id) {
+            problems.push(Problem::new(
+                format!("{list}[{index}].id"),
+                keys::DUPLICATE_ID,
+            ));
+        }
+    }
+}
