@@ -70,6 +70,9 @@ pub fn random_id() -> [u8; 16] {
 pub struct Ctx {
     pub model: StoredValue<Model, LocalStorage>,
     pub storage: StoredValue<Option<Storage>, LocalStorage>,
+    /// This phone's enrolled public key for the signed-in user (signatures it takes verify
+    /// with it).
+    pub device_key: StoredValue<Vec<u8>, LocalStorage>,
     /// Records changed on this phone that the sync driver has not sent yet.
     pub outbox: StoredValue<Vec<DocumentId>, LocalStorage>,
     /// Ticks when something is put in the outbox.
@@ -90,6 +93,7 @@ impl Ctx {
         Self {
             model: StoredValue::new_local(Model::new(automerge::ActorId::random())),
             storage: StoredValue::new_local(None),
+            device_key: StoredValue::new_local(Vec::new()),
             outbox: StoredValue::new_local(Vec::new()),
             outbox_ticks: RwSignal::new(0),
             version: RwSignal::new(0),
@@ -122,11 +126,14 @@ impl Ctx {
     pub fn with_writer<T>(&self, work: impl FnOnce(&Writer<'_>) -> T) -> Option<T> {
         let session = self.session.get_untracked()?;
         let estates = session.user.estate_ids();
+        let device_key = self.device_key.get_value();
         let writer = Writer {
             user_id: &session.user.id,
             role: session.user.role,
             estates: &estates,
             device_id: &session.device_id,
+            device_key: &device_key,
+            verify_key: gatehouse_shared::signature::left_to_the_server,
         };
         Some(work(&writer))
     }

@@ -127,6 +127,11 @@ impl DeviceIdentity {
         Ok(identity)
     }
 
+    /// The enrolled Ed25519 public key (32 bytes).
+    pub fn public_key(&self) -> &[u8] {
+        &self.stored.public_key
+    }
+
     pub fn actor_id(&self) -> ActorId {
         ActorId::from(self.stored.actor.as_slice())
     }

@@ -188,6 +188,8 @@ pub struct Session {
     pub device_id: String,
     /// The device's Automerge actor ID.
     pub actor: Vec<u8>,
+    /// The device's enrolled Ed25519 public key: signatures it takes must verify with it.
+    pub public_key: Vec<u8>,
     /// Set when an admin revoked the device; the session then allows nothing.
     pub device_revoked: bool,
 }
@@ -676,7 +678,7 @@ fn memberships(conn: &Connection, user_id: &str) -> Result<Vec<EstateRef>, Store
 fn session(conn: &Connection, token_hash: &[u8], now: i64) -> Result<Option<Session>, StoreError> {
     let row = conn
         .query_row(
-            "SELECT s.user_id, s.device_id, d.actor, d.revoked_at
+            "SELECT s.user_id, s.device_id, d.actor, d.revoked_at, d.public_key
              FROM sessions s JOIN devices d ON d.id = s.device_id JOIN users u ON u.id = s.user_id
              WHERE s.token_hash = ?1 AND s.expires_at > ?2 AND u.revoked_at IS NULL",
             params![token_hash, now],
@@ -686,11 +688,12 @@ fn session(conn: &Connection, token_hash: &[u8], now: i64) -> Result<Option<Sess
                     row.get::<_, String>(1)?,
                     row.get::<_, Vec<u8>>(2)?,
                     row.get::<_, Option<i64>>(3)?,
+                    row.get::<_, Vec<u8>>(4)?,
                 ))
             },
         )
         .optional()?;
-    let Some((user_id, device_id, actor, revoked_at)) = row else {
+    let Some((user_id, device_id, actor, revoked_at, public_key)) = row else {
         return Ok(None);
     };
     Ok(
@@ -698,6 +701,7 @@ fn session(conn: &Connection, token_hash: &[u8], now: i64) -> Result<Option<Sess
             user: stored.info,
             device_id,
             actor,
+            public_key,
             device_revoked: revoked_at.is_some(),
         }),
     )
@@ -849,6 +853,8 @@ mod tests {
             role: Role::Guard,
             estates: &estates,
             device_id: "device",
+            device_key: &[],
+            verify_key: gatehouse_shared::signature::ed25519_verifies,
         };
         for step in 0..saves {
             if step > 0 {

@@ -220,6 +220,8 @@ pub fn apply_sync_batch(
                         role: user.role,
                         estates: &writer_estates,
                         device_id: &writer.device_id,
+                        device_key: &writer.public_key,
+                        verify_key: gatehouse_shared::signature::ed25519_verifies,
                     };
                     if let Err(refused) =
                         judge(before_record.as_ref(), &record, &judged_as, id, now)

@@ -12,6 +12,7 @@ pub mod document_id;
 pub mod problem;
 pub mod protocol;
 pub mod record;
+pub mod signature;
 pub mod sync_session;
 pub mod user;
 

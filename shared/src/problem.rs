@@ -48,6 +48,22 @@ pub mod keys {
     pub const RECORD_CLOSED: &str = "validation.record_closed";
     /// A correction names no entry of its list, itself, or another user's entry.
     pub const BAD_CORRECTION: &str = "validation.bad_correction";
+    /// A signature does not verify with the writing device's enrolled key.
+    pub const BAD_SIGNATURE: &str = "validation.bad_signature";
+    /// A signature names another record's document.
+    pub const SIGNATURE_OTHER_RECORD: &str = "validation.signature_other_record";
+    /// A signature's content hash is not the hash of the content it names.
+    pub const CONTENT_MISMATCH: &str = "validation.content_mismatch";
+    pub const STROKE_MISMATCH: &str = "validation.stroke_mismatch";
+    pub const EMPTY_STROKE: &str = "validation.empty_stroke";
+    /// A step before its turn (acceptance before consented work, an outcome before acceptance).
+    pub const STEP_OUT_OF_ORDER: &str = "validation.step_out_of_order";
+    /// Work on an estimate the owner has not consented to as it stands.
+    pub const NO_CONSENT: &str = "validation.no_consent";
+    /// A reference to an entry the record does not hold.
+    pub const UNKNOWN_ENTRY: &str = "validation.unknown_entry";
+    pub const OUT_OF_RANGE: &str = "validation.out_of_range";
+    pub const TOO_MANY: &str = "validation.too_many";
 }
 
 /// Pushes `required` or `too_long` for a text field.

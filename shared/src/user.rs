@@ -11,7 +11,7 @@ use crate::record::RecordKind;
 pub enum Role {
     /// Security guard: writes patrol logs on a phone.
     Guard,
-    /// Repair technician: writes repair records (none of the record types yet).
+    /// Repair technician: writes repair records.
     Technician,
     /// Office / service-desk staff: reads every record of their estates and adds remarks.
     Office,
@@ -40,8 +40,10 @@ impl Role {
     pub fn works_with(self, kind: RecordKind) -> bool {
         match (self, kind) {
             (Role::Office, _) => true,
-            (Role::Guard, RecordKind::PatrolLog) => true,
-            (Role::Technician, RecordKind::PatrolLog) | (Role::Admin, _) => false,
+            (Role::Guard, RecordKind::PatrolLog) | (Role::Technician, RecordKind::Repair) => true,
+            (Role::Guard, RecordKind::Repair)
+            | (Role::Technician, RecordKind::PatrolLog)
+            | (Role::Admin, _) => false,
         }
     }
 
@@ -49,6 +51,7 @@ impl Role {
     pub fn starts(self, kind: RecordKind) -> bool {
         match kind {
             RecordKind::PatrolLog => self == Role::Guard,
+            RecordKind::Repair => self == Role::Technician,
         }
     }
 

@@ -2,11 +2,12 @@
 //! with drops and duplicates; once the network calms down every replica holds the same log
 //! and no edit is lost. The failing seed is printed by proptest on failure.
 
-use std::collections::{BTreeSet, VecDeque};
+mod network;
 
-use automerge::{ActorId, Automerge};
+use std::collections::BTreeSet;
+
+use automerge::ActorId;
 use gatehouse_shared::record::{create_document, edit_document, read_record};
-use gatehouse_shared::sync_session::SyncSession;
 use gatehouse_shared::{
     CheckpointVisit, DocumentId, EntryId, Finding, PatrolLog, Remark, Role, Severity, Writer,
 };
@@ -16,18 +17,6 @@ use rand::{Rng, SeedableRng};
 
 const T0: i64 = 1_780_000_000_000;
 const REPLICAS: usize = 3;
-
-struct Replica {
-    doc: Automerge,
-    /// One sync session per other replica.
-    peers: Vec<SyncSession>,
-}
-
-struct InFlight {
-    from: usize,
-    to: usize,
-    message: Vec<u8>,
-}
 
 /// Replica 0 is the guard's phone; the others are two clerks at their desks.
 fn writer(replica: usize) -> Writer<'static> {
@@ -43,13 +32,15 @@ fn writer(replica: usize) -> Writer<'static> {
         role,
         estates: &ESTATES,
         device_id: "device",
+        device_key: &[],
+        verify_key: gatehouse_shared::signature::ed25519_verifies,
     }
 }
 
 /// An edit the replica's writer may make: the guard adds visits and findings, renames the
 /// round or ends it while it is open; clerks add remarks.
 fn random_edit(
-    replicas: &mut [Replica],
+    replicas: &mut [network::Replica],
     who: usize,
     id: DocumentId,
     rng: &mut StdRng,
@@ -110,90 +101,26 @@ fn random_edit(
     written.extend(log.remarks.iter().map(|r| r.id.clone()));
 }
 
-fn send_all(replicas: &mut [Replica], id: DocumentId, network: &mut VecDeque<InFlight>) {
-    for (from, replica) in replicas.iter_mut().enumerate() {
-        for to in 0..REPLICAS {
-            if to == from {
-                continue;
-            }
-            if let Some(m) = replica.peers[to].generate(id, &replica.doc) {
-                network.push_back(InFlight {
-                    from,
-                    to,
-                    message: m.message,
-                });
-            }
-        }
-    }
-}
-
-fn deliver(replicas: &mut [Replica], id: DocumentId, m: &InFlight) {
-    let replica = &mut replicas[m.to];
-    replica.peers[m.from]
-        .receive(id, &mut replica.doc, &m.message)
-        .expect("valid message applies");
-}
-
-/// Drops the link between two replicas the way a lost connection does.
-fn reset_link(replicas: &mut [Replica], a: usize, b: usize) {
-    replicas[a].peers[b].disconnected();
-    replicas[b].peers[a].disconnected();
-}
-
 fn run(seed: u64) {
     let mut rng = StdRng::seed_from_u64(seed);
     let id = DocumentId::from_random(rng.random());
     let log = PatrolLog::start("estate-1", "guard", "王保安", "night", T0).expect("valid");
     let origin = create_document(ActorId::random(), &log, T0).expect("created");
-    let mut replicas: Vec<Replica> = (0..REPLICAS)
-        .map(|_| Replica {
-            doc: origin.fork().with_actor(ActorId::random()),
-            peers: (0..REPLICAS).map(|_| SyncSession::new()).collect(),
-        })
-        .collect();
+    let mut network = network::Network::new(id, &origin, REPLICAS);
     let mut written = BTreeSet::new();
-    let mut network: VecDeque<InFlight> = VecDeque::new();
 
     // Chaos: edits, random delivery order, drops and duplicates.
     for step in 1..=60 {
         if rng.random_bool(0.4) {
             let who = rng.random_range(0..REPLICAS);
-            random_edit(&mut replicas, who, id, &mut rng, step, &mut written);
+            random_edit(&mut network.replicas, who, id, &mut rng, step, &mut written);
         }
-        send_all(&mut replicas, id, &mut network);
-        let deliveries = rng.random_range(0..=network.len());
-        for _ in 0..deliveries {
-            let pick = rng.random_range(0..network.len());
-            let Some(m) = network.remove(pick) else { break };
-            match rng.random_range(0..10) {
-                0 => reset_link(&mut replicas, m.from, m.to),
-                1 => {
-                    deliver(&mut replicas, id, &m);
-                    deliver(&mut replicas, id, &m);
-                }
-                _ => deliver(&mut replicas, id, &m),
-            }
-        }
+        network.chaos_step(&mut rng);
     }
 
     // Calm: every link reconnects, messages are delivered in order until nobody speaks.
-    network.clear();
-    for replica in replicas.iter_mut() {
-        for peer in replica.peers.iter_mut() {
-            peer.disconnected();
-        }
-    }
-    for _ in 0..100 {
-        send_all(&mut replicas, id, &mut network);
-        if network.is_empty() {
-            break;
-        }
-        while let Some(m) = network.pop_front() {
-            deliver(&mut replicas, id, &m);
-        }
-    }
-    assert!(network.is_empty(), "seed {seed}: replicas never went quiet");
-
+    assert!(network.calm(), "seed {seed}: replicas never went quiet");
+    let replicas = &network.replicas;
     let heads = replicas[0].doc.get_heads();
     let first = read_record(&replicas[0].doc).expect("reads");
     for (i, replica) in replicas.iter().enumerate() {

@@ -33,6 +33,8 @@ fn guard(estates: &[String]) -> Writer<'_> {
         role: Role::Guard,
         estates,
         device_id: "device-1",
+        device_key: &[],
+        verify_key: gatehouse_shared::signature::ed25519_verifies,
     }
 }
 

@@ -2,6 +2,7 @@
 //! each kind has. Adding a kind adds a module here and an arm to each function.
 
 pub mod patrol_log;
+pub mod repair;
 
 use gatehouse_shared::record::SummaryDetail;
 use gatehouse_shared::{AnyRecord, DocumentId, RecordKind};
@@ -14,6 +15,7 @@ use crate::i18n::*;
 pub fn kind_name(i18n: I18nContext<Locale>, kind: RecordKind) -> String {
     match kind {
         RecordKind::PatrolLog => t_string!(i18n, kind.patrol_log).to_string(),
+        RecordKind::Repair => t_string!(i18n, kind.repair).to_string(),
     }
 }
 
@@ -21,6 +23,7 @@ pub fn kind_name(i18n: I18nContext<Locale>, kind: RecordKind) -> String {
 pub fn status_name(i18n: I18nContext<Locale>, kind: RecordKind, status: &str) -> String {
     match kind {
         RecordKind::PatrolLog => patrol_log::status_name(i18n, status),
+        RecordKind::Repair => repair::status_name(i18n, status),
     }
 }
 
@@ -28,6 +31,7 @@ pub fn status_name(i18n: I18nContext<Locale>, kind: RecordKind, status: &str) ->
 pub fn summary_detail(i18n: I18nContext<Locale>, detail: &SummaryDetail) -> AnyView {
     match detail {
         SummaryDetail::PatrolLog { .. } => patrol_log::summary_detail(i18n, detail),
+        SummaryDetail::Repair { .. } => repair::summary_detail(i18n, detail),
     }
 }
 
@@ -39,6 +43,7 @@ pub fn record_body(id: DocumentId, record: Memo<Option<AnyRecord>>) -> AnyView {
         Some(RecordKind::PatrolLog) => {
             view! { <patrol_log::PatrolRecord id=id record=record/> }.into_any()
         }
+        Some(RecordKind::Repair) => view! { <repair::RepairBody id=id record=record/> }.into_any(),
         None => ().into_any(),
     })
     .into_any()
@@ -49,6 +54,9 @@ pub fn set_aside_lines(refused: &AnyRecord, current: Option<&AnyRecord>) -> Vec<
     match refused {
         AnyRecord::PatrolLog(refused) => {
             patrol_log::set_aside_lines(refused, current.and_then(AnyRecord::as_patrol_log))
+        }
+        AnyRecord::Repair(refused) => {
+            repair::set_aside_lines(refused, current.and_then(AnyRecord::as_repair))
         }
     }
 }

@@ -30,7 +30,10 @@ pub fn summary_detail(i18n: I18nContext<Locale>, detail: &SummaryDetail) -> AnyV
         finding_count,
         follow_up_count,
         remark_count,
-    } = *detail;
+    } = *detail
+    else {
+        return ().into_any();
+    };
     view! {
         <span data-testid="office-visits">{t!(i18n, patrol.visits)}" "{visit_count}</span>
         <span>{t!(i18n, patrol.findings)}" "{finding_count}</span>

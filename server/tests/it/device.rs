@@ -11,7 +11,7 @@ use automerge::{ActorId, Automerge};
 use futures_util::{SinkExt, StreamExt};
 use gatehouse_shared::device::DeviceEnrolment;
 use gatehouse_shared::protocol::{self, ClientMessage, ErrorCode, ServerMessage, StoredDoc};
-use gatehouse_shared::record::{create_document, read_kind, write_document};
+use gatehouse_shared::record::{create_document, read_kind, write_document, Kind};
 use gatehouse_shared::sync_session::SyncSession;
 use gatehouse_shared::{CheckpointVisit, DocumentId, EntryId, PatrolLog, Remark};
 use tokio::net::TcpStream;
@@ -99,22 +99,44 @@ impl Device {
             .or_insert_with(|| Automerge::new().with_actor(self.actor.clone()));
     }
 
-    /// Changes a patrol log as a raw client may: only the record's own shape is checked
-    /// here, never the change rules, so tests can send what the server must judge.
-    pub fn edit(&mut self, id: DocumentId, now: i64, edit: impl FnOnce(&mut PatrolLog)) {
+    /// Writes a new record of any kind on the device (no network involved).
+    pub fn start<K: Kind>(&mut self, record: &K, now: i64) -> DocumentId {
+        let doc = create_document(self.actor.clone(), record, now).expect("document");
+        let id = DocumentId::from_random(rand::random());
+        self.docs.insert(id, doc);
+        id
+    }
+
+    /// Changes a record as a raw client may: only the record's own shape is checked here,
+    /// never the change rules, so tests can send what the server must judge.
+    pub fn edit_kind<K: Kind>(&mut self, id: DocumentId, now: i64, edit: impl FnOnce(&mut K)) {
         let doc = self.docs.get_mut(&id).expect("device has the document");
-        let mut log: PatrolLog = read_kind(doc).expect("readable log");
-        edit(&mut log);
-        write_document(doc, &log, now).expect("edit applies");
+        let mut record: K = read_kind(doc).expect("readable record");
+        edit(&mut record);
+        write_document(doc, &record, now).expect("edit applies");
+    }
+
+    /// Changes a patrol log the same way.
+    pub fn edit(&mut self, id: DocumentId, now: i64, edit: impl FnOnce(&mut PatrolLog)) {
+        self.edit_kind(id, now, edit);
+    }
+
+    /// The record of kind `K`, if the device holds a readable one.
+    pub fn read_kind_opt<K: Kind>(&self, id: DocumentId) -> Option<K> {
+        self.docs.get(&id).and_then(|doc| read_kind(doc).ok())
+    }
+
+    pub fn read_kind<K: Kind>(&self, id: DocumentId) -> K {
+        read_kind(&self.docs[&id]).expect("readable record")
     }
 
     /// The patrol log, if the device holds a readable one.
     pub fn read_opt(&self, id: DocumentId) -> Option<PatrolLog> {
-        self.docs.get(&id).and_then(|doc| read_kind(doc).ok())
+        self.read_kind_opt(id)
     }
 
     pub fn read(&self, id: DocumentId) -> PatrolLog {
-        read_kind(&self.docs[&id]).expect("readable log")
+        self.read_kind(id)
     }
 
     /// Opens the sync socket and says hello with `token`; returns the server's first answer.

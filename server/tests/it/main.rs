@@ -8,5 +8,6 @@ mod hardening;
 mod helpers;
 mod matrix;
 mod mutated;
+mod repair;
 mod sign_in;
 mod sync;

@@ -32,6 +32,7 @@ pub fn read_record(doc: &Automerge) -> Result<AnyRecord, RecordError> {
     let KindTag { kind } = hydrate(doc)?;
     Ok(match kind {
         RecordKind::PatrolLog => AnyRecord::PatrolLog(hydrate(doc)?),
+        RecordKind::Repair => AnyRecord::Repair(hydrate(doc)?),
     })
 }
 

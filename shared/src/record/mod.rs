@@ -18,6 +18,8 @@ use crate::DocumentId;
 mod document;
 pub mod entry;
 pub mod patrol_log;
+pub mod remark;
+pub mod repair;
 mod rules;
 pub mod summary;
 
@@ -26,6 +28,8 @@ pub use document::{
 };
 pub use entry::{Entry, EntryId};
 pub use patrol_log::PatrolLog;
+pub use remark::Remark;
+pub use repair::RepairRecord;
 pub use rules::MAX_CLOCK_AHEAD_MS;
 pub use summary::{RecordSummary, SummaryDetail};
 
@@ -35,14 +39,16 @@ pub use summary::{RecordSummary, SummaryDetail};
 #[serde(rename_all = "snake_case")]
 pub enum RecordKind {
     PatrolLog,
+    Repair,
 }
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 1] = [RecordKind::PatrolLog];
+    pub const ALL: [RecordKind; 2] = [RecordKind::PatrolLog, RecordKind::Repair];
 
     pub fn as_str(self) -> &'static str {
         match self {
             RecordKind::PatrolLog => "patrol_log",
+            RecordKind::Repair => "repair",
         }
     }
 
@@ -61,6 +67,12 @@ pub struct Writer<'a> {
     pub estates: &'a [String],
     /// The device the change comes from.
     pub device_id: &'a str,
+    /// The Ed25519 public key enrolled for that device: every signature the change adds must
+    /// verify with it.
+    pub device_key: &'a [u8],
+    /// How the Ed25519 check is made: `signature::ed25519_verifies` on the server; a phone
+    /// judging signatures it took itself leaves it to the server.
+    pub verify_key: crate::signature::KeyVerifier,
 }
 
 /// What every kind has, as the common rules and the office list read it.
@@ -132,6 +144,7 @@ pub trait Kind: Clone + PartialEq + Reconcile + Hydrate + Sized {
 #[derive(Debug, Clone, PartialEq)]
 pub enum AnyRecord {
     PatrolLog(PatrolLog),
+    Repair(RepairRecord),
 }
 
 impl AnyRecord {
@@ -142,29 +155,37 @@ impl AnyRecord {
     pub fn header(&self) -> Header<'_> {
         match self {
             AnyRecord::PatrolLog(log) => log.header(),
+            AnyRecord::Repair(repair) => Kind::header(repair),
         }
     }
 
     pub fn validate(&self) -> Vec<Problem> {
         match self {
             AnyRecord::PatrolLog(log) => log.validate(),
+            AnyRecord::Repair(repair) => Kind::validate(repair),
         }
     }
 
     pub fn detail(&self) -> SummaryDetail {
         match self {
             AnyRecord::PatrolLog(log) => log.detail(),
+            AnyRecord::Repair(repair) => Kind::detail(repair),
         }
     }
 
     pub fn status(&self) -> &'static str {
         match self {
             AnyRecord::PatrolLog(log) => log.status(),
+            AnyRecord::Repair(repair) => Kind::status(repair),
         }
     }
 
     pub fn as_patrol_log(&self) -> Option<&PatrolLog> {
         PatrolLog::from_any(self)
+    }
+
+    pub fn as_repair(&self) -> Option<&RepairRecord> {
+        RepairRecord::from_any(self)
     }
 }
 
@@ -185,7 +206,10 @@ pub fn judge(
         (Some(AnyRecord::PatrolLog(before)), AnyRecord::PatrolLog(after)) => {
             rules::judge_kind(Some(before), after, writer, doc, now_ms)
         }
-        #[allow(unreachable_patterns)]
+        (None, AnyRecord::Repair(after)) => rules::judge_kind(None, after, writer, doc, now_ms),
+        (Some(AnyRecord::Repair(before)), AnyRecord::Repair(after)) => {
+            rules::judge_kind(Some(before), after, writer, doc, now_ms)
+        }
         (Some(_), _) => vec![Problem::new("kind", crate::problem::keys::KIND_CHANGED)],
     };
     if problems.is_empty() {
@@ -210,12 +234,23 @@ pub(crate) mod test_support {
     static ESTATE_1: LazyLock<Vec<String>> = LazyLock::new(|| vec!["estate-1".to_owned()]);
     static ESTATE_2: LazyLock<Vec<String>> = LazyLock::new(|| vec!["estate-2".to_owned()]);
 
+    /// The key seed of the technician's phone, which takes the owner's signatures.
+    pub const TECH_SEED: [u8; 32] = [7; 32];
+    static TECH_KEY: LazyLock<Vec<u8>> = LazyLock::new(|| {
+        ed25519_dalek::SigningKey::from_bytes(&TECH_SEED)
+            .verifying_key()
+            .to_bytes()
+            .to_vec()
+    });
+
     fn writer(user_id: &'static str, role: Role, estates: &'static [String]) -> Writer<'static> {
         Writer {
             user_id,
             role,
             estates,
             device_id: "device-1",
+            device_key: &TECH_KEY,
+            verify_key: crate::signature::ed25519_verifies,
         }
     }
 
@@ -225,6 +260,9 @@ pub(crate) mod test_support {
     /// A guard of estate-2 only.
     pub static OTHER_GUARD: LazyLock<Writer<'static>> =
         LazyLock::new(|| writer("user-guard-2", Role::Guard, &ESTATE_2));
+    /// The technician of estate-1, on the phone whose key is `TECH_SEED`.
+    pub static TECH: LazyLock<Writer<'static>> =
+        LazyLock::new(|| writer("user-tech", Role::Technician, &ESTATE_1));
     /// A clerk of estate-1.
     pub static CLERK: LazyLock<Writer<'static>> =
         LazyLock::new(|| writer("user-clerk", Role::Office, &ESTATE_1));

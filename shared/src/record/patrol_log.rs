@@ -14,7 +14,9 @@ use autosurgeon::{Hydrate, Reconcile};
 use serde::{Deserialize, Serialize};
 
 use super::entry::{corrected_ids, Entry, EntryId};
-use super::rules::{check_entries, unique_ids};
+use super::remark::check_remark;
+pub use super::remark::Remark;
+use super::rules::{check_entries, corrections_point_into, unique_ids};
 use super::{AnyRecord, Field, Header, Kind, RecordKind, SummaryDetail, Writer};
 use crate::problem::{check_optional_text, check_text, keys, Problem};
 use crate::user::Role;
@@ -114,22 +116,6 @@ pub struct Finding {
     pub found_at: i64,
 }
 
-/// An office remark on the log.
-#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
-pub struct Remark {
-    #[key]
-    pub id: String,
-    pub text: String,
-    /// User ID of the writer.
-    pub author: String,
-    /// Display name of the writer at the time.
-    pub author_name: String,
-    pub written_at: i64,
-    /// The remark this one corrects.
-    #[autosurgeon(missing = "Default::default")]
-    pub corrects: Option<String>,
-}
-
 impl Entry for CheckpointVisit {
     fn id(&self) -> &str {
         &self.id
@@ -148,18 +134,6 @@ impl Entry for Finding {
     }
     fn author(&self) -> Option<&str> {
         self.author.as_deref()
-    }
-    fn corrects(&self) -> Option<&str> {
-        self.corrects.as_deref()
-    }
-}
-
-impl Entry for Remark {
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn author(&self) -> Option<&str> {
-        Some(&self.author)
     }
     fn corrects(&self) -> Option<&str> {
         self.corrects.as_deref()
@@ -253,26 +227,6 @@ impl Finding {
     }
 }
 
-impl Remark {
-    pub fn new(
-        id: EntryId,
-        text: &str,
-        author: &str,
-        author_name: &str,
-        written_at: i64,
-    ) -> Result<Self, Vec<Problem>> {
-        let remark = Self {
-            id: id.to_string(),
-            text: text.trim().to_owned(),
-            author: author.to_owned(),
-            author_name: author_name.to_owned(),
-            written_at,
-            corrects: None,
-        };
-        checked(remark, "remark", check_remark)
-    }
-}
-
 /// `value` if `check` finds no problem at `path`, else every problem it found.
 fn checked<T>(
     value: T,
@@ -324,31 +278,6 @@ fn check_finding(problems: &mut Vec<Problem>, path: &str, finding: &Finding) {
         &finding.location,
         MAX_SHORT_CHARS,
     );
-}
-
-fn check_remark(problems: &mut Vec<Problem>, path: &str, remark: &Remark) {
-    check_text(
-        problems,
-        format!("{path}.text"),
-        &remark.text,
-        MAX_NOTE_CHARS,
-    );
-    check_author(problems, path, Some(&remark.author));
-}
-
-/// A correction must name an entry of its own list.
-fn corrections_point_into<E: Entry>(problems: &mut Vec<Problem>, list: &str, entries: &[E]) {
-    let ids: HashSet<&str> = entries.iter().map(Entry::id).collect();
-    for (index, entry) in entries.iter().enumerate() {
-        if let Some(target) = entry.corrects() {
-            if target == entry.id() || !ids.contains(target) {
-                problems.push(Problem::new(
-                    format!("{list}[{index}].corrects"),
-                    keys::BAD_CORRECTION,
-                ));
-            }
-        }
-    }
 }
 
 impl Kind for PatrolLog {
@@ -529,6 +458,7 @@ impl Kind for PatrolLog {
     fn from_any(record: &AnyRecord) -> Option<&Self> {
         match record {
             AnyRecord::PatrolLog(log) => Some(log),
+            _ => None,
         }
     }
 }
@@ -765,6 +695,27 @@ mod tests {
         let mut honest = before.clone();
         honest.remarks.push(remark(3));
         assert!(change(&before, &honest, &CLERK).is_empty());
+    }
+
+    #[test]
+    fn an_entry_without_author_counts_as_the_creators_only() {
+        let before = round();
+        let mut legacy = before.clone();
+        let mut v = visit(6, T0);
+        v.author = None;
+        legacy.visits.push(v);
+        // A phone of the first version uploading the guard's own visit: accepted.
+        assert!(change(&before, &legacy, &GUARD).is_empty());
+        // Anyone else sending an author-less entry: it is not theirs to write.
+        let mut clerk_remark = before.clone();
+        clerk_remark.visits = legacy.visits.clone();
+        assert_eq!(
+            change(&before, &clerk_remark, &CLERK),
+            [
+                pair("visits[0]", keys::ROLE_FORBIDS),
+                pair("visits[0].author", keys::AUTHOR_NOT_WRITER)
+            ]
+        );
     }
 
     #[test]

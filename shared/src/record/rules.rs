@@ -168,3 +168,22 @@ pub(crate) fn unique_ids<'a>(
         }
     }
 }
+
+/// A correction must name another entry of its own list.
+pub(crate) fn corrections_point_into<E: Entry>(
+    problems: &mut Vec<Problem>,
+    list: &str,
+    entries: &[E],
+) {
+    let ids: HashSet<&str> = entries.iter().map(Entry::id).collect();
+    for (index, entry) in entries.iter().enumerate() {
+        if let Some(target) = entry.corrects() {
+            if target == entry.id() || !ids.contains(target) {
+                problems.push(Problem::new(
+                    format!("{list}[{index}].corrects"),
+                    keys::BAD_CORRECTION,
+                ));
+            }
+        }
+    }
+}

@@ -44,6 +44,15 @@ pub enum SummaryDetail {
         follow_up_count: u32,
         remark_count: u32,
     },
+    /// What is repaired, the fee in force (fen), and where the signatures stand.
+    Repair {
+        component: super::repair::Component,
+        fee_fen: Option<i64>,
+        /// The owner's consent covers the estimate in force.
+        consent_current: bool,
+        accepted: bool,
+        outcome: Option<super::repair::Outcome>,
+    },
 }
 
 impl RecordSummary {
