@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use automerge::{ActorId, Automerge, ChangeHash};
 use gatehouse_shared::record::{
-    create_document, edit_document, judge, read_record, Kind, RecordError,
+    create_document, edit_document, judge_kind, read_record, Kind, RecordError,
 };
 use gatehouse_shared::sync_session::SyncSession;
 use gatehouse_shared::{AnyRecord, DocumentId, Problem, RecordSummary, Writer};
@@ -276,7 +276,7 @@ impl Model {
         writer: &Writer<'_>,
         now: i64,
     ) -> Result<DocumentId, RecordError> {
-        judge(None, &new.clone().into_any(), writer, id, now).map_err(RecordError::Invalid)?;
+        judge_kind(None, new, writer, id, now).map_err(RecordError::Invalid)?;
         let doc = create_document(self.actor.clone(), new, now)?;
         let mut record = LocalRecord::new(doc);
         record.owner = self.user.clone();

@@ -15,7 +15,6 @@ use ed25519_dalek::{Signer, SigningKey, Verifier, VerifyingKey};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::record::Entry;
 use crate::DocumentId;
 
 /// Prefix of every signed message, so a signature made for Gatehouse means nothing elsewhere.
@@ -176,17 +175,7 @@ pub struct Signature {
     pub signature: ByteVec,
 }
 
-impl Entry for Signature {
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn author(&self) -> Option<&str> {
-        Some(&self.author)
-    }
-    fn corrects(&self) -> Option<&str> {
-        self.corrects.as_deref()
-    }
-}
+crate::record::entry::impl_entry!(authored: Signature);
 
 /// Everything a signature covers but the signature itself.
 #[derive(Debug, Clone)]

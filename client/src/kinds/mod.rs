@@ -43,7 +43,7 @@ pub fn record_body(id: DocumentId, record: Memo<Option<AnyRecord>>) -> AnyView {
         Some(RecordKind::PatrolLog) => {
             view! { <patrol_log::PatrolRecord id=id record=record/> }.into_any()
         }
-        Some(RecordKind::Repair) => view! { <repair::RepairBody id=id record=record/> }.into_any(),
+        Some(RecordKind::Repair) => view! { <repair::RepairBody/> }.into_any(),
         None => ().into_any(),
     })
     .into_any()

@@ -33,13 +33,7 @@ pub fn Home() -> impl IntoView {
                 // Records that have not reached the server stay on the phone.
                 let _ = api::sign_out(&session.token).await;
             }
-            if let Some(storage) = ctx.storage.get_value() {
-                let _ = storage.delete_meta("session").await;
-            }
-            sync_driver::stop(ctx);
-            ctx.model.update_value(|m| m.sign_out());
-            ctx.session.set(None);
-            ctx.screen.set(Screen::SignIn);
+            back_to_sign_in(ctx).await;
         });
     };
     view! {
@@ -67,6 +61,17 @@ pub fn Home() -> impl IntoView {
     }
 }
 
+/// Forgets the session on this phone and shows the sign-in screen; every record stays.
+async fn back_to_sign_in(ctx: Ctx) {
+    if let Some(storage) = ctx.storage.get_value() {
+        let _ = storage.delete_meta("session").await;
+    }
+    sync_driver::stop(ctx);
+    ctx.model.update_value(|m| m.sign_out());
+    ctx.session.set(None);
+    ctx.screen.set(Screen::SignIn);
+}
+
 /// Shown when the server ended the session or revoked the device: syncing has stopped,
 /// nothing on the phone is deleted, and the user can sign in again.
 #[component]
@@ -76,15 +81,7 @@ fn SessionEnded() -> impl IntoView {
     let ended = move || matches!(ctx.phase.get(), Phase::SignedOut | Phase::DeviceRevoked);
     let revoked = move || ctx.phase.get() == Phase::DeviceRevoked;
     let sign_in_again = move |_| {
-        spawn_local(async move {
-            if let Some(storage) = ctx.storage.get_value() {
-                let _ = storage.delete_meta("session").await;
-            }
-            sync_driver::stop(ctx);
-            ctx.model.update_value(|m| m.sign_out());
-            ctx.session.set(None);
-            ctx.screen.set(Screen::SignIn);
-        });
+        spawn_local(back_to_sign_in(ctx));
     };
     view! {
         <Show when=ended>

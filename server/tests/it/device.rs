@@ -240,6 +240,19 @@ impl Device {
         }
     }
 
+    /// The server's refusal of document `id`, if it refused it: the code and every problem.
+    pub fn refusal(&self, id: DocumentId) -> Option<(ErrorCode, Vec<gatehouse_shared::Problem>)> {
+        self.errors.iter().find_map(|e| match e {
+            ServerMessage::Error {
+                code,
+                doc: Some(doc),
+                problems,
+                ..
+            } if *doc == id => Some((*code, problems.clone())),
+            _ => None,
+        })
+    }
+
     /// Whether the server acknowledged the document at its current heads.
     pub fn is_stored(&self, id: DocumentId) -> bool {
         let heads: Vec<Vec<u8>> = self.docs[&id]

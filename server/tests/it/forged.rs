@@ -3,7 +3,7 @@
 use automerge::transaction::Transactable;
 use automerge::{Automerge, ChangeHash, ROOT};
 use gatehouse_server::store::Store;
-use gatehouse_shared::protocol::{ErrorCode, ServerMessage};
+use gatehouse_shared::protocol::ErrorCode;
 use gatehouse_shared::record::read_kind;
 use gatehouse_shared::{DocumentId, Finding, PatrolLog, Problem, Severity};
 
@@ -52,16 +52,7 @@ async fn forge_document(mutate: impl FnOnce(&mut Automerge)) -> (ErrorCode, Vec<
     phone.sync(&mut socket).await.expect("exchange completes");
 
     let unchanged = stored_heads(&app, id) == accepted;
-    let error = phone.errors.iter().find_map(|e| match e {
-        ServerMessage::Error {
-            code,
-            doc: Some(doc),
-            problems,
-            ..
-        } if *doc == id => Some((*code, problems.clone())),
-        _ => None,
-    });
-    let (code, problems) = error.expect("server refused the change");
+    let (code, problems) = phone.refusal(id).expect("server refused the change");
     assert!(!phone.is_stored(id), "a refused change is not acknowledged");
     (code, problems, unchanged)
 }
@@ -177,16 +168,7 @@ async fn forge_as_clerk(
         .expect("exchange completes");
 
     let unchanged = stored_heads(&app, id) == accepted;
-    let error = desk.errors.iter().find_map(|e| match e {
-        ServerMessage::Error {
-            code,
-            doc: Some(doc),
-            problems,
-            ..
-        } if *doc == id => Some((*code, problems.clone())),
-        _ => None,
-    });
-    let (code, problems) = error.expect("server refused the change");
+    let (code, problems) = desk.refusal(id).expect("server refused the change");
     assert!(!desk.is_stored(id), "a refused change is not acknowledged");
     (code, problems, unchanged)
 }
@@ -266,18 +248,8 @@ async fn a_guard_reopening_an_ended_round_or_adding_to_it_is_rejected() {
             .push(visit(&guard.user.id, "Gate 1", T0 + 2, "late"));
     });
     phone.sync(&mut socket).await.expect("exchange completes");
-    let problems = phone
-        .errors
-        .iter()
-        .find_map(|e| match e {
-            ServerMessage::Error {
-                code: ErrorCode::Forbidden,
-                problems,
-                ..
-            } => Some(problems.clone()),
-            _ => None,
-        })
-        .expect("refused");
+    let (code, problems) = phone.refusal(id).expect("refused");
+    assert_eq!(code, ErrorCode::Forbidden);
     assert_eq!(
         keys(&problems),
         [

@@ -102,25 +102,12 @@ async fn consented_repair(app: &TestApp) -> (Device, String, String, DocumentId)
 }
 
 fn refusal(device: &Device, id: DocumentId) -> (ErrorCode, Vec<(String, String)>) {
-    device
-        .errors
-        .iter()
-        .find_map(|e| match e {
-            ServerMessage::Error {
-                code,
-                doc: Some(doc),
-                problems,
-                ..
-            } if *doc == id => Some((
-                *code,
-                problems
-                    .iter()
-                    .map(|Problem { path, key }| (path.clone(), key.clone()))
-                    .collect(),
-            )),
-            _ => None,
-        })
-        .expect("the server refused the change")
+    let (code, problems) = device.refusal(id).expect("the server refused the change");
+    let problems = problems
+        .into_iter()
+        .map(|Problem { path, key }| (path, key))
+        .collect();
+    (code, problems)
 }
 
 #[tokio::test]

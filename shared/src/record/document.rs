@@ -4,7 +4,7 @@
 use automerge::{transaction::CommitOptions, ActorId, Automerge};
 use autosurgeon::{hydrate, reconcile, Hydrate};
 
-use super::{judge, AnyRecord, Kind, RecordKind, Writer};
+use super::{judge_kind, AnyRecord, Kind, RecordKind, Writer};
 use crate::problem::Problem;
 use crate::DocumentId;
 
@@ -74,7 +74,7 @@ pub fn write_document<K: Kind>(
 }
 
 /// Reads the record, lets `edit` change it, judges the change as the server will (the same
-/// [`judge`], by `writer` at `now_ms`), and writes it as one change. Nothing is written if
+/// rules, by `writer` at `now_ms`), and writes it as one change. Nothing is written if
 /// the change is refused.
 pub fn edit_document<K: Kind>(
     doc: &mut Automerge,
@@ -86,8 +86,7 @@ pub fn edit_document<K: Kind>(
     let before: K = read_kind(doc)?;
     let mut record = before.clone();
     edit(&mut record);
-    let after = record.clone().into_any();
-    judge(Some(&before.into_any()), &after, writer, id, now_ms).map_err(RecordError::Invalid)?;
+    judge_kind(Some(&before), &record, writer, id, now_ms).map_err(RecordError::Invalid)?;
     write_document(doc, &record, now_ms)?;
     Ok(record)
 }

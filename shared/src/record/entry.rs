@@ -36,6 +36,39 @@ pub trait Entry: PartialEq {
     fn corrects(&self) -> Option<&str>;
 }
 
+/// Implements [`Entry`] for entry types with `id`, `corrects` and an `author` that is a
+/// `String` (`authored`) or, in types the first version wrote without one, an `Option`
+/// (`maybe_authored`).
+macro_rules! impl_entry {
+    (authored: $($entry:ty),+) => {$(
+        impl $crate::record::entry::Entry for $entry {
+            fn id(&self) -> &str {
+                &self.id
+            }
+            fn author(&self) -> Option<&str> {
+                Some(&self.author)
+            }
+            fn corrects(&self) -> Option<&str> {
+                self.corrects.as_deref()
+            }
+        }
+    )+};
+    (maybe_authored: $($entry:ty),+) => {$(
+        impl $crate::record::entry::Entry for $entry {
+            fn id(&self) -> &str {
+                &self.id
+            }
+            fn author(&self) -> Option<&str> {
+                self.author.as_deref()
+            }
+            fn corrects(&self) -> Option<&str> {
+                self.corrects.as_deref()
+            }
+        }
+    )+};
+}
+pub(crate) use impl_entry;
+
 /// The entries of `list` that a later entry corrects, by ID.
 pub fn corrected_ids<E: Entry>(list: &[E]) -> std::collections::HashSet<&str> {
     list.iter().filter_map(Entry::corrects).collect()

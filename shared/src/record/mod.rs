@@ -189,6 +189,23 @@ impl AnyRecord {
     }
 }
 
+/// Judges a change of a record of kind `K`: the same rules as [`judge`], for a caller that
+/// knows the kind (the phone editing a record). Only that kind's rules are linked into it.
+pub fn judge_kind<K: Kind>(
+    before: Option<&K>,
+    after: &K,
+    writer: &Writer<'_>,
+    doc: DocumentId,
+    now_ms: i64,
+) -> Result<(), Vec<Problem>> {
+    let problems = rules::judge_kind(before, after, writer, doc, now_ms);
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems)
+    }
+}
+
 /// Judges a change from `before` (None for a new record) to `after`, written by `writer` in
 /// document `doc`, at `now_ms` by the judge's clock: `Ok` to store it, or every problem.
 ///

@@ -13,7 +13,7 @@ use std::collections::HashSet;
 use autosurgeon::{Hydrate, Reconcile};
 use serde::{Deserialize, Serialize};
 
-use super::entry::{corrected_ids, Entry, EntryId};
+use super::entry::{corrected_ids, impl_entry, Entry, EntryId};
 use super::remark::check_remark;
 pub use super::remark::Remark;
 use super::rules::{check_entries, corrections_point_into, unique_ids};
@@ -116,29 +116,7 @@ pub struct Finding {
     pub found_at: i64,
 }
 
-impl Entry for CheckpointVisit {
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn author(&self) -> Option<&str> {
-        self.author.as_deref()
-    }
-    fn corrects(&self) -> Option<&str> {
-        self.corrects.as_deref()
-    }
-}
-
-impl Entry for Finding {
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn author(&self) -> Option<&str> {
-        self.author.as_deref()
-    }
-    fn corrects(&self) -> Option<&str> {
-        self.corrects.as_deref()
-    }
-}
+impl_entry!(maybe_authored: CheckpointVisit, Finding);
 
 impl PatrolLog {
     /// Starts a round. Fails with every problem in the input.

@@ -2,7 +2,7 @@
 
 use autosurgeon::{Hydrate, Reconcile};
 
-use super::entry::{Entry, EntryId};
+use super::entry::{impl_entry, EntryId};
 use crate::problem::{check_text, Problem};
 
 /// Longest remark, in characters.
@@ -26,17 +26,7 @@ pub struct Remark {
     pub corrects: Option<String>,
 }
 
-impl Entry for Remark {
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn author(&self) -> Option<&str> {
-        Some(&self.author)
-    }
-    fn corrects(&self) -> Option<&str> {
-        self.corrects.as_deref()
-    }
-}
+impl_entry!(authored: Remark);
 
 impl Remark {
     pub fn new(

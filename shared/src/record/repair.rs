@@ -20,7 +20,7 @@ use autosurgeon::{Hydrate, Reconcile};
 use ciborium::Value;
 use serde::{Deserialize, Serialize};
 
-use super::entry::Entry;
+use super::entry::{impl_entry, Entry};
 use super::remark::{check_remark, Remark};
 use super::rules::{check_entries, corrections_point_into, unique_ids};
 use super::{AnyRecord, Field, Header, Kind, RecordKind, SummaryDetail, Writer};
@@ -299,22 +299,7 @@ pub struct FeeOutcome {
     pub decided_at: i64,
 }
 
-macro_rules! entry_impl {
-    ($($entry:ty),*) => {$(
-        impl Entry for $entry {
-            fn id(&self) -> &str {
-                &self.id
-            }
-            fn author(&self) -> Option<&str> {
-                Some(&self.author)
-            }
-            fn corrects(&self) -> Option<&str> {
-                self.corrects.as_deref()
-            }
-        }
-    )*};
-}
-entry_impl!(Estimate, SafetyMeasure, WorkLine, FeeOutcome);
+impl_entry!(authored: Estimate, SafetyMeasure, WorkLine, FeeOutcome);
 
 /// What the office lists of a repair beyond the common columns.
 pub fn detail_of(record: &RepairRecord) -> SummaryDetail {
