@@ -166,3 +166,38 @@ test('guard_of_two_estates_records_a_round_in_the_second', async ({ browser }) =
   await desk.close();
   await phone.close();
 });
+
+test('guard_corrects_a_visit_and_the_old_one_stays_struck_through', async ({ browser }) => {
+  const phone = await browser.newContext({ ...h.PHONE, viewport: { width: 360, height: 780 } });
+  const guard = await phone.newPage();
+  await h.signIn(guard, h.GUARD);
+  await h.startRound(guard, '更正测试巡逻');
+  await h.addVisit(guard, 'B1 出口', '写错了巡更点');
+  await expect(guard.getByTestId('visit-item')).toHaveCount(1);
+
+  // The guard corrects the visit: the form starts from what it said.
+  await guard.getByTestId('correct-visit').click();
+  await expect(guard.getByTestId('checkpoint-input')).toHaveValue('B1 出口');
+  await guard.getByTestId('checkpoint-input').fill('B2 出口');
+  await guard.getByTestId('add-visit').click();
+  await expect(guard.getByTestId('visit-item')).toHaveCount(2);
+  const old = guard.getByTestId('visit-item').filter({ hasText: 'B1 出口' });
+  const fixed = guard.getByTestId('visit-item').filter({ hasText: 'B2 出口' });
+  await expect(old).toHaveAttribute('data-corrected', 'true');
+  await expect(fixed).toHaveAttribute('data-corrected', 'false');
+  await expect(fixed.getByTestId('correction-mark')).toHaveText('更正');
+  // A corrected visit is not corrected again, and the server takes the correction.
+  await expect(old.getByTestId('correct-visit')).toHaveCount(0);
+  await expect(guard.getByTestId('record-status')).toHaveAttribute('data-status', 'received', { timeout: 45_000 });
+
+  // The office counts the visit once and sees both entries.
+  const desk = await browser.newContext(h.DESKTOP);
+  const office = await desk.newPage();
+  await h.signIn(office, h.CLERK);
+  await expect(h.officeItem(office, '更正测试巡逻').getByTestId('office-visits')).toContainText('1');
+  await h.officeItem(office, '更正测试巡逻').click();
+  await expect(office.getByTestId('visit-item')).toHaveCount(2);
+  await expect(office.getByTestId('visit-item').filter({ hasText: 'B1 出口' })).toHaveAttribute('data-corrected', 'true');
+  await desk.close();
+  await phone.close();
+});
