@@ -9,7 +9,7 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use gatehouse_shared::device::DeviceInfo;
+use gatehouse_shared::device::{DeviceInfo, DeviceKey};
 use gatehouse_shared::protocol::MAX_FRAME_BYTES;
 use gatehouse_shared::user::{
     ChangePassword, NewUser, SetPassword, SignInRequest, SignInResponse, UserListing,
@@ -396,6 +396,30 @@ pub async fn list_records(
         .blocking(move |store| store.list_records(&estates, limit))
         .await??;
     Ok(Json(records))
+}
+
+/// The enrolled public keys of the devices of everyone who shares an estate with the asking
+/// clerk, so the office can check every signature in its records in the browser. Office
+/// staff only.
+pub async fn device_keys(
+    State(state): State<AppState>,
+    current: CurrentUser,
+) -> Result<Json<Vec<DeviceKey>>, HttpError> {
+    if !current.user.role.lists_records() {
+        return Err(HttpError::Forbidden);
+    }
+    let estates = current.user.estate_ids();
+    let keys = state
+        .blocking(move |store| -> Result<Vec<DeviceKey>, StoreError> {
+            let users: Vec<String> = store
+                .list_users(Some(&estates))?
+                .into_iter()
+                .map(|u| u.info.id)
+                .collect();
+            store.device_keys(&users)
+        })
+        .await??;
+    Ok(Json(keys))
 }
 
 /// Whether a browser's `Origin` is this server (the `Host` it was asked for). Requests

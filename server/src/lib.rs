@@ -109,6 +109,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/devices", get(http::my_devices))
         .route("/api/password", post(http::change_password))
         .route("/api/records", get(http::list_records))
+        .route("/api/device-keys", get(http::device_keys))
         .route(
             "/api/admin/users",
             get(http::admin_users).post(http::admin_create_user),

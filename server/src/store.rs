@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use automerge::Automerge;
-use gatehouse_shared::device::{DeviceEnrolment, DeviceInfo, SessionInfo};
+use gatehouse_shared::device::{DeviceEnrolment, DeviceInfo, DeviceKey, SessionInfo};
 use gatehouse_shared::record::read_record;
 use gatehouse_shared::user::EstateRef;
 use gatehouse_shared::{DocumentId, RecordKind, RecordSummary, Role, UserInfo};
@@ -490,6 +490,32 @@ impl Store {
 
     /// Devices of the given users, each with its live sessions; `current` marks the asking
     /// session.
+    /// The enrolled public keys of the devices of `user_ids`.
+    pub fn device_keys(&self, user_ids: &[String]) -> Result<Vec<DeviceKey>, StoreError> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT id, user_id, public_key, revoked_at FROM devices WHERE user_id = ?1 ORDER BY id",
+        )?;
+        let mut keys = Vec::new();
+        for user_id in user_ids {
+            let rows = statement.query_map(params![user_id], |row| {
+                Ok(DeviceKey {
+                    device_id: row.get(0)?,
+                    user_id: row.get(1)?,
+                    public_key_hex: row
+                        .get::<_, Vec<u8>>(2)?
+                        .iter()
+                        .map(|b| format!("{b:02x}"))
+                        .collect(),
+                    revoked_at: row.get(3)?,
+                })
+            })?;
+            for key in rows {
+                keys.push(key?);
+            }
+        }
+        Ok(keys)
+    }
+
     pub fn list_devices(
         &self,
         user_ids: &[String],

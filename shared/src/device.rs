@@ -126,6 +126,17 @@ pub struct DeviceInfo {
     pub sessions: Vec<SessionInfo>,
 }
 
+/// A device's enrolled public key, as office staff get it to check signatures in the browser.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceKey {
+    pub device_id: String,
+    pub user_id: String,
+    /// The Ed25519 public key, 32 bytes as 64 lowercase hex digits.
+    pub public_key_hex: String,
+    /// When an admin revoked the device; signatures it took before stay valid.
+    pub revoked_at: Option<i64>,
+}
+
 /// A session as listed to its user.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionInfo {

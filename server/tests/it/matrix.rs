@@ -217,6 +217,12 @@ fn routes(users: &Users, counter: usize) -> Vec<Route> {
         },
         Route {
             method: Method::GET,
+            path: "/api/device-keys".into(),
+            body: None,
+            expect: only(Role::Office, 200),
+        },
+        Route {
+            method: Method::GET,
             path: "/api/admin/users".into(),
             body: None,
             expect: only(Role::Admin, 200),

@@ -1,12 +1,16 @@
 //! A repair record written on a technician's phone with no network, with the owner's consent
 //! and acceptance signed on it, reaches the server and the office; forged signatures do not.
 
+use gatehouse_server::admin;
+use gatehouse_server::store::Store;
+use gatehouse_shared::device::DeviceKey;
 use gatehouse_shared::protocol::{ErrorCode, ServerMessage};
 use gatehouse_shared::record::repair::{
     Component, Estimate, FeeOutcome, Outcome, Part, RepairRecord, WorkLine,
 };
-use gatehouse_shared::signature::{Purpose, Signature, SignerRole, Stroke, Unsigned};
-use gatehouse_shared::{DocumentId, Problem, RecordKind, RecordSummary};
+use gatehouse_shared::signature::{self, Purpose, Signature, SignerRole, Stroke, Unsigned};
+use gatehouse_shared::user::NewUser;
+use gatehouse_shared::{DocumentId, Problem, RecordKind, RecordSummary, Role};
 
 use crate::device::{entry_id, Device};
 use crate::helpers::{authed, spawn_app, TestApp, CLERK, GUARD, T0, TECH};
@@ -291,4 +295,87 @@ async fn work_after_a_revised_fee_without_a_new_signature_is_refused() {
             "validation.no_consent".to_owned()
         )]
     );
+}
+
+#[tokio::test]
+async fn the_office_gets_the_technicians_key_and_verifies_the_consent_with_it() {
+    let app = spawn_app().await;
+    let (mut phone, token, _, id) = consented_repair(&app).await;
+    let mut socket = Device::connect_ok(app.addr, &token)
+        .await
+        .expect("connects");
+    phone.sync(&mut socket).await.expect("syncs");
+    assert!(phone.is_stored(id));
+
+    // A technician of the other estate only, with a device of their own.
+    let outsider = Device::new();
+    {
+        let store = Store::open(&app.data_dir.join("gatehouse.db")).expect("opens");
+        admin::create_user(
+            &store,
+            &NewUser {
+                username: "tech-jade".into(),
+                display_name: "周师傅".into(),
+                password: "tech-jade-password".into(),
+                role: Role::Technician,
+                estates: vec![gatehouse_server::demo::SECOND_ESTATE_ID.into()],
+            },
+            T0,
+        )
+        .expect("user created");
+    }
+    app.session_on(&outsider, ("tech-jade", "tech-jade-password"))
+        .await;
+
+    let mut desk = Device::new();
+    let clerk = app.session_on(&desk, CLERK).await;
+    let response = authed(
+        reqwest::Method::GET,
+        app.url("/api/device-keys"),
+        &clerk.token,
+    )
+    .send()
+    .await
+    .expect("sent");
+    assert_eq!(response.status(), 200);
+    let keys: Vec<DeviceKey> = response.json().await.expect("json");
+    assert!(
+        keys.iter().all(|k| k.device_id != outsider.device_id),
+        "{keys:?}"
+    );
+    let key = keys
+        .iter()
+        .find(|k| k.device_id == phone.device_id)
+        .expect("the technician's phone is listed");
+    let public_key: Vec<u8> = (0..32)
+        .map(|i| u8::from_str_radix(&key.public_key_hex[2 * i..2 * i + 2], 16).expect("hex"))
+        .collect();
+
+    // The office fetches the record and checks the consent as the browser will.
+    desk.follow(id);
+    let mut desk_socket = Device::connect_ok(app.addr, &clerk.token)
+        .await
+        .expect("connects");
+    desk.sync(&mut desk_socket).await.expect("fetches");
+    let record: RepairRecord = desk.read_kind(id);
+    let consent = &record.signatures[0];
+    let content = record
+        .content_for(consent.purpose, &consent.subject)
+        .expect("names an estimate");
+    assert_eq!(
+        signature::verify(
+            consent,
+            id,
+            &content,
+            &public_key,
+            signature::ed25519_verifies
+        ),
+        []
+    );
+    let wrong_key = keys
+        .iter()
+        .find(|k| k.device_id == clerk.device_id)
+        .map(|k| k.public_key_hex.clone())
+        .expect("the clerk's own device is listed");
+    assert_ne!(wrong_key, key.public_key_hex);
 }
