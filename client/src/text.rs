@@ -80,6 +80,7 @@ pub fn tr(i18n: I18nContext<Locale>, key: &str) -> String {
         "validation.unknown_entry" => t_string!(i18n, validation.unknown_entry),
         "validation.out_of_range" => t_string!(i18n, validation.out_of_range),
         "validation.too_many" => t_string!(i18n, validation.too_many),
+        "validation.no_change" => t_string!(i18n, validation.no_change),
         "field.author" => t_string!(i18n, field.author),
         "field.corrects" => t_string!(i18n, field.corrects),
         "field.guard_name" => t_string!(i18n, field.guard_name),

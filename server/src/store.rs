@@ -488,8 +488,6 @@ impl Store {
             .optional()?)
     }
 
-    /// Devices of the given users, each with its live sessions; `current` marks the asking
-    /// session.
     /// The enrolled public keys of the devices of `user_ids`.
     pub fn device_keys(&self, user_ids: &[String]) -> Result<Vec<DeviceKey>, StoreError> {
         let mut statement = self.conn.prepare_cached(
@@ -516,6 +514,8 @@ impl Store {
         Ok(keys)
     }
 
+    /// Devices of the given users, each with its live sessions; `current` marks the asking
+    /// session.
     pub fn list_devices(
         &self,
         user_ids: &[String],

@@ -213,6 +213,11 @@ pub fn apply_sync_batch(
                     .and_then(|old| read_record(&old).ok()),
                 None => None,
             };
+            // A stored document always held a readable record; were it not to, judging the
+            // change as a new record would let anyone who starts the kind rewrite its creator.
+            if stored_at.is_some() && before_record.is_none() {
+                problems.push(Problem::new("", keys::NOT_A_RECORD));
+            }
             let record = match read_record(&doc) {
                 Ok(record) => {
                     let judged_as = Writer {
@@ -227,6 +232,11 @@ pub fn apply_sync_batch(
                         judge(before_record.as_ref(), &record, &judged_as, id, now)
                     {
                         problems.extend(refused);
+                    }
+                    // Changes that leave the record as it was (unknown keys, values rewritten
+                    // to themselves) only use up the document's size limit: refused.
+                    if before_record.as_ref() == Some(&record) {
+                        problems.push(Problem::new("", keys::NO_CHANGE));
                     }
                     Some(record)
                 }

@@ -102,6 +102,10 @@ impl DeviceEnrolment {
             .try_into()
             .map_err(|_| EnrolmentError::BadKey)?;
         let key = VerifyingKey::from_bytes(&key_bytes).map_err(|_| EnrolmentError::BadKey)?;
+        // A small-order key makes one signature that verifies over every message.
+        if key.is_weak() {
+            return Err(EnrolmentError::BadKey);
+        }
         let signature =
             Signature::from_slice(&self.signature).map_err(|_| EnrolmentError::BadSignature)?;
         let message = enrolment_message(username, &self.device_id, &self.actor, &self.public_key);
@@ -174,8 +178,14 @@ mod tests {
         let mut bad_id = good.clone();
         bad_id.device_id = "a b".into();
         assert_eq!(bad_id.verify("guard"), Err(EnrolmentError::BadDeviceId));
-        let mut bad_key = good;
+        let mut bad_key = good.clone();
         bad_key.public_key = vec![0; 5];
         assert_eq!(bad_key.verify("guard"), Err(EnrolmentError::BadKey));
+        // The identity point is a valid encoding of a small-order (weak) key.
+        let mut weak = good;
+        let mut identity = vec![0; 32];
+        identity[0] = 1;
+        weak.public_key = identity;
+        assert_eq!(weak.verify("guard"), Err(EnrolmentError::BadKey));
     }
 }

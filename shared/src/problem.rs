@@ -64,6 +64,8 @@ pub mod keys {
     pub const UNKNOWN_ENTRY: &str = "validation.unknown_entry";
     pub const OUT_OF_RANGE: &str = "validation.out_of_range";
     pub const TOO_MANY: &str = "validation.too_many";
+    /// Changes that leave the record as it was.
+    pub const NO_CHANGE: &str = "validation.no_change";
 }
 
 /// Pushes `required` or `too_long` for a text field.

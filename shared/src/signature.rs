@@ -11,7 +11,7 @@
 use autosurgeon::bytes::ByteVec;
 use autosurgeon::{Hydrate, Reconcile};
 use ciborium::Value;
-use ed25519_dalek::{Signer, SigningKey, Verifier, VerifyingKey};
+use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -283,13 +283,14 @@ impl SignatureProblem {
 /// How a judge checks an Ed25519 signature over a message with a 32-byte public key.
 pub type KeyVerifier = fn(public_key: &[u8], message: &[u8], signature: &[u8]) -> bool;
 
-/// The Ed25519 check (ed25519-dalek): what the server, the authority on what is stored, runs.
+/// The Ed25519 check (ed25519-dalek, strict: no weak keys, canonical signatures): what the
+/// server, the authority on what is stored, runs.
 pub fn ed25519_verifies(public_key: &[u8], message: &[u8], signature: &[u8]) -> bool {
     <[u8; 32]>::try_from(public_key)
         .ok()
         .and_then(|key| VerifyingKey::from_bytes(&key).ok())
         .zip(ed25519_dalek::Signature::from_slice(signature).ok())
-        .is_some_and(|(key, sig)| key.verify(message, &sig).is_ok())
+        .is_some_and(|(key, sig)| key.verify_strict(message, &sig).is_ok())
 }
 
 /// For a phone judging a signature it has just taken with its own key (WebCrypto, which never

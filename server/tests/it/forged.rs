@@ -259,3 +259,19 @@ async fn a_guard_reopening_an_ended_round_or_adding_to_it_is_rejected() {
     );
     assert_eq!(stored_heads(&app, id), accepted);
 }
+
+#[tokio::test]
+async fn changes_that_leave_the_record_as_it_was_are_rejected() {
+    // Unknown keys only use up the document's size limit.
+    let (code, problems, unchanged) = forge_document(|doc| {
+        doc.transact::<_, _, automerge::AutomergeError>(|tx| {
+            tx.put(ROOT, "padding", "x".repeat(10_000))?;
+            Ok(())
+        })
+        .expect("forged");
+    })
+    .await;
+    assert_eq!(code, ErrorCode::Rejected);
+    assert_eq!(keys(&problems), [("", "validation.no_change")]);
+    assert!(unchanged);
+}

@@ -25,7 +25,7 @@ use super::remark::{check_remark, Remark};
 use super::rules::{check_entries, corrections_point_into, unique_ids};
 use super::{AnyRecord, Field, Header, Kind, RecordKind, SummaryDetail, Writer};
 use crate::problem::{check_optional_text, check_text, keys, Problem};
-use crate::signature::{self, Purpose, Signature, SignedContent};
+use crate::signature::{self, Purpose, Signature, SignedContent, SignerRole};
 use crate::user::Role;
 use crate::DocumentId;
 
@@ -741,6 +741,17 @@ fn check_outcome(problems: &mut Vec<Problem>, path: &str, outcome: &FeeOutcome) 
     }
 }
 
+fn no_corrections<E: Entry>(problems: &mut Vec<Problem>, list: &str, entries: &[E]) {
+    for (i, entry) in entries.iter().enumerate() {
+        if entry.corrects().is_some() {
+            problems.push(Problem::new(
+                format!("{list}[{i}].corrects"),
+                keys::BAD_CORRECTION,
+            ));
+        }
+    }
+}
+
 fn check_signature(problems: &mut Vec<Problem>, path: &str, signature: &Signature) {
     check_text(
         problems,
@@ -827,7 +838,9 @@ impl Kind for RepairRecord {
             if closed_at < self.started_at {
                 problems.push(Problem::new("closed_at", keys::ENDS_BEFORE_START));
             }
-            if self.outcome().is_none() {
+            // Closed means the owner accepted the work on the estimate in force and the fee
+            // outcome is recorded; nothing added later can leave a closed record unaccepted.
+            if self.outcome().is_none() || self.acceptance().is_none() {
                 problems.push(Problem::new("closed_at", keys::STEP_OUT_OF_ORDER));
             }
         }
@@ -898,10 +911,12 @@ impl Kind for RepairRecord {
             "remarks",
             self.remarks.iter().map(Entry::id),
         );
-        corrections_point_into(&mut problems, "estimates", &self.estimates);
+        // An estimate is revised by a new one, and work and signatures are what the owner
+        // signed: none of them is corrected by an entry naming it.
+        no_corrections(&mut problems, "estimates", &self.estimates);
+        no_corrections(&mut problems, "work", &self.work);
+        no_corrections(&mut problems, "signatures", &self.signatures);
         corrections_point_into(&mut problems, "measures", &self.measures);
-        corrections_point_into(&mut problems, "work", &self.work);
-        corrections_point_into(&mut problems, "signatures", &self.signatures);
         corrections_point_into(&mut problems, "outcomes", &self.outcomes);
         corrections_point_into(&mut problems, "remarks", &self.remarks);
         problems
@@ -912,30 +927,39 @@ impl Kind for RepairRecord {
         if let Some(closed_at) = self.closed_at {
             times.push(("closed_at".to_owned(), closed_at));
         }
-        let mut list = |name: &str, at: Vec<i64>| {
+        let mut list = |name: &str, field: &str, at: Vec<i64>| {
             for (i, time) in at.into_iter().enumerate() {
-                times.push((format!("{name}[{i}]"), time));
+                times.push((format!("{name}[{i}].{field}"), time));
             }
         };
         list(
             "estimates",
+            "written_at",
             self.estimates.iter().map(|e| e.written_at).collect(),
         );
         list(
             "measures",
+            "taken_at",
             self.measures.iter().map(|m| m.taken_at).collect(),
         );
-        list("work", self.work.iter().map(|w| w.done_at).collect());
+        list(
+            "work",
+            "done_at",
+            self.work.iter().map(|w| w.done_at).collect(),
+        );
         list(
             "signatures",
+            "signed_at",
             self.signatures.iter().map(|s| s.signed_at).collect(),
         );
         list(
             "outcomes",
+            "decided_at",
             self.outcomes.iter().map(|o| o.decided_at).collect(),
         );
         list(
             "remarks",
+            "written_at",
             self.remarks.iter().map(|r| r.written_at).collect(),
         );
         times
@@ -1045,20 +1069,27 @@ fn steps_in_order(
     doc: DocumentId,
     problems: &mut Vec<Problem>,
 ) {
-    let known = |id: &str, list: fn(&RepairRecord) -> Vec<&str>| {
-        before.is_some_and(|b| list(b).contains(&id))
-    };
+    fn ids<E: Entry>(list: Option<&[E]>) -> HashSet<&str> {
+        list.unwrap_or_default().iter().map(Entry::id).collect()
+    }
+    let old_estimates = ids(before.map(|b| &b.estimates[..]));
+    let old_work = ids(before.map(|b| &b.work[..]));
+    let old_signatures = ids(before.map(|b| &b.signatures[..]));
+    let old_outcomes = ids(before.map(|b| &b.outcomes[..]));
+    let is_acceptance = |s: &&Signature| s.purpose == Purpose::RepairAcceptance;
+    // Once the server holds an acceptance, no estimate is revised; within one upload, a
+    // revision dated at or after an acceptance is refused too. (A revision backdated before
+    // it still cannot close the record: closing needs an acceptance of the estimate in force.)
+    let accepted_before = before.is_some_and(|b| b.signatures.iter().any(|s| is_acceptance(&s)));
     let accepted_at = after
         .signatures
         .iter()
-        .filter(|s| s.purpose == Purpose::RepairAcceptance)
+        .filter(is_acceptance)
         .map(|s| s.signed_at)
         .min();
     for (i, estimate) in after.estimates.iter().enumerate() {
-        let new = !known(&estimate.id, |r| {
-            r.estimates.iter().map(Entry::id).collect()
-        });
-        if new && accepted_at.is_some_and(|at| at <= estimate.written_at) {
+        let new = !old_estimates.contains(estimate.id.as_str());
+        if new && (accepted_before || accepted_at.is_some_and(|at| at <= estimate.written_at)) {
             problems.push(Problem::new(
                 format!("estimates[{i}]"),
                 keys::STEP_OUT_OF_ORDER,
@@ -1066,10 +1097,7 @@ fn steps_in_order(
         }
     }
     for (i, line) in after.work.iter().enumerate() {
-        if known(&line.id, |r| r.work.iter().map(Entry::id).collect()) {
-            continue;
-        }
-        if after.consent_for(&line.estimate).is_none() {
+        if !old_work.contains(line.id.as_str()) && after.consent_for(&line.estimate).is_none() {
             problems.push(Problem::new(
                 format!("work[{i}].estimate"),
                 keys::NO_CONSENT,
@@ -1077,9 +1105,7 @@ fn steps_in_order(
         }
     }
     for (i, signature) in after.signatures.iter().enumerate() {
-        if known(&signature.id, |r| {
-            r.signatures.iter().map(Entry::id).collect()
-        }) {
+        if old_signatures.contains(signature.id.as_str()) {
             continue;
         }
         let path = format!("signatures[{i}]");
@@ -1093,6 +1119,13 @@ fn steps_in_order(
         if !in_order {
             problems.push(Problem::new(path.clone(), keys::STEP_OUT_OF_ORDER));
         }
+        // The owner (or their tenant or agent) agrees; the technician does not sign for them.
+        if signature.signer_role == SignerRole::Technician {
+            problems.push(Problem::new(
+                format!("{path}.signer_role"),
+                keys::ROLE_FORBIDS,
+            ));
+        }
         if signature.device_id != writer.device_id {
             problems.push(Problem::new(
                 format!("{path}.device_id"),
@@ -1101,6 +1134,7 @@ fn steps_in_order(
             continue;
         }
         let Some(content) = after.content_for(signature.purpose, &signature.subject) else {
+            problems.push(Problem::new(format!("{path}.subject"), keys::UNKNOWN_ENTRY));
             continue;
         };
         for problem in signature::verify(
@@ -1114,9 +1148,7 @@ fn steps_in_order(
         }
     }
     for (i, outcome) in after.outcomes.iter().enumerate() {
-        if !known(&outcome.id, |r| r.outcomes.iter().map(Entry::id).collect())
-            && after.acceptance().is_none()
-        {
+        if !old_outcomes.contains(outcome.id.as_str()) && after.acceptance().is_none() {
             problems.push(Problem::new(
                 format!("outcomes[{i}]"),
                 keys::STEP_OUT_OF_ORDER,
@@ -1359,7 +1391,103 @@ mod tests {
         paid.closed_at = Some(T0 + 7);
         assert_eq!(
             keys_of(&before, &paid, &TECH),
-            [pair("outcomes[0]", keys::STEP_OUT_OF_ORDER)]
+            [
+                pair("closed_at", keys::STEP_OUT_OF_ORDER),
+                pair("outcomes[0]", keys::STEP_OUT_OF_ORDER)
+            ]
+        );
+    }
+
+    /// A record with consented work, accepted, with its outcome: ready to close.
+    fn accepted() -> RepairRecord {
+        let mut r = consented();
+        let first = r.estimates[0].id.clone();
+        r.work.push(work(3, &first, T0 + 3));
+        let acceptance = sign(&r, 4, Purpose::RepairAcceptance, &first, T0 + 4);
+        r.signatures.push(acceptance);
+        r.outcomes.push(
+            FeeOutcome::new(entry_id(5), TECH.user_id, Outcome::Charged, "", T0 + 5)
+                .expect("valid"),
+        );
+        r
+    }
+
+    #[test]
+    fn a_revision_backdated_before_the_acceptance_cannot_close_the_record() {
+        let before = accepted();
+        let mut after = before.clone();
+        // Dated between the accepted estimate and the acceptance: it becomes the estimate
+        // in force, and the acceptance no longer covers it.
+        after.estimates.push(estimate(6, 1, T0 + 3));
+        after.closed_at = Some(T0 + 6);
+        let problems = keys_of(&before, &after, &TECH);
+        assert!(
+            problems.contains(&pair("closed_at", keys::STEP_OUT_OF_ORDER)),
+            "{problems:?}"
+        );
+        assert!(
+            problems.contains(&pair("estimates[1]", keys::STEP_OUT_OF_ORDER)),
+            "{problems:?}"
+        );
+        let mut closed = before.clone();
+        closed.closed_at = Some(T0 + 6);
+        assert!(keys_of(&before, &closed, &TECH).is_empty());
+    }
+
+    #[test]
+    fn the_technician_does_not_sign_for_the_owner_and_signed_steps_take_no_correction() {
+        let before = {
+            let mut r = repair();
+            r.estimates.push(estimate(1, 15_000, T0 + 1));
+            r
+        };
+        let subject = before.estimates[0].id.clone();
+        let mut after = before.clone();
+        let mut sig = sign(&before, 2, Purpose::RepairConsent, &subject, T0 + 2);
+        sig.signer_role = SignerRole::Technician;
+        // Re-signed with the changed role, so only the role is wrong.
+        let unsigned = Unsigned {
+            id: &sig.id.clone(),
+            author: TECH.user_id,
+            purpose: sig.purpose,
+            subject: &subject,
+            signer_role: SignerRole::Technician,
+            signer_name: "赵师傅",
+            stroke: &Vec::from(sig.stroke.clone()),
+            content_hash: before
+                .content_for(Purpose::RepairConsent, &subject)
+                .expect("content")
+                .hash(),
+            signed_at: T0 + 2,
+            document: *DOC,
+            device_id: TECH.device_id,
+        };
+        after
+            .signatures
+            .push(Signature::sign_with_seed(&unsigned, &TECH_SEED));
+        assert_eq!(
+            keys_of(&before, &after, &TECH),
+            [pair("signatures[0].signer_role", keys::ROLE_FORBIDS)]
+        );
+        let mut revised = before.clone();
+        let mut second = estimate(3, 20_000, T0 + 3);
+        second.corrects = Some(subject.clone());
+        revised.estimates.push(second);
+        assert_eq!(
+            keys_of(&before, &revised, &TECH),
+            [pair("estimates[1].corrects", keys::BAD_CORRECTION)]
+        );
+    }
+
+    #[test]
+    fn an_entry_id_is_one_to_two_hundred_characters() {
+        let mut r = repair();
+        let mut e = estimate(1, 100, T0 + 1);
+        e.id = String::new();
+        r.estimates.push(e);
+        assert_eq!(
+            Kind::validate(&r),
+            [Problem::new("estimates[0].id", keys::REQUIRED)]
         );
     }
 
@@ -1458,6 +1586,6 @@ mod tests {
         let problems = judge(None, &r.into_any(), &TECH, *DOC, T0).expect_err("refused");
         assert!(problems
             .iter()
-            .any(|p| p.path == "work[0]" && p.key == keys::IN_FUTURE));
+            .any(|p| p.path == "work[0].done_at" && p.key == keys::IN_FUTURE));
     }
 }

@@ -10,6 +10,9 @@ use super::{Kind, Writer};
 use crate::problem::{keys, Problem};
 use crate::DocumentId;
 
+/// Longest entry ID, in characters.
+pub const MAX_ENTRY_ID_CHARS: usize = 200;
+
 /// How far ahead of the judge's clock a recorded time may be (phone clocks drift).
 pub const MAX_CLOCK_AHEAD_MS: i64 = 5 * 60 * 1000;
 
@@ -160,6 +163,16 @@ pub(crate) fn unique_ids<'a>(
     ids: impl Iterator<Item = &'a str>,
 ) {
     for (index, id) in ids.enumerate() {
+        if id.is_empty() || id.chars().count() > MAX_ENTRY_ID_CHARS {
+            problems.push(Problem::new(
+                format!("{list}[{index}].id"),
+                if id.is_empty() {
+                    keys::REQUIRED
+                } else {
+                    keys::TOO_LONG
+                },
+            ));
+        }
         if !seen.insert(id) {
             problems.push(Problem::new(
                 format!("{list}[{index}].id"),
