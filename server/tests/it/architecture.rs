@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use gatehouse_shared::RecordKind;
 
-/// The Rust files of a module: `name.rs` and everything under `name/`.
+/// The Rust files of a module: `name.rs` and everything under `name/` but its unit tests.
 fn module_files(src: &Path, name: &str) -> Vec<PathBuf> {
     let mut files = Vec::new();
     let file = src.join(format!("{name}.rs"));
@@ -21,7 +21,10 @@ fn module_files(src: &Path, name: &str) -> Vec<PathBuf> {
             let path = entry.path();
             if path.is_dir() {
                 dirs.push(path);
-            } else if path.extension().is_some_and(|e| e == "rs") {
+            } else if path.extension().is_some_and(|e| e == "rs")
+                // A module's unit tests (`#[cfg(test)] mod tests;`) build real records.
+                && path.file_name().is_some_and(|n| n != "tests.rs")
+            {
                 files.push(path);
             }
         }

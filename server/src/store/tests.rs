@@ -1,0 +1,152 @@
+use super::*;
+use automerge::ActorId;
+use gatehouse_shared::record::{create_document, edit_document, SummaryDetail};
+use gatehouse_shared::{CheckpointVisit, EntryId, PatrolLog, Writer};
+
+const T0: i64 = 1_780_000_000_000;
+
+fn new_id(n: u8) -> DocumentId {
+    DocumentId::from_random([n; 16])
+}
+
+/// Stores a round as `saves` syncs, each adding a visit; returns the document.
+fn save_history(store: &mut Store, id: &DocumentId, saves: i64) -> Automerge {
+    store.upsert_estate("estate", "Estate").expect("estate");
+    let log = PatrolLog::start("estate", "guard", "王", "night", T0).expect("valid");
+    let mut doc = create_document(ActorId::random(), &log, T0).expect("created");
+    let mut heads = Vec::new();
+    let estates = vec!["estate".to_owned()];
+    let writer = Writer {
+        user_id: "guard",
+        role: Role::Guard,
+        estates: &estates,
+        device_id: "device",
+        device_key: &[],
+        verify_key: gatehouse_shared::signature::ed25519_verifies,
+    };
+    for step in 0..saves {
+        if step > 0 {
+            edit_document(&mut doc, *id, &writer, T0 + step, |log: &mut PatrolLog| {
+                let entry = EntryId::from_random([step as u8; 16]);
+                let name = format!("c{step}");
+                log.visits.push(
+                    CheckpointVisit::new(entry, "guard", &name, T0 + step, "").expect("valid"),
+                )
+            })
+            .expect("edit");
+        }
+        let tx = store.begin().expect("begin");
+        tx.save_changes(id, "estate", &doc, &doc.save_after(&heads), None, T0)
+            .expect("save");
+        tx.commit().expect("commit");
+        heads = doc.get_heads();
+    }
+    doc
+}
+
+#[test]
+fn document_survives_compaction_and_reopen() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("test.db");
+    let id = new_id(1);
+    let doc = {
+        let mut store = Store::open(&path).expect("opens");
+        save_history(&mut store, &id, COMPACT_AFTER_CHANGE_ROWS * 2)
+    };
+    let store = Store::open(&path).expect("reopens");
+    let stored = store.load_document(&id).expect("loads").expect("exists");
+    assert_eq!(stored.doc.get_heads(), doc.get_heads());
+    let rows: i64 = store
+        .conn
+        .query_row("SELECT count(*) FROM changes", [], |r| r.get(0))
+        .expect("count");
+    assert!(
+        rows < COMPACT_AFTER_CHANGE_ROWS,
+        "changes were compacted, {rows} rows left"
+    );
+}
+
+#[test]
+fn stored_size_counts_snapshot_and_change_rows_as_the_migration_does() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut store = Store::open(&dir.path().join("test.db")).expect("opens");
+    let id = new_id(2);
+    save_history(&mut store, &id, COMPACT_AFTER_CHANGE_ROWS + 5);
+    let counted = store
+        .load_document(&id)
+        .expect("loads")
+        .expect("exists")
+        .size_bytes;
+    let measured: i64 = store
+        .conn
+        .query_row(
+            "SELECT COALESCE(length(snapshot), 0)
+                + (SELECT COALESCE(SUM(length(data)), 0) FROM changes WHERE doc_id = ?1)
+             FROM documents WHERE id = ?1",
+            params![id.as_bytes()],
+            |row| row.get(0),
+        )
+        .expect("measures");
+    assert!(counted > 0);
+    assert_eq!(counted, measured);
+}
+
+#[test]
+fn records_stored_before_summaries_had_common_columns_are_listed_after_the_migration() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("test.db");
+    // A database of the version before, holding a round as it stored it.
+    let fixture = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/tests/fixtures/patrol_log_v1_ended_with_remark.automerge"
+    );
+    let bytes = std::fs::read(fixture).expect("fixture");
+    let id = new_id(3);
+    {
+        let conn = Connection::open(&path).expect("opens");
+        for migration in &MIGRATIONS[..3] {
+            conn.execute_batch(migration.sql).expect("old schema");
+        }
+        conn.pragma_update(None, "user_version", 3)
+            .expect("version");
+        conn.execute_batch("INSERT INTO estates VALUES ('sunny-garden', 'Sunny Garden');")
+            .expect("estate");
+        conn.execute(
+            "INSERT INTO documents (id, estate_id, snapshot, change_rows, created_at, updated_at, size_bytes)
+             VALUES (?1, 'sunny-garden', ?2, 0, 100, 200, ?3)",
+            params![id.as_bytes(), bytes, bytes.len() as i64],
+        )
+        .expect("document");
+        let old_summary = format!(
+            r#"{{"doc":"{id}","kind":"patrol_log","estate_id":"sunny-garden","created_by":"u-guard","author_name":"王保安","title":"地下车库夜间巡逻","started_at":1790000000000,"ended_at":1790000240000,"visit_count":2,"finding_count":1,"follow_up_count":1,"remark_count":1,"first_received_at":100,"last_received_at":200}}"#
+        );
+        conn.execute(
+            "INSERT INTO records VALUES (?1, 'sunny-garden', 'patrol_log', 1790000000000, 200, ?2)",
+            params![id.as_bytes(), old_summary],
+        )
+        .expect("record");
+    }
+    let store = Store::open(&path).expect("migrates");
+    let listed = store
+        .list_records(&["sunny-garden".to_owned()], 10)
+        .expect("lists");
+    assert_eq!(listed.len(), 1);
+    let summary = &listed[0];
+    assert_eq!(summary.doc, id);
+    assert_eq!(summary.title, "地下车库夜间巡逻");
+    assert_eq!(summary.status, "ended");
+    assert_eq!(summary.closed_at, Some(1_790_000_240_000));
+    assert_eq!(
+        (summary.first_received_at, summary.last_received_at),
+        (100, 200)
+    );
+    assert_eq!(
+        summary.detail,
+        SummaryDetail::PatrolLog {
+            visit_count: 2,
+            finding_count: 1,
+            follow_up_count: 1,
+            remark_count: 1
+        }
+    );
+}
