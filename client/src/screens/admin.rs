@@ -14,8 +14,14 @@ use crate::i18n::*;
 use crate::time::format_time;
 use crate::widgets::FormMessage;
 
+/// The admin's screen, loaded on first use.
+#[lazy]
+pub fn admin_home() -> AnyView {
+    view! { <AdminHome/> }.into_any()
+}
+
 #[component]
-pub fn AdminHome() -> impl IntoView {
+fn AdminHome() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let i18n = use_i18n();
     let users = RwSignal::new(Vec::<UserListing>::new());
