@@ -1,6 +1,6 @@
 //! The server's HTTP routes, as the app calls them.
 
-use gatehouse_shared::device::{DeviceEnrolment, DeviceInfo};
+use gatehouse_shared::device::{DeviceEnrolment, DeviceInfo, DeviceKey};
 use gatehouse_shared::user::{ChangePassword, NewUser, SignInRequest, SignInResponse, UserListing};
 use gatehouse_shared::RecordSummary;
 use gatehouse_shared::UserInfo;
@@ -104,6 +104,11 @@ pub async fn sign_out(token: &str) -> Result<(), ApiError> {
 
 pub async fn list_records(token: &str) -> Result<Vec<RecordSummary>, ApiError> {
     json(send(with_token(Request::get("/api/records?limit=500"), token)).await?).await
+}
+
+/// The enrolled keys of the devices of the office user's estates (to check signatures).
+pub async fn device_keys(token: &str) -> Result<Vec<DeviceKey>, ApiError> {
+    json(send(with_token(Request::get("/api/device-keys"), token)).await?).await
 }
 
 pub async fn admin_users(token: &str) -> Result<Vec<UserListing>, ApiError> {

@@ -72,7 +72,7 @@ async fn boot(ctx: Ctx) {
         (Some(session), Some(identity)) => {
             ctx.model
                 .update_value(|m| m.sign_in(&session.user.id, identity.actor_id()));
-            ctx.device_key.set_value(identity.public_key().to_vec());
+            ctx.set_identity(identity.clone());
             ctx.session.set(Some(session));
             ctx.screen.set(Screen::Home);
             sync_driver::start(ctx);

@@ -12,6 +12,7 @@ use gatehouse_shared::user::SignInResponse;
 use gatehouse_shared::{DocumentId, Problem, Writer};
 use leptos::prelude::*;
 
+use crate::identity::DeviceIdentity;
 use crate::model::Model;
 use crate::storage::Storage;
 use crate::time::now_ms;
@@ -73,6 +74,8 @@ pub struct Ctx {
     /// This phone's enrolled public key for the signed-in user (signatures it takes verify
     /// with it).
     pub device_key: StoredValue<Vec<u8>, LocalStorage>,
+    /// This phone's identity for the signed-in user: its key signs what owners sign.
+    pub identity: StoredValue<Option<DeviceIdentity>, LocalStorage>,
     /// Records changed on this phone that the sync driver has not sent yet.
     pub outbox: StoredValue<Vec<DocumentId>, LocalStorage>,
     /// Ticks when something is put in the outbox.
@@ -94,6 +97,7 @@ impl Ctx {
             model: StoredValue::new_local(Model::new(automerge::ActorId::random())),
             storage: StoredValue::new_local(None),
             device_key: StoredValue::new_local(Vec::new()),
+            identity: StoredValue::new_local(None),
             outbox: StoredValue::new_local(Vec::new()),
             outbox_ticks: RwSignal::new(0),
             version: RwSignal::new(0),
@@ -103,6 +107,12 @@ impl Ctx {
             screen: RwSignal::new(Screen::Loading),
             notice: RwSignal::new(None),
         }
+    }
+
+    /// Remembers the signed-in user's device identity.
+    pub fn set_identity(&self, identity: DeviceIdentity) {
+        self.device_key.set_value(identity.public_key().to_vec());
+        self.identity.set_value(Some(identity));
     }
 
     pub fn changed(&self) {

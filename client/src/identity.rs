@@ -132,6 +132,22 @@ impl DeviceIdentity {
         &self.stored.public_key
     }
 
+    pub fn device_id(&self) -> &str {
+        &self.stored.device_id
+    }
+
+    /// Signs `message` with the device's private key (Ed25519, 64 bytes).
+    pub async fn sign(&self, message: &[u8]) -> Result<Vec<u8>, StorageError> {
+        let signature = JsFuture::from(
+            subtle()?
+                .sign_with_str_and_u8_array(ED25519, &self.private_key, message)
+                .map_err(|e| js_error("signing", e))?,
+        )
+        .await
+        .map_err(|e| js_error("signing", e))?;
+        Ok(js_sys::Uint8Array::new(&signature).to_vec())
+    }
+
     pub fn actor_id(&self) -> ActorId {
         ActorId::from(self.stored.actor.as_slice())
     }
@@ -145,13 +161,7 @@ impl DeviceIdentity {
             &self.stored.actor,
             &self.stored.public_key,
         );
-        let signature = JsFuture::from(
-            subtle()?
-                .sign_with_str_and_u8_array(ED25519, &self.private_key, &message)
-                .map_err(|e| js_error("signing the enrolment", e))?,
-        )
-        .await
-        .map_err(|e| js_error("signing the enrolment", e))?;
+        let signature = self.sign(&message).await?;
         let label: String = web_sys::window()
             .and_then(|w| w.navigator().user_agent().ok())
             .unwrap_or_default()
@@ -163,7 +173,34 @@ impl DeviceIdentity {
             actor: self.stored.actor.clone(),
             public_key: self.stored.public_key.clone(),
             label,
-            signature: js_sys::Uint8Array::new(&signature).to_vec(),
+            signature,
         })
     }
+}
+
+/// Whether `public_key` (raw Ed25519, 32 bytes) verifies `signature` over `message`, checked
+/// by the browser's WebCrypto (the office checks the signatures it is shown).
+pub async fn ed25519_verifies(public_key: &[u8], message: &[u8], signature: &[u8]) -> bool {
+    let Ok(subtle) = subtle() else {
+        return false;
+    };
+    let usages = js_sys::Array::of1(&"verify".into());
+    let key_data = js_sys::Uint8Array::from(public_key);
+    let Ok(import) = subtle.import_key_with_str("raw", &key_data, ED25519, false, &usages) else {
+        return false;
+    };
+    let Ok(key) = JsFuture::from(import)
+        .await
+        .and_then(|k| k.dyn_into::<CryptoKey>())
+    else {
+        return false;
+    };
+    let Ok(verify) =
+        subtle.verify_with_str_and_u8_array_and_u8_array(ED25519, &key, signature, message)
+    else {
+        return false;
+    };
+    JsFuture::from(verify)
+        .await
+        .is_ok_and(|answer| answer.as_bool() == Some(true))
 }

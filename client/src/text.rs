@@ -94,6 +94,32 @@ pub fn tr(i18n: I18nContext<Locale>, key: &str) -> String {
         "field.text" => t_string!(i18n, field.text),
         "field.other" => t_string!(i18n, field.other),
         "field.time" => t_string!(i18n, field.time),
+        "repair.started" => t_string!(i18n, repair.started),
+        "repair.closed" => t_string!(i18n, repair.closed),
+        "repair.estimate_saved" => t_string!(i18n, repair.estimate_saved),
+        "repair.work_saved" => t_string!(i18n, repair.work_saved),
+        "repair.measure_saved" => t_string!(i18n, repair.measure_saved),
+        "signature.saved" => t_string!(i18n, signature.saved),
+        "field.cause" => t_string!(i18n, field.cause),
+        "field.contact" => t_string!(i18n, field.contact),
+        "field.done" => t_string!(i18n, field.done),
+        "field.estimate" => t_string!(i18n, field.estimate),
+        "field.fault" => t_string!(i18n, field.fault),
+        "field.fee_fen" => t_string!(i18n, field.fee_fen),
+        "field.labour_fen" => t_string!(i18n, field.labour_fen),
+        "field.method" => t_string!(i18n, field.method),
+        "field.minutes" => t_string!(i18n, field.minutes),
+        "field.model" => t_string!(i18n, field.model),
+        "field.name" => t_string!(i18n, field.name),
+        "field.quantity" => t_string!(i18n, field.quantity),
+        "field.reason" => t_string!(i18n, field.reason),
+        "field.reported_by" => t_string!(i18n, field.reported_by),
+        "field.signer_name" => t_string!(i18n, field.signer_name),
+        "field.stroke" => t_string!(i18n, field.stroke),
+        "field.subject" => t_string!(i18n, field.subject),
+        "field.technician_name" => t_string!(i18n, field.technician_name),
+        "field.unit" => t_string!(i18n, field.unit),
+        "field.unit_price_fen" => t_string!(i18n, field.unit_price_fen),
         _ => t_string!(i18n, validation.unknown),
     };
     text.to_string()
@@ -105,8 +131,12 @@ pub fn problem_text(i18n: I18nContext<Locale>, problem: &Problem) -> String {
     let field = field.split('[').next().unwrap_or_default();
     let label_key = match field {
         "route" | "checkpoint" | "note" | "what" | "location" | "text" | "author" | "corrects"
-        | "guard_name" | "started_at" | "ended_at" => format!("field.{field}"),
-        "visited_at" | "found_at" | "written_at" => "field.time".to_owned(),
+        | "guard_name" | "started_at" | "ended_at" | "unit" | "reported_by" | "contact"
+        | "fault" | "model" | "cause" | "method" | "name" | "quantity" | "unit_price_fen"
+        | "labour_fen" | "fee_fen" | "done" | "minutes" | "reason" | "signer_name" | "stroke"
+        | "subject" | "estimate" | "technician_name" => format!("field.{field}"),
+        "visited_at" | "found_at" | "written_at" | "taken_at" | "done_at" | "decided_at"
+        | "signed_at" | "closed_at" => "field.time".to_owned(),
         _ => "field.other".to_owned(),
     };
     format!("{}: {}", tr(i18n, &label_key), tr(i18n, &problem.key))

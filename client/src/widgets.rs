@@ -61,3 +61,19 @@ pub fn StatusBadge(id: DocumentId) -> impl IntoView {
             data-status=move || status().as_str()>{label}</span>
     }
 }
+
+/// A screen whose code is loaded on first use (a `#[lazy]` function's chunk, apart from the
+/// main module; see `ARCHITECTURE.md`). The service worker keeps the chunk, so it opens
+/// offline too.
+pub fn lazy_view<F>(load: F) -> AnyView
+where
+    F: std::future::Future<Output = AnyView> + Send + 'static,
+{
+    let i18n = use_i18n();
+    view! {
+        <Suspense fallback=move || view! { <p class="muted">{t!(i18n, app.loading)}</p> }>
+            {Suspend::new(load)}
+        </Suspense>
+    }
+    .into_any()
+}

@@ -5,13 +5,17 @@ const { chromiumArgs } = require('../playwright.config');
 const GUARD = { username: 'guard', password: 'guard-demo-2026' };
 const CLERK = { username: 'clerk', password: 'clerk-demo-2026' };
 const ADMIN = { username: 'admin', password: 'admin-demo-2026' };
+const TECH = { username: 'tech', password: 'tech-demo-2026' };
 const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true };
 const DESKTOP = { viewport: { width: 1280, height: 800 } };
 
+/** The narrowest phones staff carry. */
+const SMALL_PHONE = { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true };
+
 /** A phone browser with its own profile on disk, so it can be closed and opened again. */
-async function launchPhone(profileDir) {
+async function launchPhone(profileDir, device = PHONE) {
   return chromium.launchPersistentContext(profileDir, {
-    ...PHONE,
+    ...device,
     baseURL: process.env.BASE_URL,
     executablePath: '/usr/bin/chromium',
     args: chromiumArgs,
@@ -56,9 +60,23 @@ async function addFinding(page, { what, where, severity, followUp }) {
   await page.getByTestId('add-finding').click();
 }
 
+/** Draws a zigzag across the signature pad with the mouse (pointer events, as a finger). */
+async function drawSignature(page) {
+  const pad = page.getByTestId('signature-pad');
+  await pad.scrollIntoViewIfNeeded();
+  const box = await pad.boundingBox();
+  const y = box.y + box.height / 2;
+  await page.mouse.move(box.x + 15, y);
+  await page.mouse.down();
+  for (let i = 1; i <= 12; i += 1) {
+    await page.mouse.move(box.x + 15 + i * ((box.width - 30) / 12), y + (i % 2 ? -30 : 30), { steps: 3 });
+  }
+  await page.mouse.up();
+}
+
 const roundItem = (page, route) => page.getByTestId('round-item').filter({ hasText: route });
 const officeItem = (page, route) => page.getByTestId('office-item').filter({ hasText: route });
 
 module.exports = {
-  GUARD, CLERK, ADMIN, PHONE, DESKTOP, launchPhone, signIn, waitForServiceWorker, startRound, addVisit, addFinding, roundItem, officeItem,
+  GUARD, CLERK, ADMIN, TECH, PHONE, SMALL_PHONE, DESKTOP, launchPhone, drawSignature, signIn, waitForServiceWorker, startRound, addVisit, addFinding, roundItem, officeItem,
 };

@@ -9,6 +9,7 @@
 pub mod connection;
 pub mod device;
 pub mod document_id;
+pub mod money;
 pub mod problem;
 pub mod protocol;
 pub mod record;

@@ -10,6 +10,7 @@ use leptos::prelude::*;
 use leptos_i18n::I18nContext;
 
 use crate::i18n::*;
+use crate::widgets::lazy_view;
 
 /// The kind's name as staff call it.
 pub fn kind_name(i18n: I18nContext<Locale>, kind: RecordKind) -> String {
@@ -43,7 +44,7 @@ pub fn record_body(id: DocumentId, record: Memo<Option<AnyRecord>>) -> AnyView {
         Some(RecordKind::PatrolLog) => {
             view! { <patrol_log::PatrolRecord id=id record=record/> }.into_any()
         }
-        Some(RecordKind::Repair) => view! { <repair::RepairBody/> }.into_any(),
+        Some(RecordKind::Repair) => lazy_view(repair::repair_body(id, record)),
         None => ().into_any(),
     })
     .into_any()

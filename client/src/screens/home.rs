@@ -10,9 +10,11 @@ use crate::api;
 use crate::ctx::{Ctx, Screen};
 use crate::i18n::*;
 use crate::kinds::patrol_log::PatrolHome;
+use crate::kinds::repair;
 use crate::screens::admin;
 use crate::screens::office::OfficeHome;
 use crate::sync_driver;
+use crate::widgets::lazy_view;
 
 #[component]
 pub fn Home() -> impl IntoView {
@@ -53,10 +55,9 @@ pub fn Home() -> impl IntoView {
         {move || match role.get() {
             Some(Role::Office) => view! { <OfficeHome/> }.into_any(),
             Some(Role::Guard) => view! { <PatrolHome/> }.into_any(),
-            Some(Role::Admin) => lazy_screen(admin::admin_home),
-            Some(Role::Technician) | None => {
-                view! { <p class="muted" data-testid="no-records-for-role">{t!(i18n, role.no_record_types)}</p> }.into_any()
-            }
+            Some(Role::Admin) => lazy_view(admin::admin_home()),
+            Some(Role::Technician) => lazy_view(repair::technician_home()),
+            None => ().into_any(),
         }}
     }
 }
@@ -118,19 +119,4 @@ pub fn UnsyncedPanel() -> impl IntoView {
             </section>
         </Show>
     }
-}
-
-/// A screen loaded on first use (its code is a chunk apart from the main module, see
-/// `ARCHITECTURE.md`); the service worker keeps the chunk, so it opens offline too.
-pub fn lazy_screen<F>(load: fn() -> F) -> AnyView
-where
-    F: std::future::Future<Output = AnyView> + Send + 'static,
-{
-    let i18n = use_i18n();
-    view! {
-        <Suspense fallback=move || view! { <p class="muted">{t!(i18n, app.loading)}</p> }>
-            {Suspend::new(load())}
-        </Suspense>
-    }
-    .into_any()
 }

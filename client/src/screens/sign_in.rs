@@ -55,7 +55,7 @@ pub fn SignIn() -> impl IntoView {
                 Ok(session) => {
                     ctx.model
                         .update_value(|m| m.sign_in(&session.user.id, identity.actor_id()));
-                    ctx.device_key.set_value(identity.public_key().to_vec());
+                    ctx.set_identity(identity.clone());
                     let stored = match ctx.storage.get_value() {
                         Some(storage) => storage.put_meta("session", &session).await.is_ok(),
                         None => false,

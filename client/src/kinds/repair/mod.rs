@@ -1,20 +1,34 @@
-//! The repair record in the app: its row in the office list (component, fee in force, status)
-//! and its lines in a set-aside refused version. The technician's forms, the signature pad
-//! and the full record view are not in this version.
+//! The repair record in the app. Here, in the main module: its row in the office list
+//! (component, fee in force, status) and its lines in a set-aside refused version. The
+//! technician's screens, the record view with its signatures and the signature pad are in
+//! the submodules, loaded on first use (`#[lazy]`): guards never download them.
 
+mod pad;
+mod technician;
+mod view;
+
+use gatehouse_shared::money::format_yuan as yuan;
 use gatehouse_shared::record::repair::{Component, RepairRecord};
 use gatehouse_shared::record::SummaryDetail;
+use gatehouse_shared::{AnyRecord, DocumentId};
+use leptos::lazy;
 use leptos::prelude::*;
 use leptos_i18n::I18nContext;
 
 use crate::i18n::*;
 use crate::time::format_time;
 
-/// Fen as yuan with two decimals: 12345 → "¥123.45".
-pub fn yuan(fen: i64) -> String {
-    let sign = if fen < 0 { "-" } else { "" };
-    let fen = fen.unsigned_abs();
-    format!("{sign}¥{}.{:02}", fen / 100, fen % 100)
+/// The technician's home: start a repair, and the repairs on this phone.
+#[lazy]
+pub fn technician_home() -> AnyView {
+    view! { <technician::TechnicianHome/> }.into_any()
+}
+
+/// A repair's body under the common frame: details, estimates, measures, work, signatures
+/// (drawn, and checked), the fee outcome, and the forms of the step the record is at.
+#[lazy]
+pub fn repair_body(id: DocumentId, record: Memo<Option<AnyRecord>>) -> AnyView {
+    view! { <view::RepairBody id=id record=record/> }.into_any()
 }
 
 pub fn status_name(i18n: I18nContext<Locale>, status: &str) -> String {
@@ -88,14 +102,4 @@ pub fn set_aside_lines(refused: &RepairRecord, current: Option<&RepairRecord>) -
         ));
     }
     lines
-}
-
-/// A repair's body under the common frame. This version lists repair records and opens them
-/// with the common frame (fault, unit, technician, times); their estimates, signatures and
-/// work are shown from the next version, loaded lazily with the technician's screens so that
-/// the app stays within its size budget.
-#[component]
-pub fn RepairBody() -> impl IntoView {
-    let i18n = use_i18n();
-    view! { <p class="muted" data-testid="repair-details-later">{t!(i18n, repair.details_later)}</p> }
 }
