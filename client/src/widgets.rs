@@ -1,13 +1,15 @@
 //! Small pieces the screens share: form messages, rule problems, a record's status badge.
 
-use gatehouse_shared::{DocumentId, Problem};
+use gatehouse_shared::record::Kind;
+use gatehouse_shared::{DocumentId, EntryId, Problem, Remark};
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 
-use crate::ctx::Ctx;
+use crate::ctx::{random_id, Ctx, EditError};
 use crate::i18n::*;
 use crate::model::RecordStatus;
 use crate::text::{problem_text, tr};
-use crate::time::format_time;
+use crate::time::{format_time, now_ms};
 
 /// The outcome of a form, as a translation key and whether it is an error.
 #[component]
@@ -76,4 +78,52 @@ where
         </Suspense>
     }
     .into_any()
+}
+
+/// The office's remark on a record of kind `K`.
+pub fn remark_form<K: Kind + 'static>(id: DocumentId) -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let i18n = use_i18n();
+    let text = RwSignal::new(String::new());
+    let problems = RwSignal::new(Vec::<Problem>::new());
+    let add = move |_| {
+        let Some(user) = ctx.session.get_untracked().map(|s| s.user) else {
+            return;
+        };
+        let remark = match Remark::new(
+            EntryId::from_random(random_id()),
+            &text.get_untracked(),
+            &user.id,
+            &user.display_name,
+            now_ms(),
+        ) {
+            Ok(remark) => remark,
+            Err(found) => return problems.set(found),
+        };
+        spawn_local(async move {
+            match ctx
+                .edit::<K>(id, move |r| r.remarks_mut().push(remark))
+                .await
+            {
+                Ok(()) => {
+                    problems.set(Vec::new());
+                    text.set(String::new());
+                    ctx.notify("remark.saved", false);
+                }
+                Err(EditError::Invalid(found)) => problems.set(found),
+                Err(EditError::NotSaved) => ctx.notify("error.not_saved", true),
+            }
+        });
+    };
+    view! {
+        <section class="card">
+            <h3>{t!(i18n, remark.add)}</h3>
+            <label>{t!(i18n, remark.text)}
+                <textarea data-testid="remark-input" prop:value=move || text.get()
+                    on:input=move |ev| text.set(event_target_value(&ev))></textarea>
+            </label>
+            <Problems problems=problems/>
+            <button class="primary" data-testid="add-remark" on:click=add>{t!(i18n, remark.add)}</button>
+        </section>
+    }
 }

@@ -133,6 +133,10 @@ test('repair_with_consent_and_acceptance_offline', async ({ browser }) => {
   await expect(office.getByTestId('signature-item')).toHaveCount(3);
   await expect(office.locator('[data-testid=signature-check][data-verified=true]')).toHaveCount(3);
   await expect(office.getByTestId('outcome-value')).toHaveText('业主付费');
+  await office.getByTestId('remark-input').fill('业主已付款，收据编号 0042');
+  await office.getByTestId('add-remark').click();
+  await expect(office.getByTestId('remark-item')).toHaveText(/收据编号 0042/);
+  await expect(office.getByTestId('record-status')).toHaveAttribute('data-status', 'received', { timeout: 45_000 });
   await office.screenshot({ path: 'test-results/repair-office.png', fullPage: true });
 
   // The check is real: with a wrong key for the phone, the office is told it does not verify.

@@ -5,8 +5,7 @@
 use gatehouse_shared::record::entry::corrected_ids;
 use gatehouse_shared::record::SummaryDetail;
 use gatehouse_shared::{
-    AnyRecord, CheckpointVisit, DocumentId, EntryId, Finding, PatrolLog, Problem, Remark, Role,
-    Severity,
+    AnyRecord, CheckpointVisit, DocumentId, EntryId, Finding, PatrolLog, Problem, Role, Severity,
 };
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -15,7 +14,7 @@ use leptos_i18n::I18nContext;
 use crate::ctx::{random_id, Ctx, EditError, Screen};
 use crate::i18n::*;
 use crate::time::{format_time, now_ms};
-use crate::widgets::{Problems, StatusBadge};
+use crate::widgets::{remark_form, Problems, StatusBadge};
 
 pub fn status_name(i18n: I18nContext<Locale>, status: &str) -> String {
     match status {
@@ -270,7 +269,7 @@ pub fn PatrolRecord(id: DocumentId, record: Memo<Option<AnyRecord>>) -> impl Int
             <EndRound id=id/>
         </Show>
         <Show when=move || editable() && role() == Some(Role::Office)>
-            <RemarkForm id=id/>
+            {remark_form::<PatrolLog>(id)}
         </Show>
     }
 }
@@ -464,46 +463,5 @@ fn EndRound(id: DocumentId) -> impl IntoView {
     view! {
         <Problems problems=problems/>
         <button class="secondary" data-testid="end-round" on:click=end>{t!(i18n, patrol.end)}</button>
-    }
-}
-
-#[component]
-fn RemarkForm(id: DocumentId) -> impl IntoView {
-    let ctx = expect_context::<Ctx>();
-    let i18n = use_i18n();
-    let text = RwSignal::new(String::new());
-    let problems = RwSignal::new(Vec::<Problem>::new());
-    let add = move |_| {
-        let Some(user) = ctx.session.get_untracked().map(|s| s.user) else {
-            return;
-        };
-        match Remark::new(
-            EntryId::from_random(random_id()),
-            &text.get_untracked(),
-            &user.id,
-            &user.display_name,
-            now_ms(),
-        ) {
-            Ok(remark) => save_edit(
-                ctx,
-                id,
-                problems,
-                "remark.saved",
-                move |log| log.remarks.push(remark),
-                move || text.set(String::new()),
-            ),
-            Err(found) => problems.set(found),
-        }
-    };
-    view! {
-        <section class="card">
-            <h3>{t!(i18n, remark.add)}</h3>
-            <label>{t!(i18n, remark.text)}
-                <textarea data-testid="remark-input" prop:value=move || text.get()
-                    on:input=move |ev| text.set(event_target_value(&ev))></textarea>
-            </label>
-            <Problems problems=problems/>
-            <button class="primary" data-testid="add-remark" on:click=add>{t!(i18n, remark.add)}</button>
-        </section>
     }
 }

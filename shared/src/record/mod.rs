@@ -136,6 +136,10 @@ pub trait Kind: Clone + PartialEq + Reconcile + Hydrate + Sized {
     /// key the interface translates (`status.<kind>.<key>`).
     fn status(&self) -> &'static str;
 
+    /// The office's remarks, which every kind carries (office staff add them; the kind's
+    /// `judge_entries` checks who wrote them).
+    fn remarks_mut(&mut self) -> &mut Vec<Remark>;
+
     fn into_any(self) -> AnyRecord;
     fn from_any(record: &AnyRecord) -> Option<&Self>;
 }

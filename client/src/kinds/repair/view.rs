@@ -19,6 +19,7 @@ use crate::i18n::*;
 use crate::identity;
 use crate::text::tr;
 use crate::time::format_time;
+use crate::widgets::remark_form;
 
 #[component]
 pub fn RepairBody(id: DocumentId, record: Memo<Option<AnyRecord>>) -> impl IntoView {
@@ -114,6 +115,9 @@ pub fn RepairBody(id: DocumentId, record: Memo<Option<AnyRecord>>) -> impl IntoV
         })}
         <Show when=move || technician_writes.get()>
             <Steps id=id repair=repair/>
+        </Show>
+        <Show when=move || editable() && role() == Some(Role::Office)>
+            {remark_form::<RepairRecord>(id)}
         </Show>
     }
 }

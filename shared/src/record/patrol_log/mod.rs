@@ -261,6 +261,10 @@ fn check_finding(problems: &mut Vec<Problem>, path: &str, finding: &Finding) {
 impl Kind for PatrolLog {
     const KIND: RecordKind = RecordKind::PatrolLog;
 
+    fn remarks_mut(&mut self) -> &mut Vec<Remark> {
+        &mut self.remarks
+    }
+
     fn header(&self) -> Header<'_> {
         Header {
             kind: self.kind,

@@ -11,6 +11,10 @@ use super::*;
 impl Kind for RepairRecord {
     const KIND: RecordKind = RecordKind::Repair;
 
+    fn remarks_mut(&mut self) -> &mut Vec<Remark> {
+        &mut self.remarks
+    }
+
     fn header(&self) -> Header<'_> {
         Header {
             kind: self.kind,
