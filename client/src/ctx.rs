@@ -50,7 +50,10 @@ impl From<RecordError> for EditError {
     fn from(error: RecordError) -> Self {
         match error {
             RecordError::Invalid(problems) => EditError::Invalid(problems),
-            _ => EditError::Invalid(vec![Problem::new("record", "validation.unknown")]),
+            _ => EditError::Invalid(vec![Problem::new(
+                "record",
+                gatehouse_shared::problem::keys::UNKNOWN,
+            )]),
         }
     }
 }

@@ -4,6 +4,7 @@
 use std::collections::{HashMap, HashSet};
 
 use automerge::{ActorId, Automerge, ChangeHash};
+use gatehouse_shared::problem::keys;
 use gatehouse_shared::record::{
     create_document, edit_document, judge_kind, read_record, Kind, RecordError,
 };
@@ -296,14 +297,14 @@ impl Model {
         let Some(record) = self.records.get_mut(&id) else {
             return Err(RecordError::Invalid(vec![Problem::new(
                 "record",
-                "validation.unknown",
+                keys::UNKNOWN,
             )]));
         };
         if record.rejected {
             // More changes on top of refused ones would be refused too: correct it first.
             return Err(RecordError::Invalid(vec![Problem::new(
                 "record",
-                "validation.correct_first",
+                keys::CORRECT_FIRST,
             )]));
         }
         let before = record.doc.get_heads();

@@ -1,6 +1,7 @@
 //! The interface's words: the locale the user chose, and the translation of keys known only
 //! at run time (notices, and the problems the shared rules report).
 
+use gatehouse_shared::problem::ProblemKey;
 use gatehouse_shared::Problem;
 use leptos::prelude::*;
 use leptos_i18n::I18nContext;
@@ -43,44 +44,11 @@ pub fn tr(i18n: I18nContext<Locale>, key: &str) -> String {
         "account.password_too_short" => t_string!(i18n, account.password_too_short),
         "account.needs_network" => t_string!(i18n, account.needs_network),
         "admin.failed" => t_string!(i18n, admin.failed),
-        "validation.in_future" => t_string!(i18n, validation.in_future),
-        "validation.foreign_actor" => t_string!(i18n, validation.foreign_actor),
-        "validation.role_forbids" => t_string!(i18n, validation.role_forbids),
-        "validation.document_too_large" => t_string!(i18n, validation.document_too_large),
-        "validation.correct_first" => t_string!(i18n, validation.correct_first),
         "connection.must_update" => t_string!(i18n, connection.must_update),
         "sign_in.invalid" => t_string!(i18n, sign_in.invalid),
         "sign_in.needs_network" => t_string!(i18n, sign_in.needs_network),
         "sign_in.failed" => t_string!(i18n, sign_in.failed),
         "sign_in.too_many" => t_string!(i18n, sign_in.too_many),
-        "validation.required" => t_string!(i18n, validation.required),
-        "validation.too_long" => t_string!(i18n, validation.too_long),
-        "validation.ends_before_start" => t_string!(i18n, validation.ends_before_start),
-        "validation.before_round_start" => t_string!(i18n, validation.before_round_start),
-        "validation.duplicate_id" => t_string!(i18n, validation.duplicate_id),
-        "validation.other_estate" => t_string!(i18n, validation.other_estate),
-        "validation.not_a_record" => t_string!(i18n, validation.not_a_record),
-        "validation.estate_changed" => t_string!(i18n, validation.estate_changed),
-        "validation.creator_changed" => t_string!(i18n, validation.creator_changed),
-        "validation.creator_not_writer" => t_string!(i18n, validation.creator_not_writer),
-        "validation.entry_deleted" => t_string!(i18n, validation.entry_deleted),
-        "validation.kind_changed" => t_string!(i18n, validation.kind_changed),
-        "validation.entry_changed" => t_string!(i18n, validation.entry_changed),
-        "validation.author_not_writer" => t_string!(i18n, validation.author_not_writer),
-        "validation.not_creator" => t_string!(i18n, validation.not_creator),
-        "validation.record_closed" => t_string!(i18n, validation.record_closed),
-        "validation.bad_correction" => t_string!(i18n, validation.bad_correction),
-        "validation.bad_signature" => t_string!(i18n, validation.bad_signature),
-        "validation.signature_other_record" => t_string!(i18n, validation.signature_other_record),
-        "validation.content_mismatch" => t_string!(i18n, validation.content_mismatch),
-        "validation.stroke_mismatch" => t_string!(i18n, validation.stroke_mismatch),
-        "validation.empty_stroke" => t_string!(i18n, validation.empty_stroke),
-        "validation.step_out_of_order" => t_string!(i18n, validation.step_out_of_order),
-        "validation.no_consent" => t_string!(i18n, validation.no_consent),
-        "validation.unknown_entry" => t_string!(i18n, validation.unknown_entry),
-        "validation.out_of_range" => t_string!(i18n, validation.out_of_range),
-        "validation.too_many" => t_string!(i18n, validation.too_many),
-        "validation.no_change" => t_string!(i18n, validation.no_change),
         "field.author" => t_string!(i18n, field.author),
         "field.corrects" => t_string!(i18n, field.corrects),
         "field.guard_name" => t_string!(i18n, field.guard_name),
@@ -120,9 +88,49 @@ pub fn tr(i18n: I18nContext<Locale>, key: &str) -> String {
         "field.technician_name" => t_string!(i18n, field.technician_name),
         "field.unit" => t_string!(i18n, field.unit),
         "field.unit_price_fen" => t_string!(i18n, field.unit_price_fen),
-        _ => t_string!(i18n, validation.unknown),
+        other => return problem_key_text(i18n, ProblemKey::parse(other)).to_string(),
     };
     text.to_string()
+}
+
+/// What a broken rule means, for every key the rules have.
+pub fn problem_key_text(i18n: I18nContext<Locale>, key: ProblemKey) -> &'static str {
+    match key {
+        ProblemKey::Required => t_string!(i18n, validation.required),
+        ProblemKey::TooLong => t_string!(i18n, validation.too_long),
+        ProblemKey::EndsBeforeStart => t_string!(i18n, validation.ends_before_start),
+        ProblemKey::BeforeRoundStart => t_string!(i18n, validation.before_round_start),
+        ProblemKey::DuplicateId => t_string!(i18n, validation.duplicate_id),
+        ProblemKey::OtherEstate => t_string!(i18n, validation.other_estate),
+        ProblemKey::NotARecord => t_string!(i18n, validation.not_a_record),
+        ProblemKey::EstateChanged => t_string!(i18n, validation.estate_changed),
+        ProblemKey::CreatorChanged => t_string!(i18n, validation.creator_changed),
+        ProblemKey::CreatorNotWriter => t_string!(i18n, validation.creator_not_writer),
+        ProblemKey::EntryDeleted => t_string!(i18n, validation.entry_deleted),
+        ProblemKey::Unknown => t_string!(i18n, validation.unknown),
+        ProblemKey::InFuture => t_string!(i18n, validation.in_future),
+        ProblemKey::ForeignActor => t_string!(i18n, validation.foreign_actor),
+        ProblemKey::RoleForbids => t_string!(i18n, validation.role_forbids),
+        ProblemKey::DocumentTooLarge => t_string!(i18n, validation.document_too_large),
+        ProblemKey::CorrectFirst => t_string!(i18n, validation.correct_first),
+        ProblemKey::KindChanged => t_string!(i18n, validation.kind_changed),
+        ProblemKey::EntryChanged => t_string!(i18n, validation.entry_changed),
+        ProblemKey::AuthorNotWriter => t_string!(i18n, validation.author_not_writer),
+        ProblemKey::NotCreator => t_string!(i18n, validation.not_creator),
+        ProblemKey::RecordClosed => t_string!(i18n, validation.record_closed),
+        ProblemKey::BadCorrection => t_string!(i18n, validation.bad_correction),
+        ProblemKey::BadSignature => t_string!(i18n, validation.bad_signature),
+        ProblemKey::SignatureOtherRecord => t_string!(i18n, validation.signature_other_record),
+        ProblemKey::ContentMismatch => t_string!(i18n, validation.content_mismatch),
+        ProblemKey::StrokeMismatch => t_string!(i18n, validation.stroke_mismatch),
+        ProblemKey::EmptyStroke => t_string!(i18n, validation.empty_stroke),
+        ProblemKey::StepOutOfOrder => t_string!(i18n, validation.step_out_of_order),
+        ProblemKey::NoConsent => t_string!(i18n, validation.no_consent),
+        ProblemKey::UnknownEntry => t_string!(i18n, validation.unknown_entry),
+        ProblemKey::OutOfRange => t_string!(i18n, validation.out_of_range),
+        ProblemKey::TooMany => t_string!(i18n, validation.too_many),
+        ProblemKey::NoChange => t_string!(i18n, validation.no_change),
+    }
 }
 
 /// "Field: message" for a problem found by the rules.
@@ -139,7 +147,11 @@ pub fn problem_text(i18n: I18nContext<Locale>, problem: &Problem) -> String {
         | "signed_at" | "closed_at" => "field.time".to_owned(),
         _ => "field.other".to_owned(),
     };
-    format!("{}: {}", tr(i18n, &label_key), tr(i18n, &problem.key))
+    format!(
+        "{}: {}",
+        tr(i18n, &label_key),
+        problem_key_text(i18n, problem.key)
+    )
 }
 
 pub fn saved_locale() -> Locale {

@@ -7,65 +7,120 @@ use serde::{Deserialize, Serialize};
 pub struct Problem {
     /// Where in the record, e.g. `visits[2].checkpoint`.
     pub path: String,
-    /// A translation key, e.g. `validation.required`.
-    pub key: String,
+    /// What is wrong; on the wire and in storage its text form, e.g. `validation.required`.
+    pub key: ProblemKey,
 }
 
 impl Problem {
-    pub fn new(path: impl Into<String>, key: &str) -> Self {
+    pub fn new(path: impl Into<String>, key: ProblemKey) -> Self {
         Self {
             path: path.into(),
-            key: key.to_owned(),
+            key,
         }
     }
 }
 
-/// Message keys used by the rules; each has an entry in the client's translation files.
-pub mod keys {
-    pub const REQUIRED: &str = "validation.required";
-    pub const TOO_LONG: &str = "validation.too_long";
-    pub const ENDS_BEFORE_START: &str = "validation.ends_before_start";
-    pub const BEFORE_ROUND_START: &str = "validation.before_round_start";
-    pub const DUPLICATE_ID: &str = "validation.duplicate_id";
-    pub const NOT_A_RECORD: &str = "validation.not_a_record";
-    pub const OTHER_ESTATE: &str = "validation.other_estate";
-    pub const ESTATE_CHANGED: &str = "validation.estate_changed";
-    pub const CREATOR_CHANGED: &str = "validation.creator_changed";
-    pub const CREATOR_NOT_WRITER: &str = "validation.creator_not_writer";
-    pub const ENTRY_DELETED: &str = "validation.entry_deleted";
-    pub const IN_FUTURE: &str = "validation.in_future";
-    pub const FOREIGN_ACTOR: &str = "validation.foreign_actor";
-    pub const ROLE_FORBIDS: &str = "validation.role_forbids";
-    pub const DOCUMENT_TOO_LARGE: &str = "validation.document_too_large";
-    pub const KIND_CHANGED: &str = "validation.kind_changed";
+/// Defines [`ProblemKey`], its text form, and the `keys` constants the rules use.
+macro_rules! problem_keys {
+    ($( $(#[$doc:meta])* $variant:ident = $text:literal, $constant:ident; )*) => {
+        /// What a rule found wrong. The client translates every key (an exhaustive match).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(into = "String", from = "String")]
+        pub enum ProblemKey {
+            $( $(#[$doc])* $variant, )*
+        }
+
+        impl ProblemKey {
+            pub const ALL: &'static [ProblemKey] = &[$(ProblemKey::$variant),*];
+
+            /// The text form (`validation.required`), a translation key.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(ProblemKey::$variant => $text,)*
+                }
+            }
+        }
+
+        /// The keys by the names the rules use.
+        pub mod keys {
+            use super::ProblemKey;
+            $( pub const $constant: ProblemKey = ProblemKey::$variant; )*
+        }
+    };
+}
+
+problem_keys! {
+    Required = "validation.required", REQUIRED;
+    TooLong = "validation.too_long", TOO_LONG;
+    EndsBeforeStart = "validation.ends_before_start", ENDS_BEFORE_START;
+    BeforeRoundStart = "validation.before_round_start", BEFORE_ROUND_START;
+    DuplicateId = "validation.duplicate_id", DUPLICATE_ID;
+    NotARecord = "validation.not_a_record", NOT_A_RECORD;
+    OtherEstate = "validation.other_estate", OTHER_ESTATE;
+    EstateChanged = "validation.estate_changed", ESTATE_CHANGED;
+    CreatorChanged = "validation.creator_changed", CREATOR_CHANGED;
+    CreatorNotWriter = "validation.creator_not_writer", CREATOR_NOT_WRITER;
+    EntryDeleted = "validation.entry_deleted", ENTRY_DELETED;
+    InFuture = "validation.in_future", IN_FUTURE;
+    ForeignActor = "validation.foreign_actor", FOREIGN_ACTOR;
+    RoleForbids = "validation.role_forbids", ROLE_FORBIDS;
+    DocumentTooLarge = "validation.document_too_large", DOCUMENT_TOO_LARGE;
+    KindChanged = "validation.kind_changed", KIND_CHANGED;
     /// A written entry was changed (entries are never changed; a correction is a new entry).
-    pub const ENTRY_CHANGED: &str = "validation.entry_changed";
+    EntryChanged = "validation.entry_changed", ENTRY_CHANGED;
     /// A new entry names someone other than its writer as author.
-    pub const AUTHOR_NOT_WRITER: &str = "validation.author_not_writer";
+    AuthorNotWriter = "validation.author_not_writer", AUTHOR_NOT_WRITER;
     /// A record's own field was changed by someone other than its creator.
-    pub const NOT_CREATOR: &str = "validation.not_creator";
+    NotCreator = "validation.not_creator", NOT_CREATOR;
     /// A closed record's own field was changed.
-    pub const RECORD_CLOSED: &str = "validation.record_closed";
+    RecordClosed = "validation.record_closed", RECORD_CLOSED;
     /// A correction names no entry of its list, itself, or another user's entry.
-    pub const BAD_CORRECTION: &str = "validation.bad_correction";
+    BadCorrection = "validation.bad_correction", BAD_CORRECTION;
     /// A signature does not verify with the writing device's enrolled key.
-    pub const BAD_SIGNATURE: &str = "validation.bad_signature";
+    BadSignature = "validation.bad_signature", BAD_SIGNATURE;
     /// A signature names another record's document.
-    pub const SIGNATURE_OTHER_RECORD: &str = "validation.signature_other_record";
+    SignatureOtherRecord = "validation.signature_other_record", SIGNATURE_OTHER_RECORD;
     /// A signature's content hash is not the hash of the content it names.
-    pub const CONTENT_MISMATCH: &str = "validation.content_mismatch";
-    pub const STROKE_MISMATCH: &str = "validation.stroke_mismatch";
-    pub const EMPTY_STROKE: &str = "validation.empty_stroke";
+    ContentMismatch = "validation.content_mismatch", CONTENT_MISMATCH;
+    StrokeMismatch = "validation.stroke_mismatch", STROKE_MISMATCH;
+    EmptyStroke = "validation.empty_stroke", EMPTY_STROKE;
     /// A step before its turn (acceptance before consented work, an outcome before acceptance).
-    pub const STEP_OUT_OF_ORDER: &str = "validation.step_out_of_order";
+    StepOutOfOrder = "validation.step_out_of_order", STEP_OUT_OF_ORDER;
     /// Work on an estimate the owner has not consented to as it stands.
-    pub const NO_CONSENT: &str = "validation.no_consent";
+    NoConsent = "validation.no_consent", NO_CONSENT;
     /// A reference to an entry the record does not hold.
-    pub const UNKNOWN_ENTRY: &str = "validation.unknown_entry";
-    pub const OUT_OF_RANGE: &str = "validation.out_of_range";
-    pub const TOO_MANY: &str = "validation.too_many";
+    UnknownEntry = "validation.unknown_entry", UNKNOWN_ENTRY;
+    OutOfRange = "validation.out_of_range", OUT_OF_RANGE;
+    TooMany = "validation.too_many", TOO_MANY;
     /// Changes that leave the record as it was.
-    pub const NO_CHANGE: &str = "validation.no_change";
+    NoChange = "validation.no_change", NO_CHANGE;
+    /// The record was refused by the server: it is corrected before anything is added.
+    CorrectFirst = "validation.correct_first", CORRECT_FIRST;
+    /// A key this version does not know (from a newer server), or no better one.
+    Unknown = "validation.unknown", UNKNOWN;
+}
+
+impl ProblemKey {
+    /// The key of a text form; `Unknown` for one this version does not know.
+    pub fn parse(text: &str) -> Self {
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|k| k.as_str() == text)
+            .unwrap_or(ProblemKey::Unknown)
+    }
+}
+
+impl From<String> for ProblemKey {
+    fn from(text: String) -> Self {
+        Self::parse(&text)
+    }
+}
+
+impl From<ProblemKey> for String {
+    fn from(key: ProblemKey) -> Self {
+        key.as_str().to_owned()
+    }
 }
 
 /// Pushes `required` or `too_long` for a text field.
@@ -92,5 +147,31 @@ pub(crate) fn check_optional_text(
 ) {
     if value.chars().count() > max_chars {
         problems.push(Problem::new(path, keys::TOO_LONG));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_keep_their_text_form_on_the_wire() {
+        for key in ProblemKey::ALL {
+            assert_eq!(ProblemKey::parse(key.as_str()), *key);
+            assert!(key.as_str().starts_with("validation."));
+        }
+        let problem = Problem::new("visits[0].note", keys::TOO_LONG);
+        let json = serde_json::to_string(&problem).expect("serializes");
+        assert_eq!(
+            json,
+            r#"{"path":"visits[0].note","key":"validation.too_long"}"#
+        );
+        let back: Problem = serde_json::from_str(&json).expect("deserializes");
+        assert_eq!(back, problem);
+        // A key from a newer server is still a problem, shown as "does not meet the rules".
+        let newer: Problem =
+            serde_json::from_str(r#"{"path":"x","key":"validation.from_the_future"}"#)
+                .expect("deserializes");
+        assert_eq!(newer.key, ProblemKey::Unknown);
     }
 }

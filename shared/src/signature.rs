@@ -268,7 +268,7 @@ pub enum SignatureProblem {
 
 impl SignatureProblem {
     /// The message key the interface translates.
-    pub fn key(self) -> &'static str {
+    pub fn key(self) -> crate::problem::ProblemKey {
         use crate::problem::keys;
         match self {
             SignatureProblem::BadSignature => keys::BAD_SIGNATURE,

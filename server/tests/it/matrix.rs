@@ -514,7 +514,7 @@ async fn every_route_and_the_socket_allow_exactly_what_each_role_may() {
                 } else {
                     let refused = device.errors.iter().any(|e| {
                         matches!(e, ServerMessage::Error { code: ErrorCode::Forbidden, problems, .. }
-                            if problems.iter().any(|p| p.key == "validation.role_forbids"))
+                            if problems.iter().any(|p| p.key.as_str() == "validation.role_forbids"))
                     });
                     assert!(
                         refused,

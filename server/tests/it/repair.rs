@@ -109,7 +109,7 @@ fn refusal(device: &Device, id: DocumentId) -> (ErrorCode, Vec<(String, String)>
     let (code, problems) = device.refusal(id).expect("the server refused the change");
     let problems = problems
         .into_iter()
-        .map(|Problem { path, key }| (path, key))
+        .map(|Problem { path, key }| (path, key.as_str().to_owned()))
         .collect();
     (code, problems)
 }

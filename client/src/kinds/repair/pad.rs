@@ -3,6 +3,7 @@
 //! Also the drawing of a stored signature.
 
 use gatehouse_shared::money::format_yuan as yuan;
+use gatehouse_shared::problem::keys;
 use gatehouse_shared::record::repair::RepairRecord;
 use gatehouse_shared::signature::{
     Purpose, Signature, SignerRole, Stroke, Unsigned, MAX_STROKE_BYTES,
@@ -216,10 +217,7 @@ pub fn SignStep(
         }
         let drawn = stroke.get_untracked();
         if drawn.is_empty() {
-            problems.set(vec![Problem::new(
-                "signature.stroke",
-                "validation.empty_stroke",
-            )]);
+            problems.set(vec![Problem::new("signature.stroke", keys::EMPTY_STROKE)]);
             return;
         }
         let (Some(record), Some(session), Some(identity)) = (

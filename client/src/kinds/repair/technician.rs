@@ -4,6 +4,7 @@
 //! revision, and the app asks for a new signature.
 
 use gatehouse_shared::money::{format_yuan as yuan, parse_yuan};
+use gatehouse_shared::problem::keys;
 use gatehouse_shared::record::repair::{
     Component, Estimate, FeeOutcome, MeasureKind, Outcome, Part, RepairRecord, RepairStatus,
     SafetyMeasure, WorkLine, MAX_FEN,
@@ -285,14 +286,14 @@ fn read_parts(rows: &[PartRow], path: &str, problems: &mut Vec<Problem>) -> Vec<
         let quantity = quantity.trim().parse::<u32>().unwrap_or_else(|_| {
             problems.push(Problem::new(
                 format!("{path}[{i}].quantity"),
-                "validation.out_of_range",
+                keys::OUT_OF_RANGE,
             ));
             0
         });
         let unit_price_fen = parse_yuan(&price, MAX_FEN).unwrap_or_else(|| {
             problems.push(Problem::new(
                 format!("{path}[{i}].unit_price_fen"),
-                "validation.out_of_range",
+                keys::OUT_OF_RANGE,
             ));
             0
         });
@@ -409,10 +410,7 @@ fn EstimateForm(
             0
         } else {
             parse_yuan(&labour_text, MAX_FEN).unwrap_or_else(|| {
-                found.push(Problem::new(
-                    "estimate.labour_fen",
-                    "validation.out_of_range",
-                ));
+                found.push(Problem::new("estimate.labour_fen", keys::OUT_OF_RANGE));
                 0
             })
         };

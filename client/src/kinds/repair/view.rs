@@ -17,7 +17,7 @@ use crate::api;
 use crate::ctx::Ctx;
 use crate::i18n::*;
 use crate::identity;
-use crate::text::tr;
+use crate::text::problem_key_text;
 use crate::time::format_time;
 use crate::widgets::remark_form;
 
@@ -351,7 +351,7 @@ fn SignatureItem(
             Check::Problems(problems) => {
                 let why = problems
                     .iter()
-                    .map(|p| tr(i18n, p.key()))
+                    .map(|p| problem_key_text(i18n, p.key()))
                     .collect::<Vec<_>>()
                     .join("；");
                 view! {

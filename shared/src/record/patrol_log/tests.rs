@@ -1,3 +1,4 @@
+use crate::problem::ProblemKey;
 use automerge::{ActorId, Automerge};
 
 use super::*;
@@ -19,7 +20,7 @@ fn remark(n: u8) -> Remark {
     Remark::new(entry_id(n), "checked", CLERK.user_id, "李客服", T0 + 20).expect("valid")
 }
 
-fn keys_of(result: Result<(), Vec<Problem>>) -> Vec<(String, String)> {
+fn keys_of(result: Result<(), Vec<Problem>>) -> Vec<(String, ProblemKey)> {
     result
         .err()
         .unwrap_or_default()
@@ -28,7 +29,7 @@ fn keys_of(result: Result<(), Vec<Problem>>) -> Vec<(String, String)> {
         .collect()
 }
 
-fn change(before: &PatrolLog, after: &PatrolLog, writer: &Writer<'_>) -> Vec<(String, String)> {
+fn change(before: &PatrolLog, after: &PatrolLog, writer: &Writer<'_>) -> Vec<(String, ProblemKey)> {
     keys_of(judge(
         Some(&before.clone().into_any()),
         &after.clone().into_any(),
@@ -38,8 +39,8 @@ fn change(before: &PatrolLog, after: &PatrolLog, writer: &Writer<'_>) -> Vec<(St
     ))
 }
 
-fn pair(path: &str, key: &str) -> (String, String) {
-    (path.to_owned(), key.to_owned())
+fn pair(path: &str, key: ProblemKey) -> (String, ProblemKey) {
+    (path.to_owned(), key)
 }
 
 #[test]

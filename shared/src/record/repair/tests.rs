@@ -1,4 +1,5 @@
 use super::*;
+use crate::problem::ProblemKey;
 use crate::record::test_support::{entry_id, CLERK, DOC, T0, TECH, TECH_SEED};
 use crate::record::{judge, MAX_CLOCK_AHEAD_MS};
 use crate::signature::{SignerRole, Stroke, Unsigned};
@@ -82,7 +83,7 @@ fn keys_of(
     before: &RepairRecord,
     after: &RepairRecord,
     writer: &Writer<'_>,
-) -> Vec<(String, String)> {
+) -> Vec<(String, ProblemKey)> {
     judge(
         Some(&before.clone().into_any()),
         &after.clone().into_any(),
@@ -97,8 +98,8 @@ fn keys_of(
     .collect()
 }
 
-fn pair(path: &str, key: &str) -> (String, String) {
-    (path.to_owned(), key.to_owned())
+fn pair(path: &str, key: ProblemKey) -> (String, ProblemKey) {
+    (path.to_owned(), key)
 }
 
 /// A record consented on estimate 1 (¥150 lock cylinder + ¥50 labour).
