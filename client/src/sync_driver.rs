@@ -313,7 +313,7 @@ fn receive_frame(ctx: Ctx, frame: &[u8]) {
     };
     match message {
         ServerMessage::Welcome { .. } => dispatch(ctx, Event::Welcomed),
-        ServerMessage::Sync { docs } => receive_sync(ctx, docs),
+        ServerMessage::Sync { docs, .. } => receive_sync(ctx, docs),
         ServerMessage::Stored { docs } => receive_stored(ctx, docs),
         ServerMessage::Records { records } => {
             ctx.model.update_value(|m| m.merge_office(records));

@@ -128,5 +128,6 @@ fuzz_target!(|data: &[u8]| {
     // Whatever came in, the server answers with exactly one sync frame's worth of replies.
     let _ = protocol::encode(&gatehouse_shared::protocol::ServerMessage::Sync {
         docs: outcome.replies,
+        pushed: false,
     });
 });

@@ -447,9 +447,12 @@ pub async fn sync_socket(
         tracing::warn!(origin = ?headers.get(header::ORIGIN), "refused cross-origin sync socket");
         return HttpError::Forbidden.into_response();
     }
+    // The WebSocket layer reads messages up to twice the protocol's limit whole, so that the
+    // server can refuse one past the limit with a clean close 1009 (`sync::serve_socket`);
+    // a connection dropped mid-message would reach the device as 1006, not 1009.
     upgrade
-        .max_message_size(MAX_FRAME_BYTES)
-        .max_frame_size(MAX_FRAME_BYTES)
+        .max_message_size(2 * MAX_FRAME_BYTES)
+        .max_frame_size(2 * MAX_FRAME_BYTES)
         .on_upgrade(move |socket| crate::sync::serve_socket(state, socket))
 }
 

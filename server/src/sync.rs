@@ -16,6 +16,7 @@ use futures_util::{SinkExt, StreamExt};
 use gatehouse_shared::problem::keys;
 use gatehouse_shared::protocol::{
     self, ClientMessage, DocSync, ErrorCode, ServerMessage, StoredDoc, MAX_DOCS_PER_MESSAGE,
+    MAX_FRAME_BYTES,
 };
 use gatehouse_shared::record::{judge, read_record};
 use gatehouse_shared::sync_session::SyncSession;
@@ -32,6 +33,8 @@ const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
 const CLOSE_POLICY: u16 = 1008;
 /// Close code for a message too big to process (RFC 6455).
 const CLOSE_TOO_BIG: u16 = 1009;
+/// How long a closing connection waits for the device's own close.
+const CLOSE_LINGER: Duration = Duration::from_secs(5);
 
 /// What the hub tells every connection.
 #[derive(Debug, Clone)]
@@ -336,6 +339,33 @@ async fn close_with(
     let _ = socket.send(Message::Close(Some(frame))).await;
 }
 
+/// Closes with `code`, then reads and drops what the device still sends until it closes too
+/// (a few seconds at most): a socket dropped with unread data is reset, and the device would
+/// see 1006 instead of `code`.
+async fn close_and_drain(
+    sink: &mut futures_util::stream::SplitSink<WebSocket, Message>,
+    stream: &mut futures_util::stream::SplitStream<WebSocket>,
+    code: u16,
+    reason: &'static str,
+) {
+    close_with(sink, code, reason).await;
+    let drained = async {
+        while let Some(Ok(message)) = stream.next().await {
+            if matches!(message, Message::Close(_)) {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(CLOSE_LINGER, drained).await;
+}
+
+/// A sync frame names each document once; one naming a document twice is malformed (which
+/// of the two would count?), and nothing of it is stored.
+fn names_a_document_twice(docs: &[DocSync]) -> bool {
+    let mut seen = std::collections::HashSet::with_capacity(docs.len());
+    docs.iter().any(|doc| !seen.insert(doc.doc))
+}
+
 /// Runs blocking store work off the async threads.
 async fn with_store<T: Send + 'static>(
     state: &AppState,
@@ -482,6 +512,10 @@ pub async fn serve_socket(state: AppState, socket: WebSocket) {
             }
             frame = stream.next() => {
                 let bytes = match frame {
+                    Some(Ok(Message::Binary(bytes))) if bytes.len() > MAX_FRAME_BYTES => {
+                        close_and_drain(&mut sink, &mut stream, CLOSE_TOO_BIG, "message too big").await;
+                        break;
+                    }
                     Some(Ok(Message::Binary(bytes))) => bytes,
                     Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
                     Some(Ok(Message::Text(_))) => {
@@ -511,7 +545,7 @@ pub async fn serve_socket(state: AppState, socket: WebSocket) {
                     ClientMessage::Hello { .. } => {
                         if !send(&mut sink, &malformed()).await { break }
                     }
-                    ClientMessage::Sync { docs } if docs.len() > MAX_DOCS_PER_MESSAGE => {
+                    ClientMessage::Sync { docs } if docs.len() > MAX_DOCS_PER_MESSAGE || names_a_document_twice(&docs) => {
                         if !send(&mut sink, &malformed()).await { break }
                     }
                     ClientMessage::Sync { docs } => {
@@ -584,7 +618,7 @@ pub async fn serve_socket(state: AppState, socket: WebSocket) {
                     let loaded = with_store(&state, move |store| store.load_document(&id)).await;
                     if let (Some(Ok(Some(stored))), Some(session)) = (loaded, session.as_mut()) {
                         if let Some(reply) = session.generate(id, &stored.doc) {
-                            if !send(&mut sink, &ServerMessage::Sync { docs: vec![reply] }).await { break }
+                            if !send(&mut sink, &ServerMessage::Sync { docs: vec![reply], pushed: true }).await { break }
                         }
                     }
                 }
@@ -642,6 +676,7 @@ async fn deliver_outcome(
         sink,
         &ServerMessage::Sync {
             docs: outcome.replies,
+            pushed: false,
         },
     )
     .await

@@ -152,6 +152,24 @@ pub struct SessionInfo {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn the_enrolment_message_is_the_documented_bytes() {
+        // The worked example in docs/protocol.md, "Device enrolment".
+        let message = enrolment_message("guard", "dev-1", &[1; 16], &[2; 32]);
+        let mut expected = b"gatehouse-device-enrolment-v1\n".to_vec();
+        expected.extend([0, 0, 0, 5]);
+        expected.extend(b"guard");
+        expected.extend([0, 0, 0, 5]);
+        expected.extend(b"dev-1");
+        expected.extend([0, 0, 0, 16]);
+        expected.extend([1; 16]);
+        expected.extend([0, 0, 0, 32]);
+        expected.extend([2; 32]);
+        assert_eq!(message, expected);
+        assert_eq!(message.len(), 104);
+    }
+
     use super::*;
 
     const SEED: [u8; 32] = [7; 32];

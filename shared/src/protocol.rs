@@ -36,9 +36,13 @@ pub enum ServerMessage {
         version: u32,
         server_time: i64,
     },
-    /// Automerge sync messages for any number of documents.
+    /// Automerge sync messages for any number of documents: the one reply to a device's
+    /// `sync` frame, or (`pushed`) sent on the server's own because another device changed a
+    /// document this connection syncs. Absent `pushed` reads as false (a reply).
     Sync {
         docs: Vec<DocSync>,
+        #[serde(default, skip_serializing_if = "is_false")]
+        pushed: bool,
     },
     /// These documents are durably stored at these heads (sent only after the commit).
     Stored {
@@ -65,6 +69,10 @@ pub enum ServerMessage {
         #[serde(default)]
         changes: Vec<serde_bytes::ByteBuf>,
     },
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
 }
 
 /// One document's Automerge sync message.

@@ -213,15 +213,16 @@ impl Device {
         })
     }
 
-    /// Applies one server message; true when it was a `sync` frame (the end of a reply).
+    /// Applies one server message; true when it was the `sync` reply that ends the answer to
+    /// a frame (a pushed `sync` is applied but ends nothing).
     pub fn handle(&mut self, message: ServerMessage) -> anyhow::Result<bool> {
         match message {
-            ServerMessage::Sync { docs } => {
+            ServerMessage::Sync { docs, pushed } => {
                 for entry in docs {
                     let doc = self.docs.entry(entry.doc).or_default();
                     self.session.receive(entry.doc, doc, &entry.message)?;
                 }
-                Ok(true)
+                Ok(!pushed)
             }
             ServerMessage::Stored { docs } => {
                 for stored in docs {

@@ -103,14 +103,18 @@ async fn concurrent_remark_and_offline_visit_both_survive() {
     assert_eq!(on_phone.visits.len(), 1);
     assert_eq!(on_phone.remarks.len(), 1);
 
-    // The desk is still connected and receives the guard's visit by push.
+    // The desk is still connected and receives the guard's visit by push, marked as pushed
+    // (not the reply to a frame it sent).
     let pushed = tokio::time::timeout(Duration::from_secs(5), async {
         loop {
             let message = next_message(&mut desk_socket)
                 .await
                 .expect("reads")
                 .expect("open");
-            if desk.handle(message).expect("handles") && desk.read(id).visits.len() == 1 {
+            let marked = matches!(message, ServerMessage::Sync { pushed: true, .. });
+            desk.handle(message).expect("handles");
+            if desk.read(id).visits.len() == 1 {
+                assert!(marked, "a push must say it is one");
                 break;
             }
         }
