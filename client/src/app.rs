@@ -13,6 +13,7 @@ use crate::i18n::*;
 use crate::identity::DeviceIdentity;
 use crate::model::Model;
 use crate::screens;
+use crate::single_writer;
 use crate::storage::Storage;
 use crate::sync_driver;
 use crate::text::{saved_locale, switch_locale, tr};
@@ -34,6 +35,19 @@ async fn boot(ctx: Ctx) {
     if let Ok(storage) = navigator.storage().persist() {
         let _ = storage;
     }
+    // One tab at a time works with the records (see `single_writer`).
+    if !single_writer::acquire().await {
+        ctx.screen.set(Screen::OpenElsewhere);
+        return;
+    }
+    single_writer::listen(move || {
+        sync_driver::stop(ctx);
+        ctx.screen.set(Screen::OpenElsewhere);
+        wasm_bindgen_futures::future_to_promise(async move {
+            ctx.until_writes_done().await;
+            Ok(wasm_bindgen::JsValue::UNDEFINED)
+        })
+    });
     let storage = match Storage::open().await {
         Ok(storage) => storage,
         Err(error) => {
@@ -106,9 +120,24 @@ fn Shell() -> impl IntoView {
                 Screen::Home => view! { <screens::home::Home/> }.into_any(),
                 Screen::Record(id) => view! { <screens::record::RecordScreen id=id/> }.into_any(),
                 Screen::Account => view! { <screens::account::Account/> }.into_any(),
+                Screen::OpenElsewhere => view! { <OpenElsewhere/> }.into_any(),
             }}
         </main>
         <NoticeBar/>
+    }
+}
+
+/// Shown in a tab while another tab or window of the app on this phone holds the records.
+#[component]
+fn OpenElsewhere() -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <section class="card warning" data-testid="open-elsewhere">
+            <p>{t!(i18n, app.open_elsewhere)}</p>
+            <button class="primary" data-testid="use-here" on:click=move |_| single_writer::use_here()>
+                {t!(i18n, app.use_here)}
+            </button>
+        </section>
     }
 }
 

@@ -26,6 +26,8 @@ pub enum Screen {
     Record(DocumentId),
     /// The user's devices, sessions and password.
     Account,
+    /// The app is open in another tab or window of this phone, which holds the records.
+    OpenElsewhere,
 }
 
 /// A message shown briefly at the bottom of the screen (a translation key).
@@ -79,6 +81,8 @@ pub struct Ctx {
     pub device_key: StoredValue<Vec<u8>, LocalStorage>,
     /// This phone's identity for the signed-in user: its key signs what owners sign.
     pub identity: StoredValue<Option<DeviceIdentity>, LocalStorage>,
+    /// Record writes to IndexedDB under way (another tab takes over only when none is).
+    pub writes_in_flight: StoredValue<u32, LocalStorage>,
     /// Records changed on this phone that the sync driver has not sent yet.
     pub outbox: StoredValue<Vec<DocumentId>, LocalStorage>,
     /// Ticks when something is put in the outbox.
@@ -101,6 +105,7 @@ impl Ctx {
             storage: StoredValue::new_local(None),
             device_key: StoredValue::new_local(Vec::new()),
             identity: StoredValue::new_local(None),
+            writes_in_flight: StoredValue::new_local(0),
             outbox: StoredValue::new_local(Vec::new()),
             outbox_ticks: RwSignal::new(0),
             version: RwSignal::new(0),
@@ -159,10 +164,29 @@ impl Ctx {
         let Some(storage) = self.storage.get_value() else {
             return Err(EditError::NotSaved);
         };
-        storage.put_records(&records).await.map_err(|error| {
+        self.writes_in_flight.update_value(|n| *n += 1);
+        let written = storage.put_records(&records).await;
+        self.writes_in_flight.update_value(|n| *n -= 1);
+        written.map_err(|error| {
             leptos::logging::error!("saving records failed: {error}");
             EditError::NotSaved
         })
+    }
+
+    /// Resolves once no record write is under way (at most a few seconds).
+    pub async fn until_writes_done(&self) {
+        for _ in 0..250 {
+            let pause = js_sys::Promise::new(&mut |resolve, _| {
+                if let Some(window) = web_sys::window() {
+                    let _ =
+                        window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 20);
+                }
+            });
+            let _ = wasm_bindgen_futures::JsFuture::from(pause).await;
+            if self.writes_in_flight.get_value() == 0 {
+                return;
+            }
+        }
     }
 
     /// The one way a local change becomes real: it is stored on the phone, then shown and

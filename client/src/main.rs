@@ -14,6 +14,7 @@ mod identity;
 mod kinds;
 mod model;
 mod screens;
+mod single_writer;
 mod storage;
 mod sync_driver;
 mod text;

@@ -130,6 +130,7 @@ pub fn problem_key_text(i18n: I18nContext<Locale>, key: ProblemKey) -> &'static 
         ProblemKey::OutOfRange => t_string!(i18n, validation.out_of_range),
         ProblemKey::TooMany => t_string!(i18n, validation.too_many),
         ProblemKey::NoChange => t_string!(i18n, validation.no_change),
+        ProblemKey::DuplicateChange => t_string!(i18n, validation.duplicate_change),
     }
 }
 

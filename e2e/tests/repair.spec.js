@@ -140,17 +140,20 @@ test('repair_with_consent_and_acceptance_offline', async ({ browser }) => {
   await office.screenshot({ path: 'test-results/repair-office.png', fullPage: true });
 
   // The check is real: with a wrong key for the phone, the office is told it does not verify.
-  const forged = await desk.newPage();
+  // (Another browser: one tab of the app per browser works with the records.)
+  const other = await browser.newContext(h.DESKTOP);
+  const forged = await other.newPage();
   await forged.route('**/api/device-keys', async (route) => {
     const keys = await (await route.fetch()).json();
     const wrong = keys.map((k) => ({ ...k, public_key_hex: k.public_key_hex.replace(/^./, (c) => (c === '0' ? '1' : '0')) }));
     await route.fulfill({ json: wrong });
   });
-  await forged.goto('/');
+  await h.signIn(forged, h.CLERK);
   await forged.getByTestId('office-item').filter({ hasText: UNIT }).click();
   await expect(forged.locator('[data-testid=signature-check][data-verified=false]')).toHaveCount(3);
   await expect(forged.getByTestId('signature-check').first()).toContainText('签名无法用本设备的密钥验证');
 
+  await other.close();
   await desk.close();
   await phone.close();
   fs.rmSync(profile, { recursive: true, force: true });

@@ -19,7 +19,7 @@ use gatehouse_shared::protocol::{
     MAX_FRAME_BYTES,
 };
 use gatehouse_shared::record::{judge, read_record};
-use gatehouse_shared::sync_session::SyncSession;
+use gatehouse_shared::sync_session::{SyncError, SyncSession};
 use gatehouse_shared::{DocumentId, Problem, RecordSummary, UserInfo, Writer};
 use tokio::sync::broadcast;
 
@@ -182,9 +182,17 @@ pub fn apply_sync_batch(
             Ok(heads) => heads,
             Err(error) => {
                 tracing::debug!(%id, %error, "refused sync message");
+                // Say what is wrong when it is known: one device's actor wrote two different
+                // changes with the same sequence number (two tabs of one phone).
+                let problems = match error {
+                    SyncError::Apply(automerge::AutomergeError::DuplicateSeqNumber(..)) => {
+                        vec![Problem::new("changes", keys::DUPLICATE_CHANGE)]
+                    }
+                    _ => Vec::new(),
+                };
                 outcome
                     .errors
-                    .push(doc_error(ErrorCode::BadSyncMessage, id, Vec::new(), &[]));
+                    .push(doc_error(ErrorCode::BadSyncMessage, id, problems, &[]));
                 continue;
             }
         };

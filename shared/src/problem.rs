@@ -94,6 +94,9 @@ problem_keys! {
     TooMany = "validation.too_many", TOO_MANY;
     /// Changes that leave the record as it was.
     NoChange = "validation.no_change", NO_CHANGE;
+    /// Two different changes with one actor and sequence number (the app open in two tabs of
+    /// one phone, before a phone guarded against it): no replica can take the second.
+    DuplicateChange = "validation.duplicate_change", DUPLICATE_CHANGE;
     /// The record was refused by the server: it is corrected before anything is added.
     CorrectFirst = "validation.correct_first", CORRECT_FIRST;
     /// A key this version does not know (from a newer server), or no better one.

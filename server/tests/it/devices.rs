@@ -307,6 +307,66 @@ async fn a_message_past_the_frame_limit_closes_the_socket_with_1009() {
 }
 
 #[tokio::test]
+async fn two_tabs_writing_with_one_actor_are_told_what_is_wrong() {
+    let app = spawn_app().await;
+    let mut tab1 = Device::new();
+    let guard = app.session_on(&tab1, GUARD).await;
+    let id = tab1.start_round(&guard.user.estate_id, &guard.user.id, "two tabs", T0);
+    let mut socket1 = Device::connect_ok(app.addr, &guard.token)
+        .await
+        .expect("connects");
+    tab1.sync(&mut socket1).await.expect("syncs");
+    // A second tab of the same phone: the same device, actor and document, its own edits.
+    let mut tab2 = Device::new();
+    tab2.device_id = tab1.device_id.clone();
+    tab2.actor = tab1.actor.clone();
+    tab2.docs
+        .insert(id, tab1.docs[&id].clone().with_actor(tab1.actor.clone()));
+    tab1.edit(id, T0 + 10, |log| {
+        log.visits
+            .push(visit(&guard.user.id, "Gate 1", T0 + 10, "tab 1"))
+    });
+    tab2.edit(id, T0 + 20, |log| {
+        log.visits
+            .push(visit(&guard.user.id, "Gate 2", T0 + 20, "tab 2"))
+    });
+    tab1.sync(&mut socket1).await.expect("syncs");
+    assert!(tab1.is_stored(id));
+    // The second tab's change has the first one's actor and sequence number: the server says
+    // so (not a bare bad_sync_message) and keeps serving.
+    let mut socket2 = Device::connect_ok(app.addr, &guard.token)
+        .await
+        .expect("connects");
+    for _ in 0..3 {
+        let Some(message) = tab2.session.generate(id, &tab2.docs[&id]) else {
+            break;
+        };
+        let frame = protocol::encode(&ClientMessage::Sync {
+            docs: vec![message],
+        });
+        socket2
+            .send(Message::Binary(frame.into()))
+            .await
+            .expect("sends");
+        while let Some(answer) = next_message(&mut socket2).await.expect("reads") {
+            let reply = matches!(answer, ServerMessage::Sync { pushed: false, .. });
+            // The tab cannot take the first tab's change either (same actor and sequence).
+            let _ = tab2.handle(answer);
+            if reply {
+                break;
+            }
+        }
+        if tab2.refusal(id).is_some() {
+            break;
+        }
+    }
+    let (code, problems) = tab2.refusal(id).expect("the server refused the second tab");
+    assert_eq!(code, ErrorCode::BadSyncMessage);
+    assert_eq!(problems, [Problem::new("changes", keys::DUPLICATE_CHANGE)]);
+    assert!(!tab2.is_stored(id));
+}
+
+#[tokio::test]
 async fn a_frame_naming_a_document_twice_is_malformed_and_stores_nothing() {
     let app = spawn_app().await;
     let mut phone = Device::new();
