@@ -102,8 +102,19 @@ pub async fn sign_out(token: &str) -> Result<(), ApiError> {
     no_content(send(with_token(Request::post("/api/sign-out"), token)).await?).await
 }
 
-pub async fn list_records(token: &str) -> Result<Vec<RecordSummary>, ApiError> {
-    json(send(with_token(Request::get("/api/records?limit=500"), token)).await?).await
+/// Records per page of the office list.
+pub const OFFICE_PAGE: usize = 100;
+
+/// A page of the office list: the newest, or those after `after` (the last row shown).
+pub async fn list_records(
+    token: &str,
+    after: Option<(i64, gatehouse_shared::DocumentId)>,
+) -> Result<Vec<RecordSummary>, ApiError> {
+    let mut url = format!("/api/records?limit={OFFICE_PAGE}");
+    if let Some((started_at, doc)) = after {
+        url.push_str(&format!("&after_started_at={started_at}&after_doc={doc}"));
+    }
+    json(send(with_token(Request::get(&url), token)).await?).await
 }
 
 /// The enrolled keys of the devices of the office user's estates (to check signatures).

@@ -17,6 +17,7 @@ use crate::single_writer;
 use crate::storage::Storage;
 use crate::sync_driver;
 use crate::text::{saved_locale, switch_locale, tr};
+use crate::widgets::lazy_view;
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -119,7 +120,7 @@ fn Shell() -> impl IntoView {
                 Screen::SignIn => view! { <screens::sign_in::SignIn/> }.into_any(),
                 Screen::Home => view! { <screens::home::Home/> }.into_any(),
                 Screen::Record(id) => view! { <screens::record::RecordScreen id=id/> }.into_any(),
-                Screen::Account => view! { <screens::account::Account/> }.into_any(),
+                Screen::Account => lazy_view(screens::account::account()),
                 Screen::OpenElsewhere => view! { <OpenElsewhere/> }.into_any(),
             }}
         </main>

@@ -118,6 +118,9 @@ pub struct Model {
     pub session: SyncSession,
     /// The office's list of the estate's records (office staff only).
     pub office: Vec<RecordSummary>,
+    /// Whether the server holds older records than the office list shows (its last page was
+    /// full).
+    pub office_more: bool,
 }
 
 impl Model {
@@ -128,6 +131,7 @@ impl Model {
             records: HashMap::new(),
             session: SyncSession::new(),
             office: Vec::new(),
+            office_more: false,
         }
     }
 
@@ -195,6 +199,7 @@ impl Model {
         }
         self.actor = actor;
         self.office.clear();
+        self.office_more = false;
     }
 
     /// Whether a record is the signed-in user's to show and sync.
@@ -215,6 +220,7 @@ impl Model {
     pub fn sign_out(&mut self) {
         self.user = None;
         self.office.clear();
+        self.office_more = false;
     }
 
     /// Records the server has not confirmed: the signed-in user's, or when no one is signed

@@ -292,9 +292,14 @@ fn refresh_office_list(ctx: Ctx) {
         return;
     }
     spawn_local(async move {
-        match crate::api::list_records(&session.token).await {
+        match crate::api::list_records(&session.token, None).await {
             Ok(records) => {
-                ctx.model.update_value(|m| m.merge_office(records));
+                let full = records.len() >= crate::api::OFFICE_PAGE;
+                ctx.model.update_value(|m| {
+                    m.merge_office(records);
+                    // Older pages already shown stay; a full first page means there is more.
+                    m.office_more = m.office_more || full;
+                });
                 ctx.changed();
             }
             Err(error) => leptos::logging::warn!("listing records failed: {error:?}"),

@@ -68,6 +68,7 @@ pub fn tr(i18n: I18nContext<Locale>, key: &str) -> String {
         "repair.work_saved" => t_string!(i18n, repair.work_saved),
         "repair.measure_saved" => t_string!(i18n, repair.measure_saved),
         "signature.saved" => t_string!(i18n, signature.saved),
+        "office.load_failed" => t_string!(i18n, office.load_failed),
         "field.cause" => t_string!(i18n, field.cause),
         "field.contact" => t_string!(i18n, field.contact),
         "field.done" => t_string!(i18n, field.done),

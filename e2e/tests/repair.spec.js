@@ -127,6 +127,8 @@ test('repair_with_consent_and_acceptance_offline', async ({ browser }) => {
   await h.signIn(office, h.CLERK);
   const row = office.getByTestId('office-item').filter({ hasText: UNIT });
   await expect(row).toHaveCount(1);
+  await expect(office.getByTestId('office-count')).toContainText('已全部显示');
+  await expect(office.getByTestId('office-load-more')).toHaveCount(0);
   await expect(row.getByTestId('office-fee')).toContainText('¥230.00');
   await row.click();
   await expect(office.getByTestId('repair-status')).toHaveAttribute('data-status', 'closed');

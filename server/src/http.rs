@@ -14,7 +14,7 @@ use gatehouse_shared::protocol::MAX_FRAME_BYTES;
 use gatehouse_shared::user::{
     ChangePassword, NewUser, SetPassword, SignInRequest, SignInResponse, UserListing,
 };
-use gatehouse_shared::{RecordSummary, UserInfo};
+use gatehouse_shared::{DocumentId, RecordSummary, UserInfo};
 use serde::Deserialize;
 
 use crate::admin::{self, AdminError};
@@ -379,9 +379,14 @@ pub async fn admin_create_estate(
 pub struct ListQuery {
     /// Most records to return (default 200, at most 1000).
     limit: Option<u32>,
+    /// The next page: the `started_at` and `doc` of the last record of the previous page
+    /// (both or neither).
+    after_started_at: Option<i64>,
+    after_doc: Option<String>,
 }
 
-/// The records of the user's estates, newest round first. Office staff only.
+/// A page of the records of the user's estates, newest round first. Office staff only. A page
+/// shorter than `limit` is the last one; otherwise the next starts after its last record.
 pub async fn list_records(
     State(state): State<AppState>,
     current: CurrentUser,
@@ -390,10 +395,19 @@ pub async fn list_records(
     if !current.user.role.lists_records() {
         return Err(HttpError::Forbidden);
     }
-    let limit = query.limit.unwrap_or(200).min(1000);
+    let limit = query.limit.unwrap_or(200).clamp(1, 1000);
+    let after = match (query.after_started_at, query.after_doc.as_deref()) {
+        (None, None) => None,
+        (Some(started_at), Some(doc)) => Some((
+            started_at,
+            doc.parse::<DocumentId>()
+                .map_err(|_| HttpError::BadRequest("error.bad_cursor"))?,
+        )),
+        _ => return Err(HttpError::BadRequest("error.bad_cursor")),
+    };
     let estates = current.user.estate_ids();
     let records = state
-        .blocking(move |store| store.list_records(&estates, limit))
+        .blocking(move |store| store.list_records(&estates, limit, after))
         .await??;
     Ok(Json(records))
 }

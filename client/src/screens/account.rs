@@ -11,8 +11,14 @@ use crate::i18n::*;
 use crate::time::format_time;
 use crate::widgets::FormMessage;
 
+/// The account screen, loaded on first use.
+#[lazy]
+pub fn account() -> AnyView {
+    view! { <Account/> }.into_any()
+}
+
 #[component]
-pub fn Account() -> impl IntoView {
+fn Account() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let i18n = use_i18n();
     let devices = RwSignal::new(None::<Vec<DeviceInfo>>);

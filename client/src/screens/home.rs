@@ -12,7 +12,7 @@ use crate::i18n::*;
 use crate::kinds::patrol_log::PatrolHome;
 use crate::kinds::repair;
 use crate::screens::admin;
-use crate::screens::office::OfficeHome;
+use crate::screens::office;
 use crate::sync_driver;
 use crate::widgets::lazy_view;
 
@@ -53,7 +53,7 @@ pub fn Home() -> impl IntoView {
         <SessionEnded/>
         <UnsyncedPanel/>
         {move || match role.get() {
-            Some(Role::Office) => view! { <OfficeHome/> }.into_any(),
+            Some(Role::Office) => lazy_view(office::office_home()),
             Some(Role::Guard) => view! { <PatrolHome/> }.into_any(),
             Some(Role::Admin) => lazy_view(admin::admin_home()),
             Some(Role::Technician) => lazy_view(repair::technician_home()),

@@ -1,21 +1,58 @@
 //! The office's list: every record of the clerk's estates, newest first, with the common
-//! columns and each kind's detail.
+//! columns and each kind's detail; a page at a time, saying how many are shown and whether
+//! older ones remain.
 
 use gatehouse_shared::DocumentId;
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 
+use crate::api;
 use crate::ctx::{Ctx, Screen};
 use crate::i18n::*;
 use crate::kinds;
 use crate::time::format_time;
 
+/// The office's list, loaded on first use (only office staff need it).
+#[lazy]
+pub fn office_home() -> AnyView {
+    view! { <OfficeHome/> }.into_any()
+}
+
 #[component]
-pub fn OfficeHome() -> impl IntoView {
+fn OfficeHome() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let i18n = use_i18n();
     let records = move || {
         ctx.version.track();
         ctx.model.with_value(|m| m.office.clone())
+    };
+    let more = move || {
+        ctx.version.track();
+        ctx.model.with_value(|m| m.office_more)
+    };
+    let loading = RwSignal::new(false);
+    let load_more = move |_| {
+        let Some(session) = ctx.session.get_untracked() else {
+            return;
+        };
+        let after = ctx
+            .model
+            .with_value(|m| m.office.last().map(|r| (r.started_at, r.doc)));
+        loading.set(true);
+        spawn_local(async move {
+            match api::list_records(&session.token, after).await {
+                Ok(page) => {
+                    let full = page.len() >= api::OFFICE_PAGE;
+                    ctx.model.update_value(|m| {
+                        m.merge_office(page);
+                        m.office_more = full;
+                    });
+                    ctx.changed();
+                }
+                Err(_) => ctx.notify("office.load_failed", true),
+            }
+            loading.set(false);
+        });
     };
     let open = move |id: DocumentId| {
         ctx.follow(id);
@@ -51,5 +88,21 @@ pub fn OfficeHome() -> impl IntoView {
                 }
             }}
         </ul>
+        <p class="muted" data-testid="office-count">
+            {move || {
+                let shown = records().len();
+                if more() {
+                    t!(i18n, office.shown_more, count = move || shown).into_any()
+                } else {
+                    t!(i18n, office.shown_all, count = move || shown).into_any()
+                }
+            }}
+        </p>
+        <Show when=more>
+            <button class="secondary" data-testid="office-load-more" on:click=load_more
+                prop:disabled=move || loading.get()>
+                {t!(i18n, office.load_more)}
+            </button>
+        </Show>
     }
 }

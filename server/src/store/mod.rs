@@ -481,17 +481,39 @@ impl Store {
     }
 
     /// The records of the given estates, newest round first.
+    /// A page of the records of `estates`, newest round first (then by document ID): the
+    /// first `limit`, or those after `after` (the last row of the previous page) in that order.
     pub fn list_records(
         &self,
         estates: &[String],
         limit: u32,
+        after: Option<(i64, DocumentId)>,
     ) -> Result<Vec<RecordSummary>, StoreError> {
-        let mut statement = self.conn.prepare_cached(
-            "SELECT summary FROM records WHERE estate_id IN (SELECT value FROM json_each(?1))
-             ORDER BY started_at DESC, doc_id LIMIT ?2",
+        // One estate (most staff) reads the index in the order shown; several estates are
+        // merged by SQLite's sort.
+        let (estates, sql) = match estates {
+            [estate] => (
+                estate.clone(),
+                "SELECT summary FROM records WHERE estate_id = ?1
+                 AND (?3 IS NULL OR started_at < ?3 OR (started_at = ?3 AND doc_id > ?4))
+                 ORDER BY started_at DESC, doc_id LIMIT ?2",
+            ),
+            _ => (
+                serde_json::to_string(estates)?,
+                "SELECT summary FROM records WHERE estate_id IN (SELECT value FROM json_each(?1))
+                 AND (?3 IS NULL OR started_at < ?3 OR (started_at = ?3 AND doc_id > ?4))
+                 ORDER BY started_at DESC, doc_id LIMIT ?2",
+            ),
+        };
+        let mut statement = self.conn.prepare_cached(sql)?;
+        let (after_started_at, after_doc) = match after {
+            Some((started_at, doc)) => (Some(started_at), Some(doc.as_bytes().to_vec())),
+            None => (None, None),
+        };
+        let rows = statement.query_map(
+            params![estates, limit, after_started_at, after_doc],
+            |row| row.get::<_, String>(0),
         )?;
-        let estates = serde_json::to_string(estates)?;
-        let rows = statement.query_map(params![estates, limit], |row| row.get::<_, String>(0))?;
         let mut records = Vec::new();
         for summary in rows {
             records.push(serde_json::from_str(&summary?)?);

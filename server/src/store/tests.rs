@@ -128,7 +128,7 @@ fn records_stored_before_summaries_had_common_columns_are_listed_after_the_migra
     }
     let store = Store::open(&path).expect("migrates");
     let listed = store
-        .list_records(&["sunny-garden".to_owned()], 10)
+        .list_records(&["sunny-garden".to_owned()], 10, None)
         .expect("lists");
     assert_eq!(listed.len(), 1);
     let summary = &listed[0];

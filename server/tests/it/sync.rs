@@ -62,6 +62,76 @@ async fn records_written_offline_reach_the_server_and_the_office_newest_first() 
 }
 
 #[tokio::test]
+async fn the_office_list_pages_through_every_record_once_in_order() {
+    let app = spawn_app().await;
+    let mut phone = Device::new();
+    let guard = app.session_on(&phone, GUARD).await;
+    // Seven rounds, two of them started at the same moment (ordered by document ID then).
+    for i in 0..7 {
+        let at = T0 + (i / 2) * 60_000;
+        phone.start_round(
+            &guard.user.estate_id,
+            &guard.user.id,
+            &format!("round {i}"),
+            at,
+        );
+    }
+    let mut socket = Device::connect_ok(app.addr, &guard.token)
+        .await
+        .expect("connects");
+    phone.sync(&mut socket).await.expect("syncs");
+    let clerk = app.session(CLERK).await;
+    let everything = office_list(&app, &clerk.token).await;
+    assert_eq!(everything.len(), 7);
+
+    let client = reqwest::Client::new();
+    let mut paged: Vec<RecordSummary> = Vec::new();
+    let mut pages = 0;
+    loop {
+        let mut url = app.url("/api/records?limit=3");
+        if let Some(last) = paged.last() {
+            url.push_str(&format!(
+                "&after_started_at={}&after_doc={}",
+                last.started_at, last.doc
+            ));
+        }
+        let page: Vec<RecordSummary> = client
+            .get(url)
+            .bearer_auth(&clerk.token)
+            .send()
+            .await
+            .expect("sent")
+            .json()
+            .await
+            .expect("records");
+        pages += 1;
+        let last_page = page.len() < 3;
+        paged.extend(page);
+        if last_page {
+            break;
+        }
+    }
+    assert_eq!(pages, 3);
+    let ids = |list: &[RecordSummary]| list.iter().map(|r| r.doc).collect::<Vec<_>>();
+    assert_eq!(ids(&paged), ids(&everything));
+
+    // A cursor with half of its parts, or not a document ID, is refused.
+    for query in [
+        "after_started_at=5",
+        "after_doc=x&after_started_at=5",
+        "after_doc=abc",
+    ] {
+        let response = client
+            .get(app.url(&format!("/api/records?{query}")))
+            .bearer_auth(&clerk.token)
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(response.status(), 400, "{query}");
+    }
+}
+
+#[tokio::test]
 async fn concurrent_remark_and_offline_visit_both_survive() {
     let app = spawn_app().await;
     let mut phone = Device::new();

@@ -11,7 +11,6 @@ use gatehouse_shared::money::format_yuan as yuan;
 use gatehouse_shared::record::repair::{Component, RepairRecord};
 use gatehouse_shared::record::SummaryDetail;
 use gatehouse_shared::{AnyRecord, DocumentId};
-use leptos::lazy;
 use leptos::prelude::*;
 use leptos_i18n::I18nContext;
 
