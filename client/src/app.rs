@@ -42,6 +42,7 @@ async fn boot(ctx: Ctx) {
         return;
     }
     single_writer::listen(move || {
+        ctx.released.set(true);
         sync_driver::stop(ctx);
         ctx.screen.set(Screen::OpenElsewhere);
         wasm_bindgen_futures::future_to_promise(async move {
@@ -115,7 +116,7 @@ fn Shell() -> impl IntoView {
             </button>
         </header>
         <main>
-            {move || match ctx.screen.get() {
+            {move || match if ctx.released.get() { Screen::OpenElsewhere } else { ctx.screen.get() } {
                 Screen::Loading => view! { <p class="muted">{t!(i18n, app.loading)}</p> }.into_any(),
                 Screen::SignIn => view! { <screens::sign_in::SignIn/> }.into_any(),
                 Screen::Home => view! { <screens::home::Home/> }.into_any(),

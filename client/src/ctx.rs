@@ -81,6 +81,9 @@ pub struct Ctx {
     pub device_key: StoredValue<Vec<u8>, LocalStorage>,
     /// This phone's identity for the signed-in user: its key signs what owners sign.
     pub identity: StoredValue<Option<DeviceIdentity>, LocalStorage>,
+    /// This tab let another tab of the phone take the records over: it writes and syncs
+    /// nothing more, whatever was under way when it let go (see `single_writer`).
+    pub released: RwSignal<bool>,
     /// Record writes to IndexedDB under way (another tab takes over only when none is).
     pub writes_in_flight: StoredValue<u32, LocalStorage>,
     /// Records changed on this phone that the sync driver has not sent yet.
@@ -105,6 +108,7 @@ impl Ctx {
             storage: StoredValue::new_local(None),
             device_key: StoredValue::new_local(Vec::new()),
             identity: StoredValue::new_local(None),
+            released: RwSignal::new(false),
             writes_in_flight: StoredValue::new_local(0),
             outbox: StoredValue::new_local(Vec::new()),
             outbox_ticks: RwSignal::new(0),
@@ -164,6 +168,9 @@ impl Ctx {
         let Some(storage) = self.storage.get_value() else {
             return Err(EditError::NotSaved);
         };
+        if self.released.get_untracked() {
+            return Err(EditError::NotSaved);
+        }
         self.writes_in_flight.update_value(|n| *n += 1);
         let written = storage.put_records(&records).await;
         self.writes_in_flight.update_value(|n| *n -= 1);

@@ -121,6 +121,9 @@ pub struct Model {
     /// Whether the server holds older records than the office list shows (its last page was
     /// full).
     pub office_more: bool,
+    /// Where the next page of the office list starts: the last row of the last page fetched
+    /// (not the last row shown, which may be an older record pushed since).
+    pub office_cursor: Option<(i64, DocumentId)>,
 }
 
 impl Model {
@@ -132,6 +135,7 @@ impl Model {
             session: SyncSession::new(),
             office: Vec::new(),
             office_more: false,
+            office_cursor: None,
         }
     }
 
@@ -200,6 +204,8 @@ impl Model {
         self.actor = actor;
         self.office.clear();
         self.office_more = false;
+        self.office_cursor = None;
+        self.office_cursor = None;
     }
 
     /// Whether a record is the signed-in user's to show and sync.

@@ -18,6 +18,8 @@ use web_sys::BroadcastChannel;
 const LOCK: &str = "gatehouse-writer";
 const CHANNEL: &str = "gatehouse-writer";
 const RELEASE: &str = "release";
+/// How long a tab taking over waits for the holder to let go.
+const TAKE_OVER_WAIT_MS: u32 = 10_000;
 /// Set (in this tab's session storage) by "use here" before the reload that takes the lock.
 const TAKE_OVER: &str = "gatehouse.take-over";
 
@@ -40,18 +42,45 @@ pub async fn acquire() -> bool {
         leptos::logging::warn!("no Web Locks: two tabs of the app could both write");
         return true;
     };
-    if take_over {
-        if let Ok(channel) = BroadcastChannel::new(CHANNEL) {
-            let _ = channel.post_message(&JsValue::from_str(RELEASE));
-            channel.close();
-        }
-    }
+    // Taking over: ask the holder to let go, again every second (a holder that was just
+    // starting may not have been listening), and give up after a while (a frozen tab): the
+    // user sees "open elsewhere" again and can retry.
+    let asking = take_over.then(|| {
+        let ask = Closure::<dyn FnMut()>::new(|| {
+            if let Ok(channel) = BroadcastChannel::new(CHANNEL) {
+                let _ = channel.post_message(&JsValue::from_str(RELEASE));
+                channel.close();
+            }
+        });
+        let _ = ask
+            .as_ref()
+            .unchecked_ref::<Function>()
+            .call0(&JsValue::NULL);
+        let timer = web_sys::window().and_then(|w| {
+            w.set_interval_with_callback_and_timeout_and_arguments_0(
+                ask.as_ref().unchecked_ref(),
+                1000,
+            )
+            .ok()
+        });
+        (ask, timer)
+    });
     let granted = match request(&locks, !take_over) {
         Ok(promise) => JsFuture::from(promise).await,
         Err(error) => Err(error),
     };
+    if let Some((_ask, Some(timer))) = asking {
+        if let Some(window) = web_sys::window() {
+            window.clear_interval_with_handle(timer);
+        }
+    }
     match granted {
         Ok(value) => value.as_bool() == Some(true),
+        // The wait timed out: the holder did not let go.
+        Err(error) if take_over => {
+            leptos::logging::warn!("the other tab did not let go: {error:?}");
+            false
+        }
         Err(error) => {
             leptos::logging::warn!("Web Locks failed ({error:?}): running unguarded");
             true
@@ -128,6 +157,13 @@ fn request(locks: &JsValue, if_available: bool) -> Result<Promise, JsValue> {
         &"ifAvailable".into(),
         &JsValue::from_bool(if_available),
     )?;
+    if !if_available {
+        // Waiting for the holder: at most TAKE_OVER_WAIT_MS (AbortSignal.timeout).
+        let abort_signal = Reflect::get(&js_sys::global(), &"AbortSignal".into())?;
+        let timeout: Function = Reflect::get(&abort_signal, &"timeout".into())?.dyn_into()?;
+        let signal = timeout.call1(&abort_signal, &JsValue::from(TAKE_OVER_WAIT_MS))?;
+        Reflect::set(&options, &"signal".into(), &signal)?;
+    }
     let mut outcome: Option<Function> = None;
     let granted = Promise::new(&mut |resolve, _reject| outcome = Some(resolve));
     let outcome = outcome.ok_or_else(|| JsValue::from_str("no resolver"))?;

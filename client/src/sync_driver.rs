@@ -101,6 +101,10 @@ pub fn install(ctx: Ctx) {
 /// Starts syncing for the signed-in user.
 pub fn start(ctx: Ctx) {
     stop(ctx);
+    // A tab that let another take over syncs nothing (a sign-in finishing late included).
+    if ctx.released.get_untracked() {
+        return;
+    }
     let (connection, actions) = Connection::new(browser_online(), now_ms(), Timing::default());
     ctx.phase.set(connection.phase());
     ctx.status.set(connection.status());
@@ -295,7 +299,10 @@ fn refresh_office_list(ctx: Ctx) {
         match crate::api::list_records(&session.token, None).await {
             Ok(records) => {
                 let full = records.len() >= crate::api::OFFICE_PAGE;
+                let last = records.last().map(|r| (r.started_at, r.doc));
                 ctx.model.update_value(|m| {
+                    // Older pages fetched before keep their cursor.
+                    m.office_cursor = m.office_cursor.or(last);
                     m.merge_office(records);
                     // Older pages already shown stay; a full first page means there is more.
                     m.office_more = m.office_more || full;

@@ -85,6 +85,10 @@ test('repair_with_consent_and_acceptance_offline', async ({ browser }) => {
 
   // The work, then her acceptance, then the fee.
   await tech.getByTestId('work-done-input').fill('更换锁芯并调试，钥匙三把交业主');
+  // Time as people type it ("40分钟") is refused with the reason, never saved as 0 minutes.
+  await tech.getByTestId('work-minutes-input').fill('40分钟');
+  await tech.getByTestId('save-work').click();
+  await expect(tech.getByTestId('problems')).toContainText('用时');
   await tech.getByTestId('work-minutes-input').fill('40');
   await tech.getByTestId('save-work').click();
   await expect(tech.getByTestId('notice')).toHaveText('维修内容已保存');

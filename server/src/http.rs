@@ -381,7 +381,7 @@ pub struct ListQuery {
     limit: Option<u32>,
     /// The next page: the `started_at` and `doc` of the last record of the previous page
     /// (both or neither).
-    after_started_at: Option<i64>,
+    after_started_at: Option<String>,
     after_doc: Option<String>,
 }
 
@@ -396,10 +396,15 @@ pub async fn list_records(
         return Err(HttpError::Forbidden);
     }
     let limit = query.limit.unwrap_or(200).clamp(1, 1000);
-    let after = match (query.after_started_at, query.after_doc.as_deref()) {
+    let after = match (
+        query.after_started_at.as_deref(),
+        query.after_doc.as_deref(),
+    ) {
         (None, None) => None,
         (Some(started_at), Some(doc)) => Some((
-            started_at,
+            started_at
+                .parse::<i64>()
+                .map_err(|_| HttpError::BadRequest("error.bad_cursor"))?,
             doc.parse::<DocumentId>()
                 .map_err(|_| HttpError::BadRequest("error.bad_cursor"))?,
         )),

@@ -35,15 +35,15 @@ fn OfficeHome() -> impl IntoView {
         let Some(session) = ctx.session.get_untracked() else {
             return;
         };
-        let after = ctx
-            .model
-            .with_value(|m| m.office.last().map(|r| (r.started_at, r.doc)));
+        let after = ctx.model.with_value(|m| m.office_cursor);
         loading.set(true);
         spawn_local(async move {
             match api::list_records(&session.token, after).await {
                 Ok(page) => {
                     let full = page.len() >= api::OFFICE_PAGE;
+                    let last = page.last().map(|r| (r.started_at, r.doc));
                     ctx.model.update_value(|m| {
+                        m.office_cursor = last.or(m.office_cursor);
                         m.merge_office(page);
                         m.office_more = full;
                     });

@@ -489,23 +489,25 @@ impl Store {
         limit: u32,
         after: Option<(i64, DocumentId)>,
     ) -> Result<Vec<RecordSummary>, StoreError> {
-        // One estate (most staff) reads the index in the order shown; several estates are
-        // merged by SQLite's sort.
-        let (estates, sql) = match estates {
-            [estate] => (
-                estate.clone(),
-                "SELECT summary FROM records WHERE estate_id = ?1
-                 AND (?3 IS NULL OR started_at < ?3 OR (started_at = ?3 AND doc_id > ?4))
-                 ORDER BY started_at DESC, doc_id LIMIT ?2",
-            ),
+        // One estate (most staff) reads the index in the order shown, and a later page seeks
+        // straight to its cursor; several estates are merged by SQLite's sort.
+        let (estates, estate_clause) = match estates {
+            [estate] => (estate.clone(), "estate_id = ?1"),
             _ => (
                 serde_json::to_string(estates)?,
-                "SELECT summary FROM records WHERE estate_id IN (SELECT value FROM json_each(?1))
-                 AND (?3 IS NULL OR started_at < ?3 OR (started_at = ?3 AND doc_id > ?4))
-                 ORDER BY started_at DESC, doc_id LIMIT ?2",
+                "estate_id IN (SELECT value FROM json_each(?1))",
             ),
         };
-        let mut statement = self.conn.prepare_cached(sql)?;
+        let cursor_clause = if after.is_some() {
+            "AND (started_at < ?3 OR (started_at = ?3 AND doc_id > ?4))"
+        } else {
+            "AND ?3 IS NULL AND ?4 IS NULL"
+        };
+        let sql = format!(
+            "SELECT summary FROM records WHERE {estate_clause} {cursor_clause}
+             ORDER BY started_at DESC, doc_id LIMIT ?2"
+        );
+        let mut statement = self.conn.prepare_cached(&sql)?;
         let (after_started_at, after_doc) = match after {
             Some((started_at, doc)) => (Some(started_at), Some(doc.as_bytes().to_vec())),
             None => (None, None),

@@ -116,10 +116,13 @@ async fn the_office_list_pages_through_every_record_once_in_order() {
     assert_eq!(ids(&paged), ids(&everything));
 
     // A cursor with half of its parts, or not a document ID, is refused.
+    let doc = everything[0].doc;
+    let not_a_time = format!("after_started_at=soon&after_doc={doc}");
     for query in [
         "after_started_at=5",
         "after_doc=x&after_started_at=5",
         "after_doc=abc",
+        not_a_time.as_str(),
     ] {
         let response = client
             .get(app.url(&format!("/api/records?{query}")))

@@ -97,6 +97,10 @@ fn SignaturePad(stroke: RwSignal<Stroke>, full: RwSignal<bool>) -> impl IntoView
         Some((u16::try_from(x).ok()?, u16::try_from(y).ok()?))
     };
     let down = move |ev: PointerEvent| {
+        // One finger draws; a second one (a palm, a thumb) is ignored.
+        if !ev.is_primary() {
+            return;
+        }
         let Some(element) = canvas.get_untracked() else {
             return;
         };
@@ -138,7 +142,7 @@ fn SignaturePad(stroke: RwSignal<Stroke>, full: RwSignal<bool>) -> impl IntoView
         }
     };
     let moved = move |ev: PointerEvent| {
-        if !drawing.get_untracked() {
+        if !drawing.get_untracked() || !ev.is_primary() {
             return;
         }
         ev.prevent_default();
@@ -172,7 +176,11 @@ fn SignaturePad(stroke: RwSignal<Stroke>, full: RwSignal<bool>) -> impl IntoView
             }
         }
     };
-    let up = move |_: PointerEvent| drawing.set(false);
+    let up = move |ev: PointerEvent| {
+        if ev.is_primary() {
+            drawing.set(false);
+        }
+    };
     // Cleared (or started afresh): the canvas shows what the stroke holds.
     Effect::new(move |_| {
         let lines = stroke.with(|s| s.lines.is_empty());

@@ -505,7 +505,15 @@ fn WorkForm(id: DocumentId, repair: Memo<Option<RepairRecord>>) -> impl IntoView
         };
         let mut found = Vec::new();
         let parts = read_parts(&rows.get_untracked(), "work.parts_used", &mut found);
-        let minutes = minutes.get_untracked().trim().parse::<u32>().unwrap_or(0);
+        // Whole minutes only: "1.5" or "30分钟" is a problem to fix, never 0 minutes signed for.
+        let minutes = minutes
+            .get_untracked()
+            .trim()
+            .parse::<u32>()
+            .unwrap_or_else(|_| {
+                found.push(Problem::new("work.minutes", keys::OUT_OF_RANGE));
+                0
+            });
         match WorkLine::new(
             EntryId::from_random(random_id()),
             &me(ctx),
