@@ -100,7 +100,11 @@ pub fn now_ms() -> i64 {
 /// The whole HTTP application.
 pub fn app(state: AppState) -> Router {
     let static_dir = state.config.static_dir.clone();
-    let index = ServeFile::new(static_dir.join("index.html"));
+    // `cargo xtask build-client` writes each file also brotli- and gzip-compressed
+    // (`app_bg.wasm.br`, `.gz`): sent as the browser accepts them, with `Vary`.
+    let index = ServeFile::new(static_dir.join("index.html"))
+        .precompressed_br()
+        .precompressed_gzip();
     let api = Router::new()
         .route("/api/health", get(http::health))
         .route("/api/sign-in", post(http::sign_in))
@@ -132,7 +136,18 @@ pub fn app(state: AppState) -> Router {
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES));
     let header =
         |name, value| SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value));
-    api.fallback_service(ServeDir::new(static_dir).fallback(index))
+    let files = ServeDir::new(static_dir)
+        .precompressed_br()
+        .precompressed_gzip()
+        .fallback(index);
+    // Caches must keep the encodings apart (ServeDir does not say so itself).
+    let files = Router::new()
+        .fallback_service(files)
+        .layer(SetResponseHeaderLayer::overriding(
+            header::VARY,
+            HeaderValue::from_static("accept-encoding"),
+        ));
+    api.fallback_service(files)
         .layer(header(
             header::CONTENT_SECURITY_POLICY,
             CONTENT_SECURITY_POLICY,

@@ -88,7 +88,16 @@ fn main() -> Result<()> {
         Task::Fuzz { seconds } => fuzz(seconds),
         Task::Bench => {
             step("reconnect benchmark (release build)");
-            run(cargo().args(["bench", "-p", "gatehouse-server", "--bench", "reconnect"]))
+            run(cargo().args(["bench", "-p", "gatehouse-server", "--bench", "reconnect"]))?;
+            step("transfer: the app as built, compressed as served");
+            setup_wasm_tools()?;
+            setup_npm()?;
+            build_client()?;
+            let (shell_br, wasm_gzip, wasm_raw) = transfer_figures(Path::new("client/dist"))?;
+            println!(
+                "transfer-bench shell_bytes_br={shell_br} wasm_bytes_gzip={wasm_gzip} wasm_bytes_raw={wasm_raw}"
+            );
+            Ok(())
         }
     }
 }
@@ -315,6 +324,7 @@ fn build_client() -> Result<()> {
         .replace("__ASSETS__", &list);
     std::fs::write(dist.join("sw.js"), worker)?;
 
+    precompress(dist)?;
     let raw = std::fs::read(&bindgen_wasm)?;
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     encoder.write_all(&raw)?;
@@ -340,6 +350,52 @@ fn build_client() -> Result<()> {
         bail!("the app's wasm is {gzip} bytes gzip-compressed, over the {WASM_GZIP_BUDGET}-byte budget");
     }
     Ok(())
+}
+
+/// Writes every file of the app also brotli- and gzip-compressed (`file.br`, `file.gz`), at
+/// the highest settings, once at build time; the server sends the one the browser accepts.
+fn precompress(dist: &Path) -> Result<()> {
+    for entry in std::fs::read_dir(dist)? {
+        let path = entry?.path();
+        let name = path.to_string_lossy().into_owned();
+        if !path.is_file() || name.ends_with(".br") || name.ends_with(".gz") {
+            continue;
+        }
+        let bytes = std::fs::read(&path)?;
+        let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        gzip.write_all(&bytes)?;
+        std::fs::write(format!("{name}.gz"), gzip.finish()?)?;
+        let mut brotli = Vec::new();
+        let params = brotli::enc::BrotliEncoderParams {
+            quality: 11,
+            lgwin: 24,
+            ..Default::default()
+        };
+        brotli::BrotliCompress(&mut bytes.as_slice(), &mut brotli, &params)?;
+        std::fs::write(format!("{name}.br"), brotli)?;
+    }
+    Ok(())
+}
+
+/// What the app costs on the wire: the shell a phone loads first (HTML, JS, CSS, manifest,
+/// service worker, main wasm) brotli-compressed, and the main wasm gzip-compressed and raw.
+fn transfer_figures(dist: &Path) -> Result<(u64, u64, u64)> {
+    let size = |name: &str| std::fs::metadata(dist.join(name)).map(|m| m.len());
+    let shell = [
+        "index.html",
+        "boot.js",
+        "app.js",
+        "app.css",
+        "manifest.webmanifest",
+        "sw.js",
+        "__wasm_split.js",
+        "app_bg.wasm",
+    ];
+    let mut shell_br = 0;
+    for file in shell {
+        shell_br += size(&format!("{file}.br"))?;
+    }
+    Ok((shell_br, size("app_bg.wasm.gz")?, size("app_bg.wasm")?))
 }
 
 fn test(no_e2e: bool) -> Result<()> {

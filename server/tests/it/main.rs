@@ -10,4 +10,5 @@ mod matrix;
 mod mutated;
 mod repair;
 mod sign_in;
+mod static_files;
 mod sync;

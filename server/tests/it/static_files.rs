@@ -1,0 +1,82 @@
+//! The app's files are served compressed as the browser accepts them, from the brotli and
+//! gzip copies `cargo xtask build-client` writes beside each file.
+
+use std::io::{Read, Write};
+
+use gatehouse_server::config::Config;
+use reqwest::header::{ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_TYPE, VARY};
+
+use crate::helpers::spawn_app_with;
+
+/// What the test serves as the app's wasm (compressible, like real code).
+fn wasm_bytes() -> Vec<u8> {
+    (0..40_000u32)
+        .flat_map(|i| (i % 251).to_le_bytes())
+        .collect()
+}
+
+const BROTLI_STANDIN: &[u8] = b"brotli bytes as written at build time";
+
+fn with_static_files(config: &mut Config) {
+    let dir = config.data_dir.join("static");
+    std::fs::create_dir_all(&dir).expect("static dir");
+    std::fs::write(dir.join("index.html"), "<!doctype html><title>app</title>").expect("index");
+    std::fs::write(dir.join("app_bg.wasm"), wasm_bytes()).expect("wasm");
+    let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gzip.write_all(&wasm_bytes()).expect("gzip");
+    std::fs::write(dir.join("app_bg.wasm.gz"), gzip.finish().expect("gzip")).expect("gz");
+    std::fs::write(dir.join("app_bg.wasm.br"), BROTLI_STANDIN).expect("br");
+    config.static_dir = dir;
+}
+
+#[tokio::test]
+async fn app_files_are_sent_compressed_as_the_browser_accepts() {
+    let app = spawn_app_with(with_static_files).await;
+    let client = reqwest::Client::new();
+    let get = |accept: Option<&'static str>| {
+        let mut request = client.get(app.url("/app_bg.wasm"));
+        if let Some(accept) = accept {
+            request = request.header(ACCEPT_ENCODING, accept);
+        }
+        request.send()
+    };
+    let header = |response: &reqwest::Response, name| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+
+    // Brotli first when the browser takes it; the type stays wasm (streaming compile needs it).
+    let response = get(Some("gzip, deflate, br")).await.expect("sent");
+    assert_eq!(response.status(), 200);
+    assert_eq!(header(&response, CONTENT_ENCODING), "br");
+    assert_eq!(header(&response, CONTENT_TYPE), "application/wasm");
+    assert!(header(&response, VARY)
+        .to_lowercase()
+        .contains("accept-encoding"));
+    assert_eq!(
+        response.bytes().await.expect("body").as_ref(),
+        BROTLI_STANDIN
+    );
+
+    // Gzip otherwise, and it inflates to the file.
+    let response = get(Some("gzip")).await.expect("sent");
+    assert_eq!(header(&response, CONTENT_ENCODING), "gzip");
+    assert!(header(&response, VARY)
+        .to_lowercase()
+        .contains("accept-encoding"));
+    let body = response.bytes().await.expect("body");
+    let mut inflated = Vec::new();
+    flate2::read::GzDecoder::new(body.as_ref())
+        .read_to_end(&mut inflated)
+        .expect("inflates");
+    assert_eq!(inflated, wasm_bytes());
+
+    // A client that takes neither gets the file itself.
+    let response = get(None).await.expect("sent");
+    assert_eq!(header(&response, CONTENT_ENCODING), "");
+    assert_eq!(response.bytes().await.expect("body").to_vec(), wasm_bytes());
+}
