@@ -287,6 +287,9 @@ fn build_client() -> Result<()> {
     for file in ["index.html", "boot.js", "app.css", "manifest.webmanifest"] {
         std::fs::copy(Path::new("client/static").join(file), dist.join(file))?;
     }
+    for size in ICON_SIZES {
+        std::fs::write(dist.join(format!("icon-{size}.png")), icon_png(size)?)?;
+    }
     let mut assets: Vec<String> = [
         "/",
         "/index.html",
@@ -296,6 +299,8 @@ fn build_client() -> Result<()> {
         "/app.css",
         "/manifest.webmanifest",
         "/__wasm_split.js",
+        "/icon-192.png",
+        "/icon-512.png",
     ]
     .map(str::to_owned)
     .to_vec();
@@ -350,6 +355,42 @@ fn build_client() -> Result<()> {
         bail!("the app's wasm is {gzip} bytes gzip-compressed, over the {WASM_GZIP_BUDGET}-byte budget");
     }
     Ok(())
+}
+
+/// The app icon's sizes (the manifest lists both; Android wants 192 and 512 px).
+const ICON_SIZES: [u32; 2] = [192, 512];
+
+/// The app icon: a gate (two posts and a lintel) in white on the app's green, drawn inside the
+/// middle 60 % so that a maskable crop (a circle, a squircle) never cuts it.
+fn icon_png(size: u32) -> Result<Vec<u8>> {
+    const GREEN: [u8; 4] = [0x1d, 0x4d, 0x4f, 0xff];
+    const WHITE: [u8; 4] = [0xff, 0xff, 0xff, 0xff];
+    let unit = |fraction: f64| (f64::from(size) * fraction).round() as u32;
+    let parts = [
+        // (left, top, right, bottom) as fractions of the side
+        (0.25, 0.28, 0.36, 0.74), // left post
+        (0.64, 0.28, 0.75, 0.74), // right post
+        (0.20, 0.24, 0.80, 0.33), // lintel
+        (0.36, 0.44, 0.64, 0.50), // the bar across the gateway
+    ];
+    let mut pixels = Vec::with_capacity((size * size * 4) as usize);
+    for y in 0..size {
+        for x in 0..size {
+            let inside = parts.iter().any(|&(l, t, r, b)| {
+                (unit(l)..unit(r)).contains(&x) && (unit(t)..unit(b)).contains(&y)
+            });
+            pixels.extend(if inside { WHITE } else { GREEN });
+        }
+    }
+    let mut out = Vec::new();
+    {
+        let mut encoder = png::Encoder::new(&mut out, size, size);
+        encoder.set_color(png::ColorType::Rgba);
+        encoder.set_depth(png::BitDepth::Eight);
+        let mut writer = encoder.write_header()?;
+        writer.write_image_data(&pixels)?;
+    }
+    Ok(out)
 }
 
 /// Writes every file of the app also brotli- and gzip-compressed (`file.br`, `file.gz`), at
@@ -596,6 +637,34 @@ fn e2e() -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_manifest_makes_the_app_installable() {
+        std::env::set_current_dir(project_root()).expect("root exists");
+        let text = std::fs::read_to_string("client/static/manifest.webmanifest").expect("manifest");
+        let manifest: serde_json::Value = serde_json::from_str(&text).expect("manifest is JSON");
+        for key in ["name", "short_name", "start_url", "display", "theme_color"] {
+            assert!(manifest[key].is_string(), "{key}");
+        }
+        assert_eq!(manifest["display"], "standalone");
+        let icons = manifest["icons"].as_array().expect("icons");
+        for size in ICON_SIZES {
+            let icon = icons
+                .iter()
+                .find(|i| i["sizes"] == format!("{size}x{size}"))
+                .expect("an icon of each size");
+            assert!(icon["purpose"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("maskable"));
+            assert_eq!(icon["src"], format!("/icon-{size}.png"));
+            // The PNG the build writes has that size (IHDR width and height).
+            let png = icon_png(size).expect("icon");
+            assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+            assert_eq!(png[16..20], size.to_be_bytes());
+            assert_eq!(png[20..24], size.to_be_bytes());
+        }
+    }
 
     #[test]
     fn lock_file_pins_wasm_bindgen() {
