@@ -215,6 +215,60 @@ impl Ctx {
         stored
     }
 
+    /// Saves an edit of a `K` from a form: on success clears the form's problems, shows
+    /// `saved_key` and runs `done`; otherwise shows why (the rules' problems in the form, or
+    /// that the phone could not store it).
+    pub fn save_edit<K: Kind + 'static>(
+        self,
+        id: DocumentId,
+        problems: RwSignal<Vec<Problem>>,
+        saved_key: &'static str,
+        edit: impl FnOnce(&mut K) + 'static,
+        done: impl FnOnce() + 'static,
+    ) {
+        leptos::task::spawn_local(async move {
+            match self.edit(id, edit).await {
+                Ok(()) => {
+                    problems.set(Vec::new());
+                    self.notify(saved_key, false);
+                    done();
+                }
+                Err(EditError::Invalid(found)) => problems.set(found),
+                Err(EditError::NotSaved) => self.notify("error.not_saved", true),
+            }
+        });
+    }
+
+    /// The signed-in user's ID (empty when signed out).
+    pub fn user_id(&self) -> String {
+        self.session
+            .get_untracked()
+            .map(|s| s.user.id)
+            .unwrap_or_default()
+    }
+
+    /// Whether the record can take edits here: held, readable, not refused by the server
+    /// (it is corrected first). Tracks changes.
+    pub fn editable(&self, id: DocumentId) -> bool {
+        self.version.track();
+        self.model.with_value(|m| {
+            m.records
+                .get(&id)
+                .is_some_and(|r| !r.rejected && r.record.is_some())
+        })
+    }
+
+    /// Where a new record goes: the estate picked, if the user belongs to it, else their
+    /// first.
+    pub fn start_estate(&self, picked: Option<String>) -> Option<String> {
+        let user = self.session.get_untracked()?.user;
+        Some(
+            picked
+                .filter(|id| user.in_estate(id))
+                .unwrap_or(user.estate_id),
+        )
+    }
+
     /// Starts following a record this phone does not hold (a clerk opening it): it is
     /// fetched from the server like any document with something to say.
     pub fn follow(&self, id: DocumentId) {

@@ -3,9 +3,8 @@
 use gatehouse_shared::record::Kind;
 use gatehouse_shared::{DocumentId, EntryId, Problem, Remark};
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
-use crate::ctx::{random_id, Ctx, EditError};
+use crate::ctx::{random_id, Ctx};
 use crate::i18n::*;
 use crate::model::RecordStatus;
 use crate::text::{problem_text, tr};
@@ -100,20 +99,13 @@ pub fn remark_form<K: Kind + 'static>(id: DocumentId) -> impl IntoView {
             Ok(remark) => remark,
             Err(found) => return problems.set(found),
         };
-        spawn_local(async move {
-            match ctx
-                .edit::<K>(id, move |r| r.remarks_mut().push(remark))
-                .await
-            {
-                Ok(()) => {
-                    problems.set(Vec::new());
-                    text.set(String::new());
-                    ctx.notify("remark.saved", false);
-                }
-                Err(EditError::Invalid(found)) => problems.set(found),
-                Err(EditError::NotSaved) => ctx.notify("error.not_saved", true),
-            }
-        });
+        ctx.save_edit::<K>(
+            id,
+            problems,
+            "remark.saved",
+            move |r| r.remarks_mut().push(remark),
+            move || text.set(String::new()),
+        );
     };
     view! {
         <section class="card">

@@ -94,10 +94,9 @@ pub fn PatrolHome() -> impl IntoView {
         let Some(user) = ctx.session.get_untracked().map(|s| s.user) else {
             return;
         };
-        let estate_id = estate
-            .get_untracked()
-            .filter(|id| user.in_estate(id))
-            .unwrap_or_else(|| user.estate_id.clone());
+        let Some(estate_id) = ctx.start_estate(estate.get_untracked()) else {
+            return;
+        };
         let round = PatrolLog::start(
             &estate_id,
             &user.id,
@@ -189,14 +188,7 @@ pub fn PatrolRecord(id: DocumentId, record: Memo<Option<AnyRecord>>) -> impl Int
     let log = Memo::new(move |_| record.get().and_then(|r| r.as_patrol_log().cloned()));
     let user_id = move || ctx.session.get().map(|s| s.user.id);
     let role = move || ctx.session.get().map(|s| s.user.role);
-    let editable = move || {
-        ctx.version.track();
-        ctx.model.with_value(|m| {
-            m.records
-                .get(&id)
-                .is_some_and(|r| !r.rejected && r.record.is_some())
-        })
-    };
+    let editable = move || ctx.editable(id);
     // The guard who started the round adds to it while it is open.
     let guard_writes = move || {
         editable()
@@ -274,36 +266,6 @@ pub fn PatrolRecord(id: DocumentId, record: Memo<Option<AnyRecord>>) -> impl Int
     }
 }
 
-/// Saves an edit and reports the outcome; `done` runs once the change is on the phone.
-fn save_edit(
-    ctx: Ctx,
-    id: DocumentId,
-    problems: RwSignal<Vec<Problem>>,
-    saved_key: &'static str,
-    edit: impl FnOnce(&mut PatrolLog) + 'static,
-    done: impl FnOnce() + 'static,
-) {
-    spawn_local(async move {
-        match ctx.edit(id, edit).await {
-            Ok(()) => {
-                problems.set(Vec::new());
-                ctx.notify(saved_key, false);
-                done();
-            }
-            Err(EditError::Invalid(found)) => problems.set(found),
-            Err(EditError::NotSaved) => ctx.notify("error.not_saved", true),
-        }
-    });
-}
-
-/// The signed-in user's ID.
-fn me(ctx: Ctx) -> String {
-    ctx.session
-        .get_untracked()
-        .map(|s| s.user.id)
-        .unwrap_or_default()
-}
-
 /// Records arriving at a checkpoint, or a correction of an earlier visit (`correcting`).
 #[component]
 fn VisitForm(id: DocumentId, correcting: RwSignal<Option<String>>) -> impl IntoView {
@@ -331,7 +293,7 @@ fn VisitForm(id: DocumentId, correcting: RwSignal<Option<String>>) -> impl IntoV
     let add = move |_| {
         let visit = CheckpointVisit::new(
             EntryId::from_random(random_id()),
-            &me(ctx),
+            &ctx.user_id(),
             &checkpoint.get_untracked(),
             now_ms(),
             &note.get_untracked(),
@@ -339,8 +301,7 @@ fn VisitForm(id: DocumentId, correcting: RwSignal<Option<String>>) -> impl IntoV
         match visit {
             Ok(mut visit) => {
                 visit.corrects = correcting.get_untracked();
-                save_edit(
-                    ctx,
+                ctx.save_edit::<PatrolLog>(
                     id,
                     problems,
                     "visit.saved",
@@ -394,15 +355,14 @@ fn FindingForm(id: DocumentId) -> impl IntoView {
     let problems = RwSignal::new(Vec::<Problem>::new());
     let add = move |_| match Finding::new(
         EntryId::from_random(random_id()),
-        &me(ctx),
+        &ctx.user_id(),
         &what.get_untracked(),
         &location.get_untracked(),
         severity.get_untracked(),
         follow_up.get_untracked(),
         now_ms(),
     ) {
-        Ok(finding) => save_edit(
-            ctx,
+        Ok(finding) => ctx.save_edit::<PatrolLog>(
             id,
             problems,
             "finding.saved",
@@ -451,8 +411,7 @@ fn EndRound(id: DocumentId) -> impl IntoView {
     let problems = RwSignal::new(Vec::<Problem>::new());
     let end = move |_| {
         let now = now_ms();
-        save_edit(
-            ctx,
+        ctx.save_edit::<PatrolLog>(
             id,
             problems,
             "saved.ended",

@@ -22,36 +22,6 @@ use crate::i18n::*;
 use crate::time::{format_time, now_ms};
 use crate::widgets::{Problems, StatusBadge};
 
-/// The signed-in user's ID.
-fn me(ctx: Ctx) -> String {
-    ctx.session
-        .get_untracked()
-        .map(|s| s.user.id)
-        .unwrap_or_default()
-}
-
-/// Saves an edit and reports the outcome; `done` runs once the change is on the phone.
-fn save_edit(
-    ctx: Ctx,
-    id: DocumentId,
-    problems: RwSignal<Vec<Problem>>,
-    saved_key: &'static str,
-    edit: impl FnOnce(&mut RepairRecord) + 'static,
-    done: impl FnOnce() + 'static,
-) {
-    spawn_local(async move {
-        match ctx.edit(id, edit).await {
-            Ok(()) => {
-                problems.set(Vec::new());
-                ctx.notify(saved_key, false);
-                done();
-            }
-            Err(EditError::Invalid(found)) => problems.set(found),
-            Err(EditError::NotSaved) => ctx.notify("error.not_saved", true),
-        }
-    });
-}
-
 #[component]
 pub fn TechnicianHome() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
@@ -114,10 +84,9 @@ fn StartForm() -> impl IntoView {
         let Some(user) = ctx.session.get_untracked().map(|s| s.user) else {
             return;
         };
-        let estate_id = estate
-            .get_untracked()
-            .filter(|id| user.in_estate(id))
-            .unwrap_or_else(|| user.estate_id.clone());
+        let Some(estate_id) = ctx.start_estate(estate.get_untracked()) else {
+            return;
+        };
         let record = RepairRecord::start(
             &estate_id,
             &user.id,
@@ -416,15 +385,14 @@ fn EstimateForm(
         };
         match Estimate::new(
             EntryId::from_random(random_id()),
-            &me(ctx),
+            &ctx.user_id(),
             &cause.get_untracked(),
             &method.get_untracked(),
             parts,
             labour_fen,
             now_ms(),
         ) {
-            Ok(estimate) if found.is_empty() => save_edit(
-                ctx,
+            Ok(estimate) if found.is_empty() => ctx.save_edit::<RepairRecord>(
                 id,
                 problems,
                 "repair.estimate_saved",
@@ -516,15 +484,14 @@ fn WorkForm(id: DocumentId, repair: Memo<Option<RepairRecord>>) -> impl IntoView
             });
         match WorkLine::new(
             EntryId::from_random(random_id()),
-            &me(ctx),
+            &ctx.user_id(),
             &estimate.id,
             &done.get_untracked(),
             parts,
             minutes,
             now_ms(),
         ) {
-            Ok(line) if found.is_empty() => save_edit(
-                ctx,
+            Ok(line) if found.is_empty() => ctx.save_edit::<RepairRecord>(
                 id,
                 problems,
                 "repair.work_saved",
@@ -568,13 +535,12 @@ fn MeasureForm(id: DocumentId) -> impl IntoView {
     let problems = RwSignal::new(Vec::<Problem>::new());
     let save = move |_| match SafetyMeasure::new(
         EntryId::from_random(random_id()),
-        &me(ctx),
+        &ctx.user_id(),
         measure.get_untracked(),
         &note.get_untracked(),
         now_ms(),
     ) {
-        Ok(entry) => save_edit(
-            ctx,
+        Ok(entry) => ctx.save_edit::<RepairRecord>(
             id,
             problems,
             "repair.measure_saved",
@@ -624,13 +590,12 @@ fn OutcomeForm(id: DocumentId) -> impl IntoView {
         let now = now_ms();
         match FeeOutcome::new(
             EntryId::from_random(random_id()),
-            &me(ctx),
+            &ctx.user_id(),
             outcome.get_untracked(),
             &reason.get_untracked(),
             now,
         ) {
-            Ok(entry) => save_edit(
-                ctx,
+            Ok(entry) => ctx.save_edit::<RepairRecord>(
                 id,
                 problems,
                 "repair.closed",

@@ -28,14 +28,7 @@ pub fn RepairBody(id: DocumentId, record: Memo<Option<AnyRecord>>) -> impl IntoV
     let repair = Memo::new(move |_| record.get().and_then(|r| r.as_repair().cloned()));
     let user_id = move || ctx.session.get().map(|s| s.user.id);
     let role = move || ctx.session.get().map(|s| s.user.role);
-    let editable = move || {
-        ctx.version.track();
-        ctx.model.with_value(|m| {
-            m.records
-                .get(&id)
-                .is_some_and(|r| !r.rejected && r.record.is_some())
-        })
-    };
+    let editable = move || ctx.editable(id);
     // The technician who started the repair adds to it while it is open.
     let technician_writes = Memo::new(move |_| {
         editable()
