@@ -129,5 +129,6 @@ fuzz_target!(|data: &[u8]| {
     let _ = protocol::encode(&gatehouse_shared::protocol::ServerMessage::Sync {
         docs: outcome.replies,
         pushed: false,
+        more: false,
     });
 });

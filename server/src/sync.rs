@@ -24,6 +24,9 @@ use gatehouse_shared::{DocumentId, Problem, RecordSummary, UserInfo, Writer};
 use tokio::sync::broadcast;
 
 use crate::store::{Store, StoreError};
+
+mod follow;
+use follow::FollowSet;
 use crate::{now_ms, AppState};
 
 /// How long a new connection may take to say hello.
@@ -167,7 +170,7 @@ pub fn apply_sync_batch(
         let (mut doc, stored_at, stored_size) = match tx.load_document(&id)? {
             Some(stored)
                 if !user.in_estate(&stored.estate_id)
-                    || stored.kind.is_some_and(|kind| !user.role.works_with(kind)) =>
+                    || stored.kind.is_some_and(|kind| !user.role.reads(kind)) =>
             {
                 outcome
                     .errors
@@ -398,6 +401,8 @@ async fn with_store<T: Send + 'static>(
 
 /// Who a connection belongs to.
 struct Peer {
+    /// The protocol version both sides speak.
+    version: u32,
     token_hash: Vec<u8>,
     user: UserInfo,
     device_id: String,
@@ -430,9 +435,9 @@ async fn handshake(
     else {
         return Err(fatal_error(ErrorCode::Malformed));
     };
-    if protocol::negotiate(&versions).is_none() {
+    let Some(version) = protocol::negotiate(&versions) else {
         return Err(fatal_error(ErrorCode::UnsupportedVersion));
-    }
+    };
     let hash = crate::auth::token_hash(&token);
     let lookup = hash.clone();
     let found = with_store(state, move |store| {
@@ -448,6 +453,7 @@ async fn handshake(
             Err(fatal_error(ErrorCode::DeviceRevoked))
         }
         Some(Ok(Some(session))) => Ok(Peer {
+            version,
             token_hash: hash,
             user: session.user,
             device_id: session.device_id,
@@ -464,6 +470,7 @@ async fn handshake(
 pub async fn serve_socket(state: AppState, socket: WebSocket) {
     let (mut sink, mut stream) = socket.split();
     let Peer {
+        version,
         token_hash,
         mut user,
         device_id,
@@ -475,11 +482,6 @@ pub async fn serve_socket(state: AppState, socket: WebSocket) {
             return;
         }
     };
-    let version = protocol::SUPPORTED_VERSIONS
-        .iter()
-        .copied()
-        .max()
-        .unwrap_or(1);
     if !send(
         &mut sink,
         &ServerMessage::Welcome {
@@ -492,7 +494,12 @@ pub async fn serve_socket(state: AppState, socket: WebSocket) {
         return;
     }
     let origin = state.next_connection.fetch_add(1, Ordering::Relaxed);
+    // Subscribed before the follow set is read, so no document stored in between is missed.
     let mut events = state.hub.subscribe();
+    let mut follows = FollowSet::new(version);
+    if !send_follow_set(&state, &mut sink, &mut follows, &user).await {
+        return;
+    }
     let mut session = Some(SyncSession::new());
     let limits = Limits {
         max_document_bytes: state.config.max_document_bytes,
@@ -511,7 +518,10 @@ pub async fn serve_socket(state: AppState, socket: WebSocket) {
         tokio::select! {
             _ = recheck_timer.tick() => {
                 match recheck(&state, &token_hash).await {
-                    Ok(current) => user = current,
+                    Ok(current) => {
+                        user = current;
+                        if follows.is_stale(&user) && !send_follow_set(&state, &mut sink, &mut follows, &user).await { break }
+                    }
                     Err(code) => {
                         end_session(&mut sink, code, &user.username, &device_id).await;
                         break;
@@ -580,7 +590,7 @@ pub async fn serve_socket(state: AppState, socket: WebSocket) {
                         if let Some(current) = outcome.user.clone() {
                             user = current;
                         }
-                        if !deliver_outcome(&state, &mut sink, outcome).await { break }
+                        if !deliver_outcome(&state, &mut sink, outcome, version).await { break }
                     }
                 }
             }
@@ -596,7 +606,11 @@ pub async fn serve_socket(state: AppState, socket: WebSocket) {
                 let changed = match event {
                     HubEvent::AccessChanged => {
                         match recheck(&state, &token_hash).await {
-                            Ok(current) => { user = current; continue; }
+                            Ok(current) => {
+                                user = current;
+                                if follows.is_stale(&user) && !send_follow_set(&state, &mut sink, &mut follows, &user).await { break }
+                                continue;
+                            }
                             Err(code) => {
                                 end_session(&mut sink, code, &user.username, &device_id).await;
                                 break;
@@ -611,9 +625,12 @@ pub async fn serve_socket(state: AppState, socket: WebSocket) {
                     || changed
                         .summary
                         .as_ref()
-                        .is_some_and(|summary| !user.role.works_with(summary.kind))
+                        .is_some_and(|summary| !user.role.reads(summary.kind))
                 {
                     continue;
+                }
+                if let Some(addition) = follows.addition(&user, &changed) {
+                    if !send(&mut sink, &addition).await { break }
                 }
                 if user.role.lists_records() {
                     if let Some(summary) = changed.summary.clone() {
@@ -626,7 +643,7 @@ pub async fn serve_socket(state: AppState, socket: WebSocket) {
                     let loaded = with_store(&state, move |store| store.load_document(&id)).await;
                     if let (Some(Ok(Some(stored))), Some(session)) = (loaded, session.as_mut()) {
                         if let Some(reply) = session.generate(id, &stored.doc) {
-                            if !send(&mut sink, &ServerMessage::Sync { docs: vec![reply], pushed: true }).await { break }
+                            if !send(&mut sink, &ServerMessage::Sync { docs: vec![reply], pushed: true, more: false }).await { break }
                         }
                     }
                 }
@@ -659,6 +676,7 @@ async fn deliver_outcome(
     state: &AppState,
     sink: &mut futures_util::stream::SplitSink<WebSocket, Message>,
     outcome: BatchOutcome,
+    version: u32,
 ) -> bool {
     for error in &outcome.errors {
         if !send(sink, error).await {
@@ -680,12 +698,74 @@ async fn deliver_outcome(
         // No receivers is fine: nobody else is connected.
         let _ = state.hub.send(HubEvent::Changed(Box::new(changed)));
     }
-    send(
-        sink,
-        &ServerMessage::Sync {
-            docs: outcome.replies,
+    // Version 1 promised exactly one reply frame; version 2 splits one that would not fit.
+    let frames = if version >= protocol::FOLLOW_SET_VERSION {
+        split_reply(outcome.replies)
+    } else {
+        vec![outcome.replies]
+    };
+    let last = frames.len().saturating_sub(1);
+    for (index, docs) in frames.into_iter().enumerate() {
+        let reply = ServerMessage::Sync {
+            docs,
             pushed: false,
-        },
-    )
+            more: index < last,
+        };
+        if !send(sink, &reply).await {
+            return false;
+        }
+    }
+    true
+}
+
+/// Room in one frame for the documents' messages (the rest is CBOR framing, a few bytes per
+/// document).
+const REPLY_BUDGET_BYTES: usize = MAX_FRAME_BYTES - 64 * 1024;
+
+/// A reply as frames that each fit `MAX_FRAME_BYTES` uncompressed (always at least one).
+fn split_reply(replies: Vec<DocSync>) -> Vec<Vec<DocSync>> {
+    let mut frames = vec![Vec::new()];
+    let mut size = 0;
+    for reply in replies {
+        let bytes = reply.message.len() + 32;
+        let current = frames.last().map_or(0, Vec::len);
+        if current > 0 && (size + bytes > REPLY_BUDGET_BYTES || current >= MAX_DOCS_PER_MESSAGE) {
+            frames.push(Vec::new());
+            size = 0;
+        }
+        size += bytes;
+        if let Some(frame) = frames.last_mut() {
+            frame.push(reply);
+        }
+    }
+    frames
+}
+
+/// Computes the connection's whole follow set and sends it (nothing for a version 1 device).
+async fn send_follow_set(
+    state: &AppState,
+    sink: &mut futures_util::stream::SplitSink<WebSocket, Message>,
+    follows: &mut FollowSet,
+    user: &UserInfo,
+) -> bool {
+    let mut owned = std::mem::replace(follows, FollowSet::new(0));
+    let for_user = user.clone();
+    let Some((owned, message)) = with_store(state, move |store| {
+        let message = owned.complete(store, &for_user);
+        (owned, message)
+    })
     .await
+    else {
+        return false;
+    };
+    *follows = owned;
+    match message {
+        Ok(Some(message)) => send(sink, &message).await,
+        Ok(None) => true,
+        Err(error) => {
+            tracing::error!(%error, "reading the follow set failed");
+            send(sink, &fatal_error(ErrorCode::Internal)).await;
+            false
+        }
+    }
 }

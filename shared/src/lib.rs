@@ -7,6 +7,7 @@
 //! socket and store and drive the state machines here with plain function calls.
 
 pub mod connection;
+pub mod date;
 pub mod device;
 pub mod document_id;
 pub mod money;

@@ -99,6 +99,24 @@ problem_keys! {
     DuplicateChange = "validation.duplicate_change", DUPLICATE_CHANGE;
     /// The record was refused by the server: it is corrected before anything is added.
     CorrectFirst = "validation.correct_first", CORRECT_FIRST;
+    /// Tenants on a unit that is not let.
+    NotLet = "validation.not_let", NOT_LET;
+    /// Not a contact number (letters, too few digits, a number a spreadsheet turned into 1.38E+10).
+    BadPhone = "validation.bad_phone", BAD_PHONE;
+    /// Fewer than four characters of an ID number, or not its last four.
+    BadIdNumber = "validation.bad_id_number", BAD_ID_NUMBER;
+    /// Not a date (a day that does not exist, or not year, month and day).
+    BadDate = "validation.bad_date", BAD_DATE;
+    /// A value the field does not take (an occupancy other than the four).
+    UnknownValue = "validation.unknown_value", UNKNOWN_VALUE;
+    /// An imported row that could not be read as CSV.
+    UnreadableRow = "validation.unreadable_row", UNREADABLE_ROW;
+    /// A column the import needs is missing from the header row.
+    MissingColumn = "validation.missing_column", MISSING_COLUMN;
+    /// Two columns of the header row name the same field.
+    DuplicateColumn = "validation.duplicate_column", DUPLICATE_COLUMN;
+    /// Rows of one unit (or one person) that say different things.
+    ConflictingRows = "validation.conflicting_rows", CONFLICTING_ROWS;
     /// A key this version does not know (from a newer server), or no better one.
     Unknown = "validation.unknown", UNKNOWN;
 }

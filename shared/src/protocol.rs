@@ -8,8 +8,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::{DocumentId, Problem, RecordSummary};
 
-/// The protocol versions this build speaks, newest last.
-pub const SUPPORTED_VERSIONS: &[u32] = &[1];
+/// The protocol versions this build speaks, newest last. Version 2 adds the follow set
+/// (`follows`): documents the server sends a device without being asked.
+pub const SUPPORTED_VERSIONS: &[u32] = &[1, 2];
+/// The first version with the follow set.
+pub const FOLLOW_SET_VERSION: u32 = 2;
 /// Largest frame either side accepts, in bytes.
 pub const MAX_FRAME_BYTES: usize = 4 * 1024 * 1024;
 /// Most documents in one `sync` message.
@@ -43,6 +46,10 @@ pub enum ServerMessage {
         docs: Vec<DocSync>,
         #[serde(default, skip_serializing_if = "is_false")]
         pushed: bool,
+        /// (Version 2.) More `sync` frames of the same reply follow: a reply that would not
+        /// fit one frame is split, and only its last frame has `more` absent or false.
+        #[serde(default, skip_serializing_if = "is_false")]
+        more: bool,
     },
     /// These documents are durably stored at these heads (sent only after the commit).
     Stored {
@@ -54,6 +61,14 @@ pub enum ServerMessage {
     },
     Pong {
         nonce: u64,
+    },
+    /// (Version 2 and later.) Documents this device follows: written elsewhere, its to
+    /// receive (an estate's registry on a guard's phone). The device syncs them like its
+    /// own, in the same frames. `complete`: this is the whole set (sent after `welcome`;
+    /// followed documents not in it are no longer followed); otherwise, additions.
+    Follows {
+        docs: Vec<DocumentId>,
+        complete: bool,
     },
     /// Something went wrong. `fatal` errors are followed by the server closing the socket.
     Error {
@@ -248,6 +263,8 @@ mod tests {
     #[test]
     fn negotiation_picks_newest_common_version() {
         assert_eq!(negotiate(&[1, 7]), Some(1));
+        assert_eq!(negotiate(&[1, 2]), Some(2));
+        assert_eq!(negotiate(&[2, 1]), Some(2));
         assert_eq!(negotiate(&[9]), None);
     }
 }

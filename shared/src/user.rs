@@ -41,7 +41,8 @@ impl Role {
         match (self, kind) {
             (Role::Office, _) => true,
             (Role::Guard, RecordKind::PatrolLog) | (Role::Technician, RecordKind::Repair) => true,
-            (Role::Guard, RecordKind::Repair)
+            (Role::Guard | Role::Technician, RecordKind::Registry)
+            | (Role::Guard, RecordKind::Repair)
             | (Role::Technician, RecordKind::PatrolLog)
             | (Role::Admin, _) => false,
         }
@@ -52,7 +53,24 @@ impl Role {
         match kind {
             RecordKind::PatrolLog => self == Role::Guard,
             RecordKind::Repair => self == Role::Technician,
+            RecordKind::Registry => self == Role::Office,
         }
+    }
+
+    /// Whether the server sends this role's devices every document of `kind` in their
+    /// estates, without being asked (the follow set, protocol version 2): guards need the
+    /// registry at the gate with no network, and the office imports into it.
+    pub fn follows(self, kind: RecordKind) -> bool {
+        matches!(
+            (self, kind),
+            (Role::Guard | Role::Office, RecordKind::Registry)
+        )
+    }
+
+    /// Whether this role may receive documents of `kind`: the ones it works with and the
+    /// ones it follows (read only).
+    pub fn reads(self, kind: RecordKind) -> bool {
+        self.works_with(kind) || self.follows(kind)
     }
 
     /// Whether this role sees the estate's record list.

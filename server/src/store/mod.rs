@@ -54,6 +54,8 @@ pub enum StoreError {
     Summary(#[from] serde_json::Error),
     #[error("stored user has unknown role {0}")]
     UnknownRole(String),
+    #[error("stored document ID is corrupt")]
+    BadDocumentId,
     #[error("migration failed: {0}")]
     Migration(String),
 }
@@ -355,6 +357,32 @@ impl Store {
             records.push(serde_json::from_str(&summary?)?);
         }
         Ok(records)
+    }
+
+    /// The documents of `kinds` (by their text form) in `estates`: a device's follow set.
+    pub fn documents_of_kinds(
+        &self,
+        estates: &[String],
+        kinds: &[&str],
+    ) -> Result<Vec<DocumentId>, StoreError> {
+        if kinds.is_empty() || estates.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut statement = self.conn.prepare_cached(
+            "SELECT doc_id FROM records
+             WHERE estate_id IN (SELECT value FROM json_each(?1))
+               AND kind IN (SELECT value FROM json_each(?2))
+             ORDER BY doc_id",
+        )?;
+        let rows = statement.query_map(
+            params![serde_json::to_string(estates)?, serde_json::to_string(kinds)?],
+            |row| row.get::<_, Vec<u8>>(0),
+        )?;
+        let mut docs = Vec::new();
+        for id in rows {
+            docs.push(DocumentId::from_bytes(&id?).map_err(|_| StoreError::BadDocumentId)?);
+        }
+        Ok(docs)
     }
 
     /// Starts a write transaction. Nothing in it is visible or durable until `commit`.

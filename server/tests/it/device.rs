@@ -40,6 +40,8 @@ pub struct Device {
     pub stored: HashMap<DocumentId, StoredDoc>,
     /// Errors the server sent.
     pub errors: Vec<ServerMessage>,
+    /// Documents the server said this device follows.
+    pub followed: std::collections::HashSet<DocumentId>,
     /// Every frame received, as sent (for tests that inspect the bytes).
     pub frames: Vec<Vec<u8>>,
     pub traffic: Traffic,
@@ -61,6 +63,7 @@ impl Device {
             session: SyncSession::new(),
             stored: HashMap::new(),
             errors: Vec::new(),
+            followed: std::collections::HashSet::new(),
             frames: Vec::new(),
             traffic: Traffic::default(),
         }
@@ -160,12 +163,49 @@ impl Device {
         Ok((socket, answer))
     }
 
-    /// Connects and expects a welcome.
+    /// Connects with the newest version and expects a welcome, then the complete follow set
+    /// (which it drops: see `connect_following`).
     pub async fn connect_ok(addr: SocketAddr, token: &str) -> anyhow::Result<Socket> {
-        let (socket, answer) = Self::connect(addr, token, protocol::SUPPORTED_VERSIONS).await?;
-        match answer {
-            ServerMessage::Welcome { .. } => Ok(socket),
-            other => bail!("expected welcome, got {other:?}"),
+        let (socket, _) = Self::connect_with_follows(addr, token).await?;
+        Ok(socket)
+    }
+
+    /// Connects with the newest version: the socket and the follow set sent after `welcome`.
+    pub async fn connect_with_follows(
+        addr: SocketAddr,
+        token: &str,
+    ) -> anyhow::Result<(Socket, Vec<DocumentId>)> {
+        let (mut socket, answer) =
+            Self::connect(addr, token, protocol::SUPPORTED_VERSIONS).await?;
+        if !matches!(answer, ServerMessage::Welcome { .. }) {
+            bail!("expected welcome, got {answer:?}");
+        }
+        match next_message(&mut socket).await? {
+            Some(ServerMessage::Follows {
+                docs,
+                complete: true,
+            }) => Ok((socket, docs)),
+            other => bail!("expected the follow set, got {other:?}"),
+        }
+    }
+
+    /// Connects as a phone does: follows what the server says, holding an empty document
+    /// for each followed one it does not have yet, so that `sync` fetches it.
+    pub async fn connect_following(
+        &mut self,
+        addr: SocketAddr,
+        token: &str,
+    ) -> anyhow::Result<Socket> {
+        let (socket, docs) = Self::connect_with_follows(addr, token).await?;
+        self.follow_all(&docs);
+        Ok(socket)
+    }
+
+    /// Adds documents the server says the device follows.
+    pub fn follow_all(&mut self, docs: &[DocumentId]) {
+        for id in docs {
+            self.followed.insert(*id);
+            self.follow(*id);
         }
     }
 
@@ -217,12 +257,16 @@ impl Device {
     /// a frame (a pushed `sync` is applied but ends nothing).
     pub fn handle(&mut self, message: ServerMessage) -> anyhow::Result<bool> {
         match message {
-            ServerMessage::Sync { docs, pushed } => {
+            ServerMessage::Sync { docs, pushed, more } => {
                 for entry in docs {
                     let doc = self.docs.entry(entry.doc).or_default();
                     self.session.receive(entry.doc, doc, &entry.message)?;
                 }
-                Ok(!pushed)
+                Ok(!pushed && !more)
+            }
+            ServerMessage::Follows { docs, .. } => {
+                self.follow_all(&docs);
+                Ok(false)
             }
             ServerMessage::Stored { docs } => {
                 for stored in docs {

@@ -3,6 +3,7 @@
 mod architecture;
 mod device;
 mod devices;
+mod follow;
 mod forged;
 mod hardening;
 mod helpers;

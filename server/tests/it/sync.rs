@@ -284,7 +284,7 @@ async fn device_speaking_only_a_future_version_is_told_to_update() {
             code: ErrorCode::UnsupportedVersion,
             supported,
             ..
-        } => assert_eq!(supported, [1]),
+        } => assert_eq!(supported, [1, 2]),
         other => panic!("expected unsupported_version, got {other:?}"),
     }
 }

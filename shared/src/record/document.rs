@@ -33,6 +33,7 @@ pub fn read_record(doc: &Automerge) -> Result<AnyRecord, RecordError> {
     Ok(match kind {
         RecordKind::PatrolLog => AnyRecord::PatrolLog(hydrate(doc)?),
         RecordKind::Repair => AnyRecord::Repair(hydrate(doc)?),
+        RecordKind::Registry => AnyRecord::Registry(hydrate(doc)?),
     })
 }
 

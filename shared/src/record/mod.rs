@@ -18,6 +18,7 @@ use crate::DocumentId;
 mod document;
 pub mod entry;
 pub mod patrol_log;
+pub mod registry;
 pub mod remark;
 pub mod repair;
 mod rules;
@@ -28,6 +29,7 @@ pub use document::{
 };
 pub use entry::{Entry, EntryId};
 pub use patrol_log::PatrolLog;
+pub use registry::Registry;
 pub use remark::Remark;
 pub use repair::RepairRecord;
 pub use rules::MAX_CLOCK_AHEAD_MS;
@@ -40,15 +42,22 @@ pub use summary::{RecordSummary, SummaryDetail};
 pub enum RecordKind {
     PatrolLog,
     Repair,
+    /// The owner/tenant registry (业主资料) of an estate.
+    Registry,
 }
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 2] = [RecordKind::PatrolLog, RecordKind::Repair];
+    pub const ALL: [RecordKind; 3] = [
+        RecordKind::PatrolLog,
+        RecordKind::Repair,
+        RecordKind::Registry,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             RecordKind::PatrolLog => "patrol_log",
             RecordKind::Repair => "repair",
+            RecordKind::Registry => "registry",
         }
     }
 
@@ -149,6 +158,7 @@ pub trait Kind: Clone + PartialEq + Reconcile + Hydrate + Sized {
 pub enum AnyRecord {
     PatrolLog(PatrolLog),
     Repair(RepairRecord),
+    Registry(Registry),
 }
 
 impl AnyRecord {
@@ -160,6 +170,7 @@ impl AnyRecord {
         match self {
             AnyRecord::PatrolLog(log) => log.header(),
             AnyRecord::Repair(repair) => Kind::header(repair),
+            AnyRecord::Registry(registry) => Kind::header(registry),
         }
     }
 
@@ -167,6 +178,7 @@ impl AnyRecord {
         match self {
             AnyRecord::PatrolLog(log) => log.validate(),
             AnyRecord::Repair(repair) => Kind::validate(repair),
+            AnyRecord::Registry(registry) => Kind::validate(registry),
         }
     }
 
@@ -174,6 +186,7 @@ impl AnyRecord {
         match self {
             AnyRecord::PatrolLog(log) => log.detail(),
             AnyRecord::Repair(repair) => Kind::detail(repair),
+            AnyRecord::Registry(registry) => Kind::detail(registry),
         }
     }
 
@@ -181,6 +194,7 @@ impl AnyRecord {
         match self {
             AnyRecord::PatrolLog(log) => log.status(),
             AnyRecord::Repair(repair) => Kind::status(repair),
+            AnyRecord::Registry(registry) => Kind::status(registry),
         }
     }
 
@@ -190,6 +204,10 @@ impl AnyRecord {
 
     pub fn as_repair(&self) -> Option<&RepairRecord> {
         RepairRecord::from_any(self)
+    }
+
+    pub fn as_registry(&self) -> Option<&Registry> {
+        Registry::from_any(self)
     }
 }
 
@@ -229,6 +247,10 @@ pub fn judge(
         }
         (None, AnyRecord::Repair(after)) => rules::judge_kind(None, after, writer, doc, now_ms),
         (Some(AnyRecord::Repair(before)), AnyRecord::Repair(after)) => {
+            rules::judge_kind(Some(before), after, writer, doc, now_ms)
+        }
+        (None, AnyRecord::Registry(after)) => rules::judge_kind(None, after, writer, doc, now_ms),
+        (Some(AnyRecord::Registry(before)), AnyRecord::Registry(after)) => {
             rules::judge_kind(Some(before), after, writer, doc, now_ms)
         }
         (Some(_), _) => vec![Problem::new("kind", crate::problem::keys::KIND_CHANGED)],

@@ -53,6 +53,8 @@ pub enum SummaryDetail {
         accepted: bool,
         outcome: Option<super::repair::Outcome>,
     },
+    /// How many units the document holds (their latest entries).
+    Registry { unit_count: u32 },
 }
 
 impl RecordSummary {

@@ -1,0 +1,76 @@
+//! The follow set (protocol version 2): the documents written elsewhere that a device
+//! receives without asking, decided here from the user's role and estates alone: for guards
+//! and office staff, their estates' registries. Kind-agnostic: the role table in `shared`
+//! says which kinds a role follows.
+
+use std::collections::HashSet;
+
+use gatehouse_shared::protocol::{ServerMessage, FOLLOW_SET_VERSION};
+use gatehouse_shared::record::RecordKind;
+use gatehouse_shared::{DocumentId, UserInfo};
+
+use super::DocChanged;
+use crate::store::{Store, StoreError};
+
+/// What one connection follows.
+pub struct FollowSet {
+    /// Whether the connection speaks a version with the follow set.
+    enabled: bool,
+    docs: HashSet<DocumentId>,
+    /// The estates the set was computed for.
+    estates: Vec<String>,
+}
+
+impl FollowSet {
+    pub fn new(version: u32) -> Self {
+        Self {
+            enabled: version >= FOLLOW_SET_VERSION,
+            docs: HashSet::new(),
+            estates: Vec::new(),
+        }
+    }
+
+    /// The whole set for `user`, as the store holds it now; `None` for a version 1 device.
+    /// Called after `welcome`, and again when the user's estates or role change.
+    pub fn complete(
+        &mut self,
+        store: &Store,
+        user: &UserInfo,
+    ) -> Result<Option<ServerMessage>, StoreError> {
+        if !self.enabled {
+            return Ok(None);
+        }
+        let kinds: Vec<&str> = RecordKind::ALL
+            .into_iter()
+            .filter(|kind| user.role.follows(*kind))
+            .map(RecordKind::as_str)
+            .collect();
+        let estates = user.estate_ids();
+        let docs = store.documents_of_kinds(&estates, &kinds)?;
+        self.docs = docs.iter().copied().collect();
+        self.estates = estates;
+        Ok(Some(ServerMessage::Follows {
+            docs,
+            complete: true,
+        }))
+    }
+
+    /// Whether the set must be computed again for `user` (their estates changed).
+    pub fn is_stale(&self, user: &UserInfo) -> bool {
+        self.enabled && self.estates != user.estate_ids()
+    }
+
+    /// The addition a stored change makes to the set, if it makes one: a new document of a
+    /// kind the user follows, in one of their estates.
+    pub fn addition(&mut self, user: &UserInfo, changed: &DocChanged) -> Option<ServerMessage> {
+        let kind = changed.summary.as_ref()?.kind;
+        let follows = self.enabled
+            && user.role.follows(kind)
+            && user.in_estate(&changed.estate_id)
+            && self.docs.insert(changed.doc);
+        follows.then(|| ServerMessage::Follows {
+            docs: vec![changed.doc],
+            complete: false,
+        })
+    }
+}
