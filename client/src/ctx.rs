@@ -26,6 +26,8 @@ pub enum Screen {
     Record(DocumentId),
     /// The user's devices, sessions and password.
     Account,
+    /// The owner/tenant registry of the user's estates.
+    Registry,
     /// The app is open in another tab or window of this phone, which holds the records.
     OpenElsewhere,
 }

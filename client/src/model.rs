@@ -54,6 +54,8 @@ pub struct LocalRecord {
     pub owner: Option<String>,
     /// Refused versions, kept for inspection after a correction.
     pub set_aside: Vec<SetAside>,
+    /// Sent by the server as part of the user's follow set, not written or opened here.
+    pub followed: bool,
 }
 
 impl LocalRecord {
@@ -72,6 +74,7 @@ impl LocalRecord {
             rejected: false,
             owner: None,
             set_aside: Vec::new(),
+            followed: false,
         }
     }
 
@@ -167,6 +170,7 @@ impl Model {
                     .map(|r| r.header().created_by.to_owned())
             });
             record.set_aside = entry.set_aside;
+            record.followed = entry.followed;
             if !entry.sync_state.is_empty() && model.session.resume(id, &entry.sync_state).is_err()
             {
                 unreadable += 1;
@@ -191,6 +195,7 @@ impl Model {
             received_at: record.received_at,
             owner: record.owner.clone(),
             set_aside: record.set_aside.clone(),
+            followed: record.followed,
         })
     }
 
@@ -354,6 +359,43 @@ impl Model {
             record.owner = owner;
             record
         });
+    }
+
+    /// Follows what the server says the user follows: returns the documents new to the
+    /// phone (to fetch). With the `complete` set, followed documents no longer in it are
+    /// dropped from the phone when it holds nothing unsynced in them (returned second).
+    pub fn follow_set(
+        &mut self,
+        docs: &[DocumentId],
+        complete: bool,
+    ) -> (Vec<DocumentId>, Vec<DocumentId>) {
+        let mut new = Vec::new();
+        for id in docs {
+            if !self.records.contains_key(id) {
+                self.follow(*id);
+                if let Some(record) = self.records.get_mut(id) {
+                    record.followed = true;
+                }
+                new.push(*id);
+            }
+        }
+        let mut dropped = Vec::new();
+        if complete {
+            let keep: HashSet<&DocumentId> = docs.iter().collect();
+            dropped = self
+                .records
+                .iter()
+                .filter(|(id, r)| {
+                    r.followed && self.belongs(r) && !keep.contains(id) && !r.is_unsynced()
+                })
+                .map(|(id, _)| *id)
+                .collect();
+            for id in &dropped {
+                self.records.remove(id);
+                self.session.forget(id);
+            }
+        }
+        (new, dropped)
     }
 
     pub fn status(&self, id: &DocumentId, connected: bool) -> RecordStatus {

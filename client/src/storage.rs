@@ -55,6 +55,10 @@ pub struct StoredRecord {
     /// Versions the server refused, set aside when the record was corrected.
     #[serde(default)]
     pub set_aside: Vec<SetAside>,
+    /// Sent by the server as part of the user's follow set (an estate's registry), not
+    /// written or opened here.
+    #[serde(default)]
+    pub followed: bool,
 }
 
 /// A version of a record the server refused, kept on the phone for inspection.
@@ -102,6 +106,19 @@ impl Storage {
         for record in records {
             let value = record.serialize(&serializer)?;
             store.put(&value, None).await?;
+        }
+        tx.done().await?;
+        Ok(())
+    }
+
+    /// Deletes records; resolves once the transaction has committed.
+    pub async fn delete_records(&self, ids: &[String]) -> Result<(), StorageError> {
+        let tx = self
+            .db
+            .transaction(&[RECORDS], TransactionMode::ReadWrite)?;
+        let store = tx.store(RECORDS)?;
+        for id in ids {
+            store.delete(JsValue::from_str(id)).await?;
         }
         tx.done().await?;
         Ok(())

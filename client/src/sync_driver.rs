@@ -332,6 +332,7 @@ fn receive_frame(ctx: Ctx, frame: &[u8]) {
             ctx.changed();
         }
         ServerMessage::Pong { .. } => {}
+        ServerMessage::Follows { docs, complete } => receive_follows(ctx, &docs, complete),
         ServerMessage::Error {
             code, fatal: true, ..
         } => dispatch(ctx, Event::Refused(code)),
@@ -405,6 +406,36 @@ fn receive_sync(ctx: Ctx, docs: Vec<DocSync>) {
         spawn_local(async move {
             if ctx.persist(changed).await.is_err() {
                 ctx.notify("error.not_saved", true);
+            }
+        });
+    }
+}
+
+/// The user's follow set: fetches the documents new to the phone, and drops the ones no
+/// longer followed (nothing unsynced is ever dropped).
+fn receive_follows(ctx: Ctx, docs: &[DocumentId], complete: bool) {
+    let Some((new, dropped)) = ctx.model.try_update_value(|m| m.follow_set(docs, complete)) else {
+        return;
+    };
+    let messages: Vec<_> = ctx
+        .model
+        .try_update_value(|m| {
+            new.iter()
+                .filter_map(|id| m.session.generate(*id, &m.records[id].doc))
+                .collect()
+        })
+        .unwrap_or_default();
+    if !messages.is_empty() {
+        send_docs(messages);
+    }
+    if !dropped.is_empty() {
+        ctx.changed();
+        let ids: Vec<String> = dropped.iter().map(ToString::to_string).collect();
+        spawn_local(async move {
+            if let Some(storage) = ctx.storage.get_value() {
+                if let Err(error) = storage.delete_records(&ids).await {
+                    leptos::logging::warn!("dropping unfollowed records failed: {error}");
+                }
             }
         });
     }

@@ -14,6 +14,7 @@ const LOCALE_KEY: &str = "gatehouse.locale";
 pub fn tr(i18n: I18nContext<Locale>, key: &str) -> String {
     let text = match key {
         "saved.round" => t_string!(i18n, saved.round),
+        "registry.imported" => t_string!(i18n, registry.imported),
         "saved.ended" => t_string!(i18n, saved.ended),
         "visit.saved" => t_string!(i18n, visit.saved),
         "finding.saved" => t_string!(i18n, finding.saved),
@@ -132,6 +133,15 @@ pub fn problem_key_text(i18n: I18nContext<Locale>, key: ProblemKey) -> &'static 
         ProblemKey::TooMany => t_string!(i18n, validation.too_many),
         ProblemKey::NoChange => t_string!(i18n, validation.no_change),
         ProblemKey::DuplicateChange => t_string!(i18n, validation.duplicate_change),
+        ProblemKey::NotLet => t_string!(i18n, validation.not_let),
+        ProblemKey::BadPhone => t_string!(i18n, validation.bad_phone),
+        ProblemKey::BadIdNumber => t_string!(i18n, validation.bad_id_number),
+        ProblemKey::BadDate => t_string!(i18n, validation.bad_date),
+        ProblemKey::UnknownValue => t_string!(i18n, validation.unknown_value),
+        ProblemKey::UnreadableRow => t_string!(i18n, validation.unreadable_row),
+        ProblemKey::MissingColumn => t_string!(i18n, validation.missing_column),
+        ProblemKey::DuplicateColumn => t_string!(i18n, validation.duplicate_column),
+        ProblemKey::ConflictingRows => t_string!(i18n, validation.conflicting_rows),
     }
 }
 

@@ -26,8 +26,8 @@ use tokio::sync::broadcast;
 use crate::store::{Store, StoreError};
 
 mod follow;
-use follow::FollowSet;
 use crate::{now_ms, AppState};
+use follow::FollowSet;
 
 /// How long a new connection may take to say hello.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(10);

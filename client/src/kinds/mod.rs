@@ -2,6 +2,7 @@
 //! each kind has. Adding a kind adds a module here and an arm to each function.
 
 pub mod patrol_log;
+pub mod registry;
 pub mod repair;
 
 use gatehouse_shared::record::SummaryDetail;
@@ -17,6 +18,7 @@ pub fn kind_name(i18n: I18nContext<Locale>, kind: RecordKind) -> String {
     match kind {
         RecordKind::PatrolLog => t_string!(i18n, kind.patrol_log).to_string(),
         RecordKind::Repair => t_string!(i18n, kind.repair).to_string(),
+        RecordKind::Registry => t_string!(i18n, kind.registry).to_string(),
     }
 }
 
@@ -25,6 +27,7 @@ pub fn status_name(i18n: I18nContext<Locale>, kind: RecordKind, status: &str) ->
     match kind {
         RecordKind::PatrolLog => patrol_log::status_name(i18n, status),
         RecordKind::Repair => repair::status_name(i18n, status),
+        RecordKind::Registry => registry::status_name(i18n, status),
     }
 }
 
@@ -33,6 +36,7 @@ pub fn summary_detail(i18n: I18nContext<Locale>, detail: &SummaryDetail) -> AnyV
     match detail {
         SummaryDetail::PatrolLog { .. } => patrol_log::summary_detail(i18n, detail),
         SummaryDetail::Repair { .. } => repair::summary_detail(i18n, detail),
+        SummaryDetail::Registry { .. } => registry::summary_detail(i18n, detail),
     }
 }
 
@@ -45,6 +49,8 @@ pub fn record_body(id: DocumentId, record: Memo<Option<AnyRecord>>) -> AnyView {
             view! { <patrol_log::PatrolRecord id=id record=record/> }.into_any()
         }
         Some(RecordKind::Repair) => lazy_view(repair::repair_body(id, record)),
+        // A registry document is read with the estate's others, on the registry screen.
+        Some(RecordKind::Registry) => lazy_view(registry::registry_screen()),
         None => ().into_any(),
     })
     .into_any()
@@ -58,6 +64,9 @@ pub fn set_aside_lines(refused: &AnyRecord, current: Option<&AnyRecord>) -> Vec<
         }
         AnyRecord::Repair(refused) => {
             repair::set_aside_lines(refused, current.and_then(AnyRecord::as_repair))
+        }
+        AnyRecord::Registry(refused) => {
+            registry::set_aside_lines(refused, current.and_then(AnyRecord::as_registry))
         }
     }
 }

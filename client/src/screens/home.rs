@@ -2,7 +2,7 @@
 //! server, and the role's own screen.
 
 use gatehouse_shared::connection::Phase;
-use gatehouse_shared::Role;
+use gatehouse_shared::{RecordKind, Role};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -52,6 +52,11 @@ pub fn Home() -> impl IntoView {
         </div>
         <SessionEnded/>
         <UnsyncedPanel/>
+        <Show when=move || role.get().is_some_and(|r| r.follows(RecordKind::Registry))>
+            <button class="secondary" data-testid="open-registry" on:click=move |_| ctx.screen.set(Screen::Registry)>
+                {t!(i18n, registry.title)}
+            </button>
+        </Show>
         {move || match role.get() {
             Some(Role::Office) => lazy_view(office::office_home()),
             Some(Role::Guard) => view! { <PatrolHome/> }.into_any(),

@@ -375,7 +375,10 @@ impl Store {
              ORDER BY doc_id",
         )?;
         let rows = statement.query_map(
-            params![serde_json::to_string(estates)?, serde_json::to_string(kinds)?],
+            params![
+                serde_json::to_string(estates)?,
+                serde_json::to_string(kinds)?
+            ],
             |row| row.get::<_, Vec<u8>>(0),
         )?;
         let mut docs = Vec::new();

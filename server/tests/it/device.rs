@@ -175,8 +175,7 @@ impl Device {
         addr: SocketAddr,
         token: &str,
     ) -> anyhow::Result<(Socket, Vec<DocumentId>)> {
-        let (mut socket, answer) =
-            Self::connect(addr, token, protocol::SUPPORTED_VERSIONS).await?;
+        let (mut socket, answer) = Self::connect(addr, token, protocol::SUPPORTED_VERSIONS).await?;
         if !matches!(answer, ServerMessage::Welcome { .. }) {
             bail!("expected welcome, got {answer:?}");
         }

@@ -104,12 +104,18 @@ async fn a_guard_receives_the_registry_of_their_estate_and_no_other() {
     let registry_a = office_writes_registry(
         &app,
         CLERK,
-        vec![unit("502", "王建国", Some("李明")), unit("503", "陈芳", None)],
+        vec![
+            unit("502", "王建国", Some("李明")),
+            unit("503", "陈芳", None),
+        ],
     )
     .await;
-    let registry_b =
-        office_writes_registry(&app, ("office-b", GUARD_B.1), vec![unit("101", "B 的业主", None)])
-            .await;
+    let registry_b = office_writes_registry(
+        &app,
+        ("office-b", GUARD_B.1),
+        vec![unit("101", "B 的业主", None)],
+    )
+    .await;
 
     // The guard of estate A: told of A's registry after welcome, gets it in one frame.
     let mut guard = Device::new();
@@ -133,7 +139,10 @@ async fn a_guard_receives_the_registry_of_their_estate_and_no_other() {
         .sync_documents(&mut socket, &[registry_b])
         .await
         .expect("answers");
-    assert_eq!(guard.refusal(registry_b).map(|r| r.0), Some(ErrorCode::Forbidden));
+    assert_eq!(
+        guard.refusal(registry_b).map(|r| r.0),
+        Some(ErrorCode::Forbidden)
+    );
     assert!(guard.docs[&registry_b].get_heads().is_empty());
 
     // The guard of estate B follows B's registry only.
@@ -152,7 +161,10 @@ async fn a_guard_receives_the_registry_of_their_estate_and_no_other() {
     tech.sync_documents(&mut socket, &[registry_a])
         .await
         .expect("answers");
-    assert_eq!(tech.refusal(registry_a).map(|r| r.0), Some(ErrorCode::Forbidden));
+    assert_eq!(
+        tech.refusal(registry_a).map(|r| r.0),
+        Some(ErrorCode::Forbidden)
+    );
 }
 
 #[tokio::test]
@@ -229,15 +241,27 @@ async fn a_version_1_phone_syncs_its_own_records_and_is_sent_no_follow_set() {
     let (mut socket, welcome) = Device::connect(app.addr, &session.token, &[1])
         .await
         .expect("connects");
-    assert!(matches!(welcome, ServerMessage::Welcome { version: 1, .. }), "{welcome:?}");
+    assert!(
+        matches!(welcome, ServerMessage::Welcome { version: 1, .. }),
+        "{welcome:?}"
+    );
     let id = phone.start_round(&session.user.estate_id, &session.user.id, "东门", T0);
     // The first frame after welcome is the reply to the device's own sync: no follow set.
     let frame = protocol::encode(&ClientMessage::Sync {
-        docs: vec![phone.session.generate(id, &phone.docs[&id]).expect("message")],
+        docs: vec![phone
+            .session
+            .generate(id, &phone.docs[&id])
+            .expect("message")],
     });
-    socket.send(Message::Binary(frame.into())).await.expect("sends");
+    socket
+        .send(Message::Binary(frame.into()))
+        .await
+        .expect("sends");
     let first = next_message(&mut socket).await.expect("reads");
-    assert!(matches!(first, Some(ServerMessage::Sync { .. })), "{first:?}");
+    assert!(
+        matches!(first, Some(ServerMessage::Sync { .. })),
+        "{first:?}"
+    );
     phone.handle(first.expect("message")).expect("applies");
     phone.sync(&mut socket).await.expect("syncs");
     assert!(phone.is_stored(id));
@@ -248,7 +272,12 @@ async fn a_version_1_phone_syncs_its_own_records_and_is_sent_no_follow_set() {
 async fn welcome_names_the_version_both_sides_speak() {
     let app = spawn_app().await;
     let session = app.session(GUARD).await;
-    for (offered, expected) in [(&[1, 2][..], 2), (&[2][..], 2), (&[1][..], 1), (&[1, 9][..], 1)] {
+    for (offered, expected) in [
+        (&[1, 2][..], 2),
+        (&[2][..], 2),
+        (&[1][..], 1),
+        (&[1, 9][..], 1),
+    ] {
         let (_, welcome) = Device::connect(app.addr, &session.token, offered)
             .await
             .expect("connects");

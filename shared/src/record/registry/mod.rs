@@ -12,6 +12,7 @@
 //! the estate's guards and office). ID numbers are not kept at all: a unit entry holds the
 //! last four characters, which is what the guard compares with the card in front of him.
 
+use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashSet};
 
 use autosurgeon::{Hydrate, Reconcile};
@@ -147,8 +148,9 @@ pub struct UnitInfo {
     pub tenants: Vec<Tenant>,
 }
 
-/// How a unit is found: its parts, trimmed, ASCII letters in upper case.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// How a unit is found: its parts, trimmed, ASCII letters in upper case. Ordered as people
+/// count: building 3 before building 12, room 502 before room 1201.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct UnitKey {
     pub building: String,
     pub entrance: String,
@@ -174,6 +176,54 @@ impl UnitKey {
             .collect::<Vec<_>>()
             .join("-")
     }
+}
+
+impl Ord for UnitKey {
+    fn cmp(&self, other: &Self) -> Ordering {
+        natural(&self.building, &other.building)
+            .then_with(|| natural(&self.entrance, &other.entrance))
+            .then_with(|| natural(&self.room, &other.room))
+    }
+}
+
+impl PartialOrd for UnitKey {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// Compares runs of digits by their number and everything else as text.
+fn natural(a: &str, b: &str) -> Ordering {
+    fn runs(text: &str) -> Vec<(bool, &str)> {
+        let mut runs = Vec::new();
+        let mut start = 0;
+        let mut digits = None;
+        for (at, c) in text.char_indices() {
+            let is_digit = c.is_ascii_digit();
+            if digits.is_some_and(|d| d != is_digit) {
+                runs.push((digits == Some(true), &text[start..at]));
+                start = at;
+            }
+            digits = Some(is_digit);
+        }
+        if start < text.len() {
+            runs.push((digits == Some(true), &text[start..]));
+        }
+        runs
+    }
+    for (x, y) in runs(a).into_iter().zip(runs(b)) {
+        let order = match (x, y) {
+            ((true, x), (true, y)) => {
+                let (x, y) = (x.trim_start_matches('0'), y.trim_start_matches('0'));
+                x.len().cmp(&y.len()).then_with(|| x.cmp(y))
+            }
+            ((_, x), (_, y)) => x.cmp(y),
+        };
+        if order != Ordering::Equal {
+            return order;
+        }
+    }
+    a.len().cmp(&b.len()).then_with(|| a.cmp(b))
 }
 
 impl UnitInfo {

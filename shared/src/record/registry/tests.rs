@@ -206,6 +206,25 @@ fn the_latest_entry_of_a_unit_stands_across_every_registry_document() {
 }
 
 #[test]
+fn units_are_listed_in_the_order_people_count() {
+    let mut keys = [
+        UnitKey::new("12", "", "1201"),
+        UnitKey::new("3", "1", "1202"),
+        UnitKey::new("3", "1", "502"),
+        UnitKey::new("3", "2", "101"),
+        UnitKey::new("B座", "", "10"),
+        UnitKey::new("A座", "", "9"),
+        UnitKey::new("03", "1", "501"),
+    ];
+    keys.sort();
+    let labels: Vec<String> = keys.iter().map(UnitKey::label).collect();
+    assert_eq!(
+        labels,
+        ["3-1-502", "3-1-1202", "3-2-101", "03-1-501", "12-1201", "A座-9", "B座-10"]
+    );
+}
+
+#[test]
 fn units_are_found_by_label_room_and_name() {
     let mut info = unit("502", "王建国");
     info.occupancy = Occupancy::Let;
