@@ -3,6 +3,11 @@
 //! in the same run on a fresh server, syncs the same documents one after another, each
 //! waiting for its own round trips.
 //!
+//! A second measurement: a new guard's phone joining an estate whose registry holds 5,000
+//! units (written by the office as one import) receives it through its follow set
+//! (protocol version 2); its baseline, in the same run, is the same phone reconnecting once
+//! it holds the registry.
+//!
 //! Server CPU time is read from `/proc/<pid>/stat` of the server process (10 ms ticks).
 //! Run with `cargo xtask bench`.
 
@@ -14,7 +19,11 @@ use std::process::{Child, Command, Stdio};
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use device::{entry_id, Device};
+use device::{entry_id, Device, Traffic};
+use gatehouse_shared::record::read_kind;
+use gatehouse_shared::record::registry::{
+    current_units, Occupancy, Owner, Registry, Tenant, UnitEntry, UnitInfo,
+};
 use gatehouse_shared::user::{SignInRequest, SignInResponse};
 use gatehouse_shared::{CheckpointVisit, DocumentId, Finding, Severity};
 
@@ -74,12 +83,20 @@ fn cpu_us(pid: u32) -> Result<u64> {
 }
 
 async fn sign_in(url: &str, device: &Device) -> Result<SignInResponse> {
+    sign_in_as(url, device, ("guard", "guard-demo-2026")).await
+}
+
+async fn sign_in_as(
+    url: &str,
+    device: &Device,
+    (username, password): (&str, &str),
+) -> Result<SignInResponse> {
     let response = reqwest::Client::new()
         .post(format!("{url}/api/sign-in"))
         .json(&SignInRequest {
-            username: "guard".into(),
-            password: "guard-demo-2026".into(),
-            device: device.enrolment("guard"),
+            username: username.into(),
+            password: password.into(),
+            device: device.enrolment(username),
         })
         .send()
         .await?;
@@ -180,6 +197,99 @@ fn report(name: &str, m: &Measured) {
     );
 }
 
+/// Units in the joining benchmark's registry.
+const UNITS: u32 = 5000;
+
+/// The registry of `UNITS` units, a third of them let, as one import by the office.
+fn registry(session: &SignInResponse) -> Registry {
+    let user = &session.user;
+    let mut registry = Registry::start(&user.estate_id, &user.id, &user.display_name, T0);
+    for n in 0..UNITS {
+        let tenants = if n % 3 == 0 {
+            vec![Tenant {
+                name: format!("租户{n}"),
+                phone: format!("139{n:08}"),
+                id_last4: format!("{:04}", n % 10_000),
+                lease_start: "2026-01-01".into(),
+                lease_end: "2026-12-31".into(),
+            }]
+        } else {
+            Vec::new()
+        };
+        registry.units.push(UnitEntry {
+            id: entry_id().to_string(),
+            author: user.id.clone(),
+            corrects: None,
+            written_at: T0,
+            unit: UnitInfo {
+                building: format!("{}", 1 + n / 500),
+                entrance: format!("{}", 1 + (n / 100) % 5),
+                room: format!("{}", 101 + n % 100),
+                occupancy: if tenants.is_empty() {
+                    Occupancy::OwnerOccupied
+                } else {
+                    Occupancy::Let
+                },
+                company: String::new(),
+                owners: vec![Owner {
+                    name: format!("业主{n}"),
+                    phone: format!("138{n:08}"),
+                    employer: "市第一医院".into(),
+                    id_last4: "1234".into(),
+                }],
+                tenants,
+            },
+        });
+    }
+    registry
+}
+
+struct Joined {
+    join: Traffic,
+    join_ms: u128,
+    again: Traffic,
+    again_ms: u128,
+}
+
+/// The office stores the registry; then a new guard's phone joins, and reconnects.
+async fn measure_join() -> Result<Joined> {
+    let server = start_server()?;
+    let addr = server.url.trim_start_matches("http://").parse()?;
+    let mut office = Device::new();
+    let clerk = sign_in_as(&server.url, &office, ("clerk", "clerk-demo-2026")).await?;
+    let id = office.start(&registry(&clerk), T0);
+    let mut socket = Device::connect_ok(addr, &clerk.token).await?;
+    office.sync(&mut socket).await?;
+    if !office.is_stored(id) {
+        bail!("the registry was not stored: {:?}", office.errors);
+    }
+    let mut phone = Device::new();
+    let guard = sign_in(&server.url, &phone).await?;
+    let started = Instant::now();
+    let mut socket = phone.connect_following(addr, &guard.token).await?;
+    let join = phone.sync(&mut socket).await?;
+    let join_ms = started.elapsed().as_millis();
+    let units = read_kind::<Registry>(&phone.docs[&id])
+        .map(|r| current_units([&r]).len())
+        .ok();
+    if units != Some(UNITS as usize) {
+        bail!("the phone got {units:?} units, not {UNITS}");
+    }
+    drop(socket);
+    // As the app does when a connection ends: the next one says what it has again.
+    phone.session.disconnected();
+    let started = Instant::now();
+    let mut socket = phone.connect_following(addr, &guard.token).await?;
+    let again = phone.sync(&mut socket).await?;
+    let again_ms = started.elapsed().as_millis();
+    Ok(Joined {
+        join,
+        join_ms,
+        again,
+        again_ms,
+    })
+}
+
 #[tokio::main]
 async fn main() -> Result<()> {
     let batch = measure(true).await?;
@@ -195,6 +305,26 @@ async fn main() -> Result<()> {
         batch.server_cpu_us / RECORDS as u64,
         baseline.round_trips,
         baseline.wall_ms
+    );
+    let joined = measure_join().await?;
+    println!(
+        "     join: a registry of {UNITS} units, {} round trips, {} bytes down, {} ms; reconnecting with it: {} round trips, {} bytes down, {} ms",
+        joined.join.round_trips,
+        joined.join.bytes_down,
+        joined.join_ms,
+        joined.again.round_trips,
+        joined.again.bytes_down,
+        joined.again_ms
+    );
+    println!(
+        "join-bench units={UNITS} round_trips={} bytes_up={} bytes_down={} wall_ms={} baseline_reconnect_round_trips={} baseline_reconnect_bytes_down={} baseline_reconnect_wall_ms={}",
+        joined.join.round_trips,
+        joined.join.bytes_up,
+        joined.join.bytes_down,
+        joined.join_ms,
+        joined.again.round_trips,
+        joined.again.bytes_down,
+        joined.again_ms
     );
     Ok(())
 }

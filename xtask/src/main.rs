@@ -3,7 +3,7 @@
 //! - `cargo xtask run`: builds the app and the server and serves the demo estate.
 //! - `cargo xtask test`: every check: formatting, clippy, unit and integration tests, the
 //!   release build of the app with its size budget, and the end-to-end tests in Chromium.
-//! - `cargo xtask bench`: the reconnect benchmark.
+//! - `cargo xtask bench`: the reconnect and join benchmarks, and the transfer figures.
 //! - `cargo xtask fuzz [--seconds N]`: the sync frame fuzz target (also part of `test`).
 
 use std::io::{BufRead, BufReader, Write};
@@ -87,7 +87,7 @@ fn main() -> Result<()> {
         }
         Task::Fuzz { seconds } => fuzz(seconds),
         Task::Bench => {
-            step("reconnect benchmark (release build)");
+            step("reconnect and join benchmarks (release build)");
             run(cargo().args(["bench", "-p", "gatehouse-server", "--bench", "reconnect"]))?;
             step("transfer: the app as built, compressed as served");
             setup_wasm_tools()?;
