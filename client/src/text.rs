@@ -90,6 +90,23 @@ pub fn tr(i18n: I18nContext<Locale>, key: &str) -> String {
         "field.technician_name" => t_string!(i18n, field.technician_name),
         "field.unit" => t_string!(i18n, field.unit),
         "field.unit_price_fen" => t_string!(i18n, field.unit_price_fen),
+        "field.building" => t_string!(i18n, field.building),
+        "field.entrance" => t_string!(i18n, field.entrance),
+        "field.room" => t_string!(i18n, field.room),
+        "field.occupancy" => t_string!(i18n, field.occupancy),
+        "field.company" => t_string!(i18n, field.company),
+        "field.owners" => t_string!(i18n, field.owners),
+        "field.tenants" => t_string!(i18n, field.tenants),
+        "field.owner_name" => t_string!(i18n, field.owner_name),
+        "field.owner_phone" => t_string!(i18n, field.owner_phone),
+        "field.owner_employer" => t_string!(i18n, field.owner_employer),
+        "field.owner_id_last4" => t_string!(i18n, field.owner_id_last4),
+        "field.tenant_name" => t_string!(i18n, field.tenant_name),
+        "field.tenant_phone" => t_string!(i18n, field.tenant_phone),
+        "field.tenant_id_last4" => t_string!(i18n, field.tenant_id_last4),
+        "field.lease_start" => t_string!(i18n, field.lease_start),
+        "field.lease_end" => t_string!(i18n, field.lease_end),
+        "registry.unit_saved" => t_string!(i18n, registry.unit_saved),
         other => return problem_key_text(i18n, ProblemKey::parse(other)).to_string(),
     };
     text.to_string()
@@ -147,17 +164,36 @@ pub fn problem_key_text(i18n: I18nContext<Locale>, key: ProblemKey) -> &'static 
 
 /// "Field: message" for a problem found by the rules.
 pub fn problem_text(i18n: I18nContext<Locale>, problem: &Problem) -> String {
-    let field = problem.path.rsplit('.').next().unwrap_or_default();
+    let mut segments = problem.path.rsplit('.');
+    let field = segments.next().unwrap_or_default();
     let field = field.split('[').next().unwrap_or_default();
-    let label_key = match field {
-        "route" | "checkpoint" | "note" | "what" | "location" | "text" | "author" | "corrects"
-        | "guard_name" | "started_at" | "ended_at" | "unit" | "reported_by" | "contact"
-        | "fault" | "model" | "cause" | "method" | "name" | "quantity" | "unit_price_fen"
-        | "labour_fen" | "fee_fen" | "done" | "minutes" | "reason" | "signer_name" | "stroke"
-        | "subject" | "estimate" | "technician_name" => format!("field.{field}"),
-        "visited_at" | "found_at" | "written_at" | "taken_at" | "done_at" | "decided_at"
-        | "signed_at" | "closed_at" => "field.time".to_owned(),
-        _ => "field.other".to_owned(),
+    // A registry's owner or tenant: "units[3].unit.owners[0].phone" is the owner's phone.
+    let person = match segments.next().and_then(|s| s.split('[').next()) {
+        Some("owners") => Some("owner"),
+        Some("tenants") => Some("tenant"),
+        _ => None,
+    };
+    let label_key = match (person, field) {
+        (Some(person), "name" | "phone" | "employer" | "id_last4") => {
+            format!("field.{person}_{field}")
+        }
+        (
+            _,
+            "building" | "entrance" | "room" | "occupancy" | "company" | "owners" | "tenants"
+            | "lease_start" | "lease_end",
+        ) => format!("field.{field}"),
+        _ => match field {
+            "route" | "checkpoint" | "note" | "what" | "location" | "text" | "author"
+            | "corrects" | "guard_name" | "started_at" | "ended_at" | "unit" | "reported_by"
+            | "contact" | "fault" | "model" | "cause" | "method" | "name" | "quantity"
+            | "unit_price_fen" | "labour_fen" | "fee_fen" | "done" | "minutes" | "reason"
+            | "signer_name" | "stroke" | "subject" | "estimate" | "technician_name" => {
+                format!("field.{field}")
+            }
+            "visited_at" | "found_at" | "written_at" | "taken_at" | "done_at" | "decided_at"
+            | "signed_at" | "closed_at" => "field.time".to_owned(),
+            _ => "field.other".to_owned(),
+        },
     };
     format!(
         "{}: {}",

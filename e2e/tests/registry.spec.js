@@ -53,6 +53,27 @@ test('registry_reaches_the_gate_offline', async ({ browser }) => {
   await expect(clerk.getByTestId('unsynced-panel')).toHaveCount(0);
   await clerk.screenshot({ path: 'test-results/registry-office.png', fullPage: true });
 
+  // The owner of 5-2-101 lets the flat: the clerk changes the unit with the form. A let unit
+  // without a tenant is refused with the reason.
+  await clerk.getByTestId('registry-search').fill('5-2-101');
+  await clerk.getByTestId('unit').getByTestId('edit-unit').click();
+  await expect(clerk.getByTestId('unit-room')).toHaveValue('101');
+  await clerk.getByTestId('unit-occupancy').selectOption('let');
+  await clerk.getByTestId('save-unit').click();
+  await expect(clerk.getByTestId('problems')).toContainText('租户: 必填');
+  await clerk.getByTestId('add-tenant').click();
+  await clerk.getByTestId('tenant-name').fill('赵丽');
+  await clerk.getByTestId('tenant-id').fill('440101199201012468');
+  await clerk.getByTestId('lease-start').fill('2026-01-01');
+  await clerk.getByTestId('lease-end').fill('2030-12-31');
+  await clerk.getByTestId('save-unit').click();
+  await expect(clerk.getByTestId('notice')).toHaveText('房屋资料已保存');
+  await expect(clerk.getByTestId('unit-form')).toHaveCount(0);
+  await expect(clerk.getByTestId('unit').getByTestId('occupancy')).toHaveText('出租');
+  await expect(clerk.getByTestId('unit').getByTestId('tenant')).toContainText('赵丽');
+  await expect(clerk.getByTestId('registry-count')).toContainText('共 3 户');
+  await expect(clerk.getByTestId('unsynced-panel')).toHaveCount(0);
+
   // The guard's phone receives it as soon as it is online.
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'gatehouse-registry-'));
   let phone = await h.launchPhone(profile, h.SMALL_PHONE);
@@ -84,6 +105,12 @@ test('registry_reaches_the_gate_offline', async ({ browser }) => {
   // By name, and by a company's name.
   await guard.getByTestId('registry-search').fill('陈芳');
   await expect(unit).toHaveAttribute('data-unit', '5-2-101');
+  // As the clerk changed it: let to 赵丽 until 2030, only the last four of her ID.
+  await expect(unit.getByTestId('occupancy')).toHaveText('出租');
+  await expect(unit.getByTestId('tenant')).toContainText('赵丽');
+  await expect(unit.getByTestId('lease')).toHaveText('2026-01-01 – 2030-12-31');
+  await expect(unit.getByTestId('lease-warning')).toHaveCount(0);
+  await expect(unit.getByTestId('id-last4')).toHaveText('2468');
   await guard.getByTestId('registry-search').fill('宏达');
   await expect(unit).toHaveAttribute('data-unit', '12-1201');
   await expect(unit.getByTestId('occupancy')).toHaveText('公司');

@@ -18,6 +18,8 @@ use crate::i18n::*;
 use crate::text::problem_key_text;
 use crate::time::now_ms;
 
+mod unit_form;
+
 /// Units shown at a time; more on request.
 const PAGE: usize = 30;
 /// Import problems shown at a time; the count says how many there are.
@@ -95,6 +97,16 @@ fn RegistryScreen() -> impl IntoView {
             .unwrap_or_default()
     });
     let is_office = move || user().is_some_and(|u| u.role == Role::Office);
+    // The unit being added or changed (office staff only).
+    let draft = RwSignal::new(None::<UnitInfo>);
+    let editing = Memo::new(move |_| draft.with(Option::is_some));
+    let form = move || {
+        editing.get().then(|| {
+            let estate = estate.get_untracked().unwrap_or_default();
+            let registry = docs.with_untracked(|d| d.first().map(|(id, _)| *id));
+            view! { <unit_form::UnitForm draft=draft estate=estate registry=registry/> }
+        })
+    };
     view! {
         <button class="link" data-testid="back" on:click=move |_| ctx.screen.set(Screen::Home)>
             {t!(i18n, record.back)}
@@ -111,14 +123,24 @@ fn RegistryScreen() -> impl IntoView {
         </Show>
         <Show when=is_office>
             <ImportForm estate=estate docs=docs/>
+            <Show when=move || !editing.get()>
+                <button class="secondary" data-testid="add-unit" on:click=move |_| draft.set(Some(unit_form::empty_unit()))>
+                    {t!(i18n, registry.add_unit)}
+                </button>
+            </Show>
         </Show>
-        <UnitSearch docs=docs/>
+        {form}
+        <UnitSearch docs=docs edit=is_office().then_some(draft)/>
     }
 }
 
 /// Search by unit or name over the registry as it stands.
 #[component]
-fn UnitSearch(docs: Memo<Vec<(DocumentId, Registry)>>) -> impl IntoView {
+fn UnitSearch(
+    docs: Memo<Vec<(DocumentId, Registry)>>,
+    /// Where "change" puts a unit, for office staff.
+    edit: Option<RwSignal<Option<UnitInfo>>>,
+) -> impl IntoView {
     let i18n = use_i18n();
     let query = RwSignal::new(String::new());
     let shown = RwSignal::new(PAGE);
@@ -163,7 +185,7 @@ fn UnitSearch(docs: Memo<Vec<(DocumentId, Registry)>>) -> impl IntoView {
         </section>
         <ul class="list" data-testid="registry-units">
             {move || matches.with(|found| {
-                found.iter().take(shown.get()).map(|entry| unit_card(i18n, &entry.unit, today)).collect_view()
+                found.iter().take(shown.get()).map(|entry| unit_card(i18n, &entry.unit, today, edit)).collect_view()
             })}
         </ul>
         <Show when=move || { matches.with(Vec::len) > shown.get() }>
@@ -181,7 +203,7 @@ fn UnitSearch(docs: Memo<Vec<(DocumentId, Registry)>>) -> impl IntoView {
     }
 }
 
-fn occupancy_name(i18n: I18nContext<Locale>, occupancy: Occupancy) -> String {
+pub(crate) fn occupancy_name(i18n: I18nContext<Locale>, occupancy: Occupancy) -> String {
     match occupancy {
         Occupancy::OwnerOccupied => t_string!(i18n, registry.owner_occupied),
         Occupancy::Let => t_string!(i18n, registry.let_out),
@@ -212,7 +234,12 @@ fn id_last4(i18n: I18nContext<Locale>, last4: &str) -> impl IntoView {
 
 /// One unit: its label and occupancy, every owner and tenant, and a tenant's lease pointed
 /// out when it ends within 30 days or has ended.
-fn unit_card(i18n: I18nContext<Locale>, unit: &UnitInfo, today: Option<Date>) -> impl IntoView {
+fn unit_card(
+    i18n: I18nContext<Locale>,
+    unit: &UnitInfo,
+    today: Option<Date>,
+    edit: Option<RwSignal<Option<UnitInfo>>>,
+) -> impl IntoView {
     let label = unit.key().label();
     let owners = unit
         .owners
@@ -258,12 +285,24 @@ fn unit_card(i18n: I18nContext<Locale>, unit: &UnitInfo, today: Option<Date>) ->
         .collect_view();
     let company = unit.company.clone();
     let shown_label = label.clone();
+    let change = edit.map(|draft| {
+        let unit = unit.clone();
+        view! {
+            <button class="link" data-testid="edit-unit" on:click=move |_| {
+                draft.set(Some(unit.clone()));
+                window().scroll_to_with_x_and_y(0.0, 0.0);
+            }>
+                {t!(i18n, registry.edit_unit)}
+            </button>
+        }
+    });
     view! {
         <li class="row unit" data-testid="unit" data-unit=label>
             <div class="row-main">
                 <strong data-testid="unit-label">{shown_label}</strong>
                 <span class="pill" data-testid="occupancy">{occupancy_name(i18n, unit.occupancy)}</span>
                 {(!company.is_empty()).then(|| view! { <span>{company}</span> })}
+                {change}
             </div>
             {owners}
             {tenants}
