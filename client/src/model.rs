@@ -54,8 +54,9 @@ pub struct LocalRecord {
     pub owner: Option<String>,
     /// Refused versions, kept for inspection after a correction.
     pub set_aside: Vec<SetAside>,
-    /// Sent by the server as part of the user's follow set, not written or opened here.
-    pub followed: bool,
+    /// The users of this phone whose follow set names the record (it is theirs to show
+    /// and sync as well as the owner's).
+    pub followers: Vec<String>,
 }
 
 impl LocalRecord {
@@ -74,7 +75,7 @@ impl LocalRecord {
             rejected: false,
             owner: None,
             set_aside: Vec::new(),
-            followed: false,
+            followers: Vec::new(),
         }
     }
 
@@ -107,6 +108,17 @@ impl LocalRecord {
             && heads.iter().collect::<HashSet<_>>()
                 == self.acked_heads.iter().collect::<HashSet<_>>()
     }
+}
+
+/// What a follow set changed on the phone.
+#[derive(Debug, Default)]
+pub struct FollowChange {
+    /// Documents the user follows from now on (to sync at once).
+    pub new: Vec<DocumentId>,
+    /// Documents the user no longer follows that stay on the phone (another user's).
+    pub left: Vec<DocumentId>,
+    /// Documents dropped from the phone.
+    pub dropped: Vec<DocumentId>,
 }
 
 /// Everything the phone holds.
@@ -163,14 +175,20 @@ impl Model {
                 .filter_map(|h| ChangeHash::try_from(h.as_slice()).ok())
                 .collect();
             record.received_at = entry.received_at;
-            record.owner = entry.owner.or_else(|| {
-                record
-                    .record
-                    .as_ref()
-                    .map(|r| r.header().created_by.to_owned())
-            });
+            // Records stored before they had an owner are their creator's; a followed record
+            // has followers instead, and no owner unless a user of this phone wrote it.
+            record.owner = if entry.followers.is_empty() {
+                entry.owner.or_else(|| {
+                    record
+                        .record
+                        .as_ref()
+                        .map(|r| r.header().created_by.to_owned())
+                })
+            } else {
+                entry.owner
+            };
             record.set_aside = entry.set_aside;
-            record.followed = entry.followed;
+            record.followers = entry.followers;
             if !entry.sync_state.is_empty() && model.session.resume(id, &entry.sync_state).is_err()
             {
                 unreadable += 1;
@@ -195,7 +213,7 @@ impl Model {
             received_at: record.received_at,
             owner: record.owner.clone(),
             set_aside: record.set_aside.clone(),
-            followed: record.followed,
+            followers: record.followers.clone(),
         })
     }
 
@@ -213,9 +231,12 @@ impl Model {
         self.office_cursor = None;
     }
 
-    /// Whether a record is the signed-in user's to show and sync.
+    /// Whether a record is the signed-in user's to show and sync: they wrote or opened it,
+    /// or their follow set names it.
     pub fn belongs(&self, record: &LocalRecord) -> bool {
-        self.user.is_some() && record.owner == self.user
+        self.user.as_ref().is_some_and(|user| {
+            record.owner.as_ref() == Some(user) || record.followers.contains(user)
+        })
     }
 
     /// The signed-in user's records, by ID.
@@ -361,41 +382,71 @@ impl Model {
         });
     }
 
-    /// Follows what the server says the user follows: returns the documents new to the
-    /// phone (to fetch). With the `complete` set, followed documents no longer in it are
-    /// dropped from the phone when it holds nothing unsynced in them (returned second).
-    pub fn follow_set(
-        &mut self,
-        docs: &[DocumentId],
-        complete: bool,
-    ) -> (Vec<DocumentId>, Vec<DocumentId>) {
-        let mut new = Vec::new();
+    /// Follows what the server says the signed-in user follows. With the `complete` set,
+    /// the user stops following documents not in it, and a document nobody on this phone
+    /// owns or follows any more is dropped, unless it holds something unsynced.
+    pub fn follow_set(&mut self, docs: &[DocumentId], complete: bool) -> FollowChange {
+        let mut change = FollowChange::default();
+        let Some(user) = self.user.clone() else {
+            return change;
+        };
         for id in docs {
-            if !self.records.contains_key(id) {
-                self.follow(*id);
-                if let Some(record) = self.records.get_mut(id) {
-                    record.followed = true;
-                }
-                new.push(*id);
+            let actor = self.actor.clone();
+            let record = self
+                .records
+                .entry(*id)
+                .or_insert_with(|| LocalRecord::new(Automerge::new().with_actor(actor)));
+            if !record.followers.contains(&user) {
+                record.followers.push(user.clone());
+                change.new.push(*id);
             }
         }
-        let mut dropped = Vec::new();
         if complete {
             let keep: HashSet<&DocumentId> = docs.iter().collect();
-            dropped = self
-                .records
-                .iter()
-                .filter(|(id, r)| {
-                    r.followed && self.belongs(r) && !keep.contains(id) && !r.is_unsynced()
-                })
-                .map(|(id, _)| *id)
-                .collect();
-            for id in &dropped {
-                self.records.remove(id);
-                self.session.forget(id);
+            for (id, record) in &mut self.records {
+                if !keep.contains(id) && record.followers.contains(&user) {
+                    record.followers.retain(|u| *u != user);
+                    change.left.push(*id);
+                }
             }
+            change.dropped = self.drop_unfollowed();
+            change.left.retain(|id| !change.dropped.contains(id));
         }
-        (new, dropped)
+        change
+    }
+
+    /// The signed-in user's device was revoked or their session ended: they follow nothing
+    /// on this phone any more (the estate's personal data does not stay on a lost phone).
+    /// Returns the documents dropped.
+    pub fn unfollow_all(&mut self) -> Vec<DocumentId> {
+        let Some(user) = self.user.clone() else {
+            return Vec::new();
+        };
+        for record in self.records.values_mut() {
+            record.followers.retain(|u| *u != user);
+        }
+        self.drop_unfollowed()
+    }
+
+    /// Drops followed documents nobody on this phone owns or follows any more, unless they
+    /// hold something unsynced.
+    fn drop_unfollowed(&mut self) -> Vec<DocumentId> {
+        let dropped: Vec<DocumentId> = self
+            .records
+            .iter()
+            .filter(|(_, r)| {
+                r.owner.is_none()
+                    && r.followers.is_empty()
+                    && r.set_aside.is_empty()
+                    && !r.is_unsynced()
+            })
+            .map(|(id, _)| *id)
+            .collect();
+        for id in &dropped {
+            self.records.remove(id);
+            self.session.forget(id);
+        }
+        dropped
     }
 
     pub fn status(&self, id: &DocumentId, connected: bool) -> RecordStatus {

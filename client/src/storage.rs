@@ -55,10 +55,10 @@ pub struct StoredRecord {
     /// Versions the server refused, set aside when the record was corrected.
     #[serde(default)]
     pub set_aside: Vec<SetAside>,
-    /// Sent by the server as part of the user's follow set (an estate's registry), not
-    /// written or opened here.
+    /// The users of this phone whose follow set names the record (an estate's registry):
+    /// it is shown and synced for each of them.
     #[serde(default)]
-    pub followed: bool,
+    pub followers: Vec<String>,
 }
 
 /// A version of a record the server refused, kept on the phone for inspection.

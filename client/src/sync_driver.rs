@@ -154,8 +154,24 @@ pub fn dispatch(ctx: Ctx, event: Event) {
         }
         ctx.phase.set(phase);
         match phase {
-            Phase::SignedOut => ctx.notify("connection.signed_out", true),
-            Phase::DeviceRevoked => ctx.notify("connection.device_revoked", true),
+            Phase::SignedOut => {
+                ctx.notify("connection.signed_out", true);
+                drop_documents(
+                    ctx,
+                    ctx.model
+                        .try_update_value(|m| m.unfollow_all())
+                        .unwrap_or_default(),
+                );
+            }
+            Phase::DeviceRevoked => {
+                ctx.notify("connection.device_revoked", true);
+                drop_documents(
+                    ctx,
+                    ctx.model
+                        .try_update_value(|m| m.unfollow_all())
+                        .unwrap_or_default(),
+                );
+            }
             Phase::MustUpdate => ctx.notify("connection.must_update", true),
             _ => {}
         }
@@ -414,9 +430,10 @@ fn receive_sync(ctx: Ctx, docs: Vec<DocSync>) {
 /// The user's follow set: fetches the documents new to the phone, and drops the ones no
 /// longer followed (nothing unsynced is ever dropped).
 fn receive_follows(ctx: Ctx, docs: &[DocumentId], complete: bool) {
-    let Some((new, dropped)) = ctx.model.try_update_value(|m| m.follow_set(docs, complete)) else {
+    let Some(change) = ctx.model.try_update_value(|m| m.follow_set(docs, complete)) else {
         return;
     };
+    let new = change.new;
     let messages: Vec<_> = ctx
         .model
         .try_update_value(|m| {
@@ -428,17 +445,34 @@ fn receive_follows(ctx: Ctx, docs: &[DocumentId], complete: bool) {
     if !messages.is_empty() {
         send_docs(messages);
     }
-    if !dropped.is_empty() {
+    drop_documents(ctx, change.dropped);
+    // Who follows a record is stored with it.
+    let mut changed = new;
+    changed.extend(change.left);
+    if !changed.is_empty() {
         ctx.changed();
-        let ids: Vec<String> = dropped.iter().map(ToString::to_string).collect();
         spawn_local(async move {
-            if let Some(storage) = ctx.storage.get_value() {
-                if let Err(error) = storage.delete_records(&ids).await {
-                    leptos::logging::warn!("dropping unfollowed records failed: {error}");
-                }
+            if ctx.persist(changed).await.is_err() {
+                ctx.notify("error.not_saved", true);
             }
         });
     }
+}
+
+/// Deletes documents the phone no longer keeps (followed ones nobody follows any more).
+fn drop_documents(ctx: Ctx, dropped: Vec<DocumentId>) {
+    if dropped.is_empty() {
+        return;
+    }
+    ctx.changed();
+    let ids: Vec<String> = dropped.iter().map(ToString::to_string).collect();
+    spawn_local(async move {
+        if let Some(storage) = ctx.storage.get_value() {
+            if let Err(error) = storage.delete_records(&ids).await {
+                leptos::logging::warn!("dropping unfollowed records failed: {error}");
+            }
+        }
+    });
 }
 
 fn receive_stored(ctx: Ctx, docs: Vec<StoredDoc>) {

@@ -2,8 +2,8 @@
 //!
 //! A device sends `hello`, then `sync` frames carrying Automerge sync messages for any number
 //! of documents. The server applies one frame's messages in one database transaction, and
-//! only after the commit answers with `stored` (what is now durable) and exactly one `sync`
-//! frame holding its replies. Changes stored through one connection are pushed to every other
+//! only after the commit answers with `stored` (what is now durable) and one `sync` frame
+//! holding its replies (version 2: split over several when they do not fit one). Changes stored through one connection are pushed to every other
 //! connection that follows the same document, and record summaries to office staff.
 
 use std::collections::HashSet;
@@ -599,6 +599,8 @@ pub async fn serve_socket(state: AppState, socket: WebSocket) {
                     Ok(event) => event,
                     Err(broadcast::error::RecvError::Lagged(missed)) => {
                         tracing::warn!(missed, "connection fell behind on change events");
+                        // A document may have joined the follow set meanwhile: send it whole.
+                        if !send_follow_set(&state, &mut sink, &mut follows, &user).await { break }
                         continue;
                     }
                     Err(broadcast::error::RecvError::Closed) => break,

@@ -45,9 +45,7 @@ pub fn summary_detail(i18n: I18nContext<Locale>, detail: &SummaryDetail) -> AnyV
 pub fn record_body(id: DocumentId, record: Memo<Option<AnyRecord>>) -> AnyView {
     let kind = Memo::new(move |_| record.get().map(|r| r.kind()));
     (move || match kind.get() {
-        Some(RecordKind::PatrolLog) => {
-            view! { <patrol_log::PatrolRecord id=id record=record/> }.into_any()
-        }
+        Some(RecordKind::PatrolLog) => lazy_view(patrol_log::patrol_record(id, record)),
         Some(RecordKind::Repair) => lazy_view(repair::repair_body(id, record)),
         // A registry document is read with the estate's others, on the registry screen.
         Some(RecordKind::Registry) => lazy_view(registry::registry_screen()),

@@ -180,9 +180,16 @@ fn RoundRow(id: DocumentId, log: PatrolLog) -> impl IntoView {
     }
 }
 
+/// A round's body under the common frame, loaded on first use (precached for offline use
+/// like every chunk): the main module stays within its budget.
+#[lazy]
+pub fn patrol_record(id: DocumentId, record: Memo<Option<AnyRecord>>) -> AnyView {
+    view! { <PatrolRecord id=id record=record/> }.into_any()
+}
+
 /// A round's entries and, for whoever may add them, the forms.
 #[component]
-pub fn PatrolRecord(id: DocumentId, record: Memo<Option<AnyRecord>>) -> impl IntoView {
+fn PatrolRecord(id: DocumentId, record: Memo<Option<AnyRecord>>) -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let i18n = use_i18n();
     let log = Memo::new(move |_| record.get().and_then(|r| r.as_patrol_log().cloned()));

@@ -7,7 +7,7 @@ use std::collections::HashSet;
 
 use gatehouse_shared::protocol::{ServerMessage, FOLLOW_SET_VERSION};
 use gatehouse_shared::record::RecordKind;
-use gatehouse_shared::{DocumentId, UserInfo};
+use gatehouse_shared::{DocumentId, Role, UserInfo};
 
 use super::DocChanged;
 use crate::store::{Store, StoreError};
@@ -17,8 +17,9 @@ pub struct FollowSet {
     /// Whether the connection speaks a version with the follow set.
     enabled: bool,
     docs: HashSet<DocumentId>,
-    /// The estates the set was computed for.
-    estates: Vec<String>,
+    /// The role and estates the set was computed for.
+    role: Option<Role>,
+    estates: HashSet<String>,
 }
 
 impl FollowSet {
@@ -26,12 +27,14 @@ impl FollowSet {
         Self {
             enabled: version >= FOLLOW_SET_VERSION,
             docs: HashSet::new(),
-            estates: Vec::new(),
+            role: None,
+            estates: HashSet::new(),
         }
     }
 
     /// The whole set for `user`, as the store holds it now; `None` for a version 1 device.
-    /// Called after `welcome`, and again when the user's estates or role change.
+    /// Called after `welcome`, again when the user's estates or role change, and when the
+    /// connection fell behind on change events (an addition may have been missed).
     pub fn complete(
         &mut self,
         store: &Store,
@@ -48,16 +51,19 @@ impl FollowSet {
         let estates = user.estate_ids();
         let docs = store.documents_of_kinds(&estates, &kinds)?;
         self.docs = docs.iter().copied().collect();
-        self.estates = estates;
+        self.role = Some(user.role);
+        self.estates = estates.into_iter().collect();
         Ok(Some(ServerMessage::Follows {
             docs,
             complete: true,
         }))
     }
 
-    /// Whether the set must be computed again for `user` (their estates changed).
+    /// Whether the set must be computed again for `user` (their role or estates changed).
     pub fn is_stale(&self, user: &UserInfo) -> bool {
-        self.enabled && self.estates != user.estate_ids()
+        self.enabled
+            && (self.role != Some(user.role)
+                || self.estates != user.estate_ids().into_iter().collect::<HashSet<_>>())
     }
 
     /// The addition a stored change makes to the set, if it makes one: a new document of a

@@ -15,7 +15,7 @@ use gatehouse_shared::{DocumentId, Role};
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::device::{entry_id, next_message, Device};
-use crate::helpers::{spawn_app, TestApp, CLERK, GUARD, T0, TECH};
+use crate::helpers::{spawn_app, spawn_app_with, TestApp, CLERK, GUARD, T0, TECH};
 
 const ESTATE_B: &str = "estate-b";
 const GUARD_B: (&str, &str) = ("guard-b", "estate-b-password");
@@ -286,4 +286,41 @@ async fn welcome_names_the_version_both_sides_speak() {
             "{offered:?}: {welcome:?}"
         );
     }
+}
+
+#[tokio::test]
+async fn a_guard_moved_to_another_estate_is_sent_that_estates_set_and_no_longer_the_old() {
+    let app = spawn_app_with(|config| config.session_recheck_secs = 1).await;
+    estate_b_with_a_guard(&app).await;
+    let registry_a = office_writes_registry(&app, CLERK, vec![unit("502", "王建国", None)]).await;
+    let registry_b = office_writes_registry(
+        &app,
+        ("office-b", GUARD_B.1),
+        vec![unit("101", "B 的业主", None)],
+    )
+    .await;
+    let session = app.session(GUARD).await;
+    let (mut socket, docs) = Device::connect_with_follows(app.addr, &session.token)
+        .await
+        .expect("connects");
+    assert_eq!(docs, vec![registry_a]);
+    // The guard is moved to estate B (as `gatehouse-server admin` does, behind the server's
+    // back): the connection notices on its next check and sends the new set whole.
+    {
+        let store = Store::open(&app.data_dir.join("gatehouse.db")).expect("opens");
+        store
+            .set_memberships(&session.user.id, &[ESTATE_B.to_owned()])
+            .expect("moved");
+    }
+    let told = tokio::time::timeout(std::time::Duration::from_secs(5), next_message(&mut socket))
+        .await
+        .expect("told in time")
+        .expect("reads");
+    assert_eq!(
+        told,
+        Some(ServerMessage::Follows {
+            docs: vec![registry_b],
+            complete: true
+        })
+    );
 }

@@ -103,7 +103,7 @@ fn RegistryScreen() -> impl IntoView {
     let form = move || {
         editing.get().then(|| {
             let estate = estate.get_untracked().unwrap_or_default();
-            let registry = docs.with_untracked(|d| d.first().map(|(id, _)| *id));
+            let registry = docs.with_untracked(|d| target_document(ctx, d));
             view! { <unit_form::UnitForm draft=draft estate=estate registry=registry/> }
         })
     };
@@ -321,7 +321,37 @@ enum Loaded {
         plan: import::Plan,
         rows: usize,
         ignored: Vec<String>,
+        /// The estate the plan was made for, and the registry document it goes into (a new
+        /// one when none, or none with room, is on the phone).
+        estate_id: String,
+        target: Option<DocumentId>,
     },
+}
+
+/// A registry document this big takes no more imports; a new one is started (the registry
+/// is the latest entry per unit over all of them). The server's limit is 2 MiB.
+const REGISTRY_DOC_ROOM_BYTES: usize = 1024 * 1024;
+
+/// The registry document of `docs` an import or a form adds to: the oldest with room.
+pub(crate) fn target_document(ctx: Ctx, docs: &[(DocumentId, Registry)]) -> Option<DocumentId> {
+    ctx.model.with_value(|m| {
+        docs.iter().map(|(id, _)| *id).find(|id| {
+            m.records
+                .get(id)
+                .is_some_and(|r| r.doc.save().len() < REGISTRY_DOC_ROOM_BYTES)
+        })
+    })
+}
+
+/// Whether the phone holds the registry as the server has it: connected, and every
+/// followed document fetched. An import planned against less would write every unit again.
+fn registry_current(ctx: Ctx) -> bool {
+    ctx.connected()
+        && ctx.model.with_value(|m| {
+            !m.records
+                .values()
+                .any(|r| m.belongs(r) && !r.followers.is_empty() && r.record.is_none())
+        })
 }
 
 /// The file's text: UTF-8 (what "CSV UTF-8" saves), else GB18030 (what a Chinese
@@ -357,6 +387,21 @@ fn ImportForm(
     let loaded = RwSignal::new(Loaded::Nothing);
     let saving = RwSignal::new(false);
     let input_ref = NodeRef::<leptos::html::Input>::new();
+    // A plan is for the estate it was made for: another estate picked, the file is read again.
+    Effect::new(move |previous: Option<Option<String>>| {
+        let now = estate.get();
+        if previous.is_some_and(|p| p != now) {
+            loaded.set(Loaded::Nothing);
+            if let Some(input) = input_ref.get_untracked() {
+                input.set_value("");
+            }
+        }
+        now
+    });
+    let current = move || {
+        ctx.version.track();
+        registry_current(ctx)
+    };
     let choose = move |_| {
         let Some(file) = input_ref
             .get()
@@ -381,18 +426,26 @@ fn ImportForm(
                         plan,
                         rows: parsed.rows,
                         ignored: parsed.ignored_columns,
+                        estate_id: estate.get_untracked().unwrap_or_default(),
+                        target: target_document(ctx, &current),
                     }
                 }
             });
         });
     };
     let confirm = move |_| {
-        let Loaded::Ready { plan, .. } = loaded.get_untracked() else {
+        let Loaded::Ready {
+            plan,
+            estate_id,
+            target,
+            ..
+        } = loaded.get_untracked()
+        else {
             return;
         };
         let (Some(user), Some(estate_id)) = (
             ctx.session.get_untracked().map(|s| s.user),
-            ctx.start_estate(estate.get_untracked()),
+            ctx.start_estate(Some(estate_id)),
         ) else {
             return;
         };
@@ -409,10 +462,9 @@ fn ImportForm(
             })
             .collect();
         let count = entries.len();
-        let existing = docs.get_untracked().first().map(|(id, _)| *id);
         saving.set(true);
         spawn_local(async move {
-            let saved = match existing {
+            let saved = match target {
                 Some(id) => {
                     ctx.edit::<Registry>(id, move |r| r.units.extend(entries))
                         .await
@@ -472,7 +524,7 @@ fn ImportForm(
                         })}
                     }.into_any()
                 }
-                Loaded::Ready { plan, rows, ignored } => {
+                Loaded::Ready { plan, rows, ignored, .. } => {
                     let changed = plan.changed.len();
                     let unchanged = plan.unchanged;
                     let kept = plan.not_in_file;
@@ -483,8 +535,11 @@ fn ImportForm(
                         </p>
                         {(kept > 0).then(|| view! { <p class="muted">{t!(i18n, registry.not_in_file, count = move || kept)}</p> })}
                         {(!ignored.is_empty()).then(|| view! { <p class="muted" data-testid="import-ignored">{t!(i18n, registry.ignored_columns)}" "{ignored_text}</p> })}
+                        <Show when=move || !current()>
+                            <p class="error" data-testid="import-needs-sync">{t!(i18n, registry.import_needs_sync)}</p>
+                        </Show>
                         <button data-testid="import-confirm" on:click=confirm
-                            prop:disabled=move || saving.get() || changed == 0>
+                            prop:disabled=move || saving.get() || changed == 0 || !current()>
                             {t!(i18n, registry.import_confirm, count = move || changed)}
                         </button>
                     }.into_any()

@@ -182,6 +182,13 @@ pub fn parse_csv(text: &str) -> Result<Parsed, Vec<ImportProblem>> {
         if record.iter().all(|cell| cell.trim().is_empty()) {
             continue;
         }
+        // A line break inside a cell is most often a quote left open, which swallows the
+        // rows after it into one cell: refuse it rather than lose those rows unseen.
+        if record.iter().any(|cell| cell.contains(['\n', '\r'])) {
+            problems.push(problem(line, "", keys::UNREADABLE_ROW));
+            rows += 1;
+            continue;
+        }
         rows += 1;
         if rows > MAX_ROWS {
             problems.push(problem(line, "", keys::TOO_MANY));
@@ -282,6 +289,12 @@ pub fn parse_csv(text: &str) -> Result<Parsed, Vec<ImportProblem>> {
         };
         if info.room.is_empty() {
             row_problems.push(Problem::new("room", keys::REQUIRED));
+            problems.extend(
+                row_problems
+                    .iter()
+                    .map(|p| problem(line, &name(column_of(&p.path)), p.key)),
+            );
+            continue;
         }
         let key = info.key();
         let at = *index_of.entry(key).or_insert_with(|| {
@@ -330,13 +343,24 @@ pub fn parse_csv(text: &str) -> Result<Parsed, Vec<ImportProblem>> {
         let mut unit_problems = Vec::new();
         check_unit(&mut unit_problems, "unit", &unit.unit);
         for found in unit_problems {
-            // Problems of one person are reported on that person's row; they were checked
-            // there already.
-            if found.path.contains("owners[") || found.path.contains("tenants[") {
+            // Problems of one person (and an empty room) are reported on their own row;
+            // they were checked there already.
+            if found.path.contains("owners[")
+                || found.path.contains("tenants[")
+                || found.path == "unit.room"
+            {
                 continue;
             }
+            // Tenants on a unit that is not let, or too many people: on the row of the
+            // first tenant (or the first one too many); the rest on the unit's first row.
+            let line = match (found.path.as_str(), found.key) {
+                ("unit.tenants", keys::TOO_MANY) => unit.tenant_lines.get(super::MAX_PEOPLE),
+                ("unit.owners", keys::TOO_MANY) => unit.owner_lines.get(super::MAX_PEOPLE),
+                ("unit.tenants", _) => unit.tenant_lines.first(),
+                _ => None,
+            };
             problems.push(problem(
-                unit.first_line,
+                line.copied().unwrap_or(unit.first_line),
                 &name(column_of(&found.path)),
                 found.key,
             ));

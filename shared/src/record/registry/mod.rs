@@ -419,8 +419,12 @@ pub fn check_tenant(problems: &mut Vec<Problem>, at: &str, tenant: &Tenant) {
     }
 }
 
-/// A contact number: digits with `+ - ( )`, spaces, and `/` or `,` between two numbers; at
-/// least five digits. (A spreadsheet that wrote `1.38E+10` lost the number.)
+/// Most digits in one contact number (a landline with area code and extension); an ID
+/// number (15 or 18 digits) typed into a phone field is refused.
+pub const MAX_PHONE_DIGITS: usize = 14;
+
+/// A contact number: digits with `+ - ( )`, spaces, and `/` or `,` between two numbers; each
+/// number 5 to 14 digits. (A spreadsheet that wrote `1.38E+10` lost the number.)
 pub fn check_phone(problems: &mut Vec<Problem>, path: String, phone: &str) {
     if phone.is_empty() {
         return;
@@ -428,10 +432,13 @@ pub fn check_phone(problems: &mut Vec<Problem>, path: String, phone: &str) {
     let allowed = phone
         .chars()
         .all(|c| c.is_ascii_digit() || " +-()/,".contains(c));
-    let digits = phone.chars().filter(char::is_ascii_digit).count();
+    let digits_ok = phone.split(['/', ',']).all(|number| {
+        let digits = number.chars().filter(char::is_ascii_digit).count();
+        (5..=MAX_PHONE_DIGITS).contains(&digits)
+    });
     if phone.chars().count() > MAX_PHONE_CHARS {
         problems.push(Problem::new(path, keys::TOO_LONG));
-    } else if !allowed || digits < 5 {
+    } else if !allowed || !digits_ok {
         problems.push(Problem::new(path, keys::BAD_PHONE));
     }
 }

@@ -97,6 +97,24 @@ fn every_bad_row_is_reported_by_line_and_column_and_nothing_is_read() {
         problems.windows(2).all(|w| w[0].line <= w[1].line),
         "in file order"
     );
+    // Tenants on a unit that is not let: on the tenant's row.
+    let problems = problems_of("房号,类型,业主姓名,租户姓名\n1,自住,甲,\n1,自住,甲,乙\n");
+    assert!(has(&problems, 3, "租户姓名", keys::NOT_LET), "{problems:?}");
+    // An ID number typed as a phone number is refused, two numbers are fine.
+    let problems = problems_of("房号,类型,业主姓名,业主电话\n1,自住,甲,110101198001011234\n2,自住,乙,13800138000 / 0755-88881234\n");
+    assert!(
+        has(&problems, 2, "业主电话", keys::BAD_PHONE),
+        "{problems:?}"
+    );
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    // A quote left open would swallow the rows after it: refused at its row, not lost.
+    let problems = problems_of(
+        "房号,类型,业主姓名,备注\n1,自住,甲,\"没有关上的引号\n2,自住,乙,\n3,自住,丙,\n",
+    );
+    assert!(has(&problems, 2, "", keys::UNREADABLE_ROW), "{problems:?}");
+    // An empty room is reported once.
+    let problems = problems_of("房号,类型,业主姓名\n,自住,甲\n");
+    assert_eq!(problems.len(), 1, "{problems:?}");
     // A lease that ends before it starts, on the tenant's own row.
     let problems = problems_of(
         "房号,类型,业主姓名,租户姓名,租期开始,租期结束\n1,出租,甲,乙,2026-05-01,2026-04-01\n",
