@@ -28,6 +28,8 @@ pub enum Screen {
     Account,
     /// The owner/tenant registry of the user's estates.
     Registry,
+    /// Release slips: the gate's for guards, a new slip for office staff.
+    Slips,
     /// The app is open in another tab or window of this phone, which holds the records.
     OpenElsewhere,
 }

@@ -107,6 +107,26 @@ pub fn tr(i18n: I18nContext<Locale>, key: &str) -> String {
         "field.lease_start" => t_string!(i18n, field.lease_start),
         "field.lease_end" => t_string!(i18n, field.lease_end),
         "registry.unit_saved" => t_string!(i18n, registry.unit_saved),
+        "slip.saved" => t_string!(i18n, slip.saved),
+        "field.item_what" => t_string!(i18n, field.item_what),
+        "field.held_what" => t_string!(i18n, field.held_what),
+        "slip.approved" => t_string!(i18n, slip.approved),
+        "slip.checked" => t_string!(i18n, slip.checked_saved),
+        "field.applicant_name" => t_string!(i18n, field.applicant_name),
+        "field.valid_from" => t_string!(i18n, field.valid_from),
+        "field.valid_until" => t_string!(i18n, field.valid_until),
+        "field.items" => t_string!(i18n, field.items),
+        "field.approver_name" => t_string!(i18n, field.approver_name),
+        "field.phone_number" => t_string!(i18n, field.phone_number),
+        "field.identity_checks" => t_string!(i18n, field.identity_checks),
+        "field.carrier_name" => t_string!(i18n, field.carrier_name),
+        "field.carrier_id" => t_string!(i18n, field.carrier_id),
+        "field.plate" => t_string!(i18n, field.plate),
+        "field.released" => t_string!(i18n, field.released),
+        "field.held" => t_string!(i18n, field.held),
+        "field.decision" => t_string!(i18n, field.decision),
+        "field.check_date" => t_string!(i18n, field.check_date),
+
         other => return problem_key_text(i18n, ProblemKey::parse(other)).to_string(),
     };
     text.to_string()
@@ -159,6 +179,12 @@ pub fn problem_key_text(i18n: I18nContext<Locale>, key: ProblemKey) -> &'static 
         ProblemKey::MissingColumn => t_string!(i18n, validation.missing_column),
         ProblemKey::DuplicateColumn => t_string!(i18n, validation.duplicate_column),
         ProblemKey::ConflictingRows => t_string!(i18n, validation.conflicting_rows),
+        ProblemKey::NotApproved => t_string!(i18n, validation.not_approved),
+        ProblemKey::OutOfWindow => t_string!(i18n, validation.out_of_window),
+        ProblemKey::UsedUp => t_string!(i18n, validation.used_up),
+        ProblemKey::OverReleased => t_string!(i18n, validation.over_released),
+        ProblemKey::DecisionMismatch => t_string!(i18n, validation.decision_mismatch),
+        ProblemKey::SlipApproved => t_string!(i18n, validation.slip_approved),
     }
 }
 
@@ -167,20 +193,26 @@ pub fn problem_text(i18n: I18nContext<Locale>, problem: &Problem) -> String {
     let mut segments = problem.path.rsplit('.');
     let field = segments.next().unwrap_or_default();
     let field = field.split('[').next().unwrap_or_default();
-    // A registry's owner or tenant: "units[3].unit.owners[0].phone" is the owner's phone.
+    // A registry's owner or tenant: "units[3].unit.owners[0].phone" is the owner's phone;
+    // a slip's item or a held item: "items[0].what".
     let person = match segments.next().and_then(|s| s.split('[').next()) {
         Some("owners") => Some("owner"),
         Some("tenants") => Some("tenant"),
+        Some("items") => Some("item"),
+        Some("held") => Some("held"),
         _ => None,
     };
     let label_key = match (person, field) {
-        (Some(person), "name" | "phone" | "employer" | "id_last4") => {
+        (Some(person @ ("owner" | "tenant")), "name" | "phone" | "employer" | "id_last4") => {
             format!("field.{person}_{field}")
         }
+        (Some(list @ ("item" | "held")), "what") => format!("field.{list}_what"),
         (
             _,
             "building" | "entrance" | "room" | "occupancy" | "company" | "owners" | "tenants"
-            | "lease_start" | "lease_end",
+            | "lease_start" | "lease_end" | "applicant_name" | "valid_from" | "valid_until"
+            | "items" | "approver_name" | "phone_number" | "identity_checks" | "carrier_name"
+            | "carrier_id" | "plate" | "released" | "held" | "decision" | "check_date",
         ) => format!("field.{field}"),
         _ => match field {
             "route" | "checkpoint" | "note" | "what" | "location" | "text" | "author"

@@ -117,6 +117,18 @@ problem_keys! {
     DuplicateColumn = "validation.duplicate_column", DUPLICATE_COLUMN;
     /// Rows of one unit (or one person) that say different things.
     ConflictingRows = "validation.conflicting_rows", CONFLICTING_ROWS;
+    /// Nothing may leave on a slip the owner has not approved.
+    NotApproved = "validation.not_approved", NOT_APPROVED;
+    /// The day is outside the slip's window.
+    OutOfWindow = "validation.out_of_window", OUT_OF_WINDOW;
+    /// Everything on the slip has left already.
+    UsedUp = "validation.used_up", USED_UP;
+    /// More of an item released, over every check, than the slip allows.
+    OverReleased = "validation.over_released", OVER_RELEASED;
+    /// The decision does not match what was released and held.
+    DecisionMismatch = "validation.decision_mismatch", DECISION_MISMATCH;
+    /// An approved slip does not change: a change is a new slip.
+    SlipApproved = "validation.slip_approved", SLIP_APPROVED;
     /// A key this version does not know (from a newer server), or no better one.
     Unknown = "validation.unknown", UNKNOWN;
 }

@@ -40,8 +40,10 @@ impl Role {
     pub fn works_with(self, kind: RecordKind) -> bool {
         match (self, kind) {
             (Role::Office, _) => true,
-            (Role::Guard, RecordKind::PatrolLog) | (Role::Technician, RecordKind::Repair) => true,
+            (Role::Guard, RecordKind::PatrolLog | RecordKind::ReleaseSlip)
+            | (Role::Technician, RecordKind::Repair) => true,
             (Role::Guard | Role::Technician, RecordKind::Registry)
+            | (Role::Technician, RecordKind::ReleaseSlip)
             | (Role::Guard, RecordKind::Repair)
             | (Role::Technician, RecordKind::PatrolLog)
             | (Role::Admin, _) => false,
@@ -53,7 +55,7 @@ impl Role {
         match kind {
             RecordKind::PatrolLog => self == Role::Guard,
             RecordKind::Repair => self == Role::Technician,
-            RecordKind::Registry => self == Role::Office,
+            RecordKind::Registry | RecordKind::ReleaseSlip => self == Role::Office,
         }
     }
 
@@ -64,6 +66,7 @@ impl Role {
         matches!(
             (self, kind),
             (Role::Guard | Role::Office, RecordKind::Registry)
+                | (Role::Guard, RecordKind::ReleaseSlip)
         )
     }
 

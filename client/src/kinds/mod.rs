@@ -3,6 +3,7 @@
 
 pub mod patrol_log;
 pub mod registry;
+pub mod release_slip;
 pub mod repair;
 
 use gatehouse_shared::record::SummaryDetail;
@@ -19,6 +20,7 @@ pub fn kind_name(i18n: I18nContext<Locale>, kind: RecordKind) -> String {
         RecordKind::PatrolLog => t_string!(i18n, kind.patrol_log).to_string(),
         RecordKind::Repair => t_string!(i18n, kind.repair).to_string(),
         RecordKind::Registry => t_string!(i18n, kind.registry).to_string(),
+        RecordKind::ReleaseSlip => t_string!(i18n, kind.release_slip).to_string(),
     }
 }
 
@@ -28,6 +30,7 @@ pub fn status_name(i18n: I18nContext<Locale>, kind: RecordKind, status: &str) ->
         RecordKind::PatrolLog => patrol_log::status_name(i18n, status),
         RecordKind::Repair => repair::status_name(i18n, status),
         RecordKind::Registry => registry::status_name(i18n, status),
+        RecordKind::ReleaseSlip => release_slip::status_name(i18n, status),
     }
 }
 
@@ -37,6 +40,7 @@ pub fn summary_detail(i18n: I18nContext<Locale>, detail: &SummaryDetail) -> AnyV
         SummaryDetail::PatrolLog { .. } => patrol_log::summary_detail(i18n, detail),
         SummaryDetail::Repair { .. } => repair::summary_detail(i18n, detail),
         SummaryDetail::Registry { .. } => registry::summary_detail(i18n, detail),
+        SummaryDetail::ReleaseSlip { .. } => release_slip::summary_detail(i18n, detail),
     }
 }
 
@@ -49,6 +53,7 @@ pub fn record_body(id: DocumentId, record: Memo<Option<AnyRecord>>) -> AnyView {
         Some(RecordKind::Repair) => lazy_view(repair::repair_body(id, record)),
         // A registry document is read with the estate's others, on the registry screen.
         Some(RecordKind::Registry) => lazy_view(registry::registry_screen()),
+        Some(RecordKind::ReleaseSlip) => lazy_view(release_slip::slip_body(id, record)),
         None => ().into_any(),
     })
     .into_any()
@@ -65,6 +70,9 @@ pub fn set_aside_lines(refused: &AnyRecord, current: Option<&AnyRecord>) -> Vec<
         }
         AnyRecord::Registry(refused) => {
             registry::set_aside_lines(refused, current.and_then(AnyRecord::as_registry))
+        }
+        AnyRecord::ReleaseSlip(refused) => {
+            release_slip::set_aside_lines(refused, current.and_then(AnyRecord::as_release_slip))
         }
     }
 }

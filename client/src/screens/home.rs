@@ -52,11 +52,22 @@ pub fn Home() -> impl IntoView {
         </div>
         <SessionEnded/>
         <UnsyncedPanel/>
-        <Show when=move || role.get().is_some_and(|r| r.follows(RecordKind::Registry))>
-            <button class="secondary" data-testid="open-registry" on:click=move |_| ctx.screen.set(Screen::Registry)>
-                {t!(i18n, registry.title)}
-            </button>
-        </Show>
+        <div class="actions">
+            <Show when=move || role.get().is_some_and(|r| r.works_with(RecordKind::ReleaseSlip))>
+                <button class="secondary" data-testid="open-slips" on:click=move |_| ctx.screen.set(Screen::Slips)>
+                    {move || if role.get() == Some(Role::Guard) {
+                        t_string!(i18n, slip.gate_title)
+                    } else {
+                        t_string!(i18n, slip.title)
+                    }}
+                </button>
+            </Show>
+            <Show when=move || role.get().is_some_and(|r| r.follows(RecordKind::Registry))>
+                <button class="secondary" data-testid="open-registry" on:click=move |_| ctx.screen.set(Screen::Registry)>
+                    {t!(i18n, registry.title)}
+                </button>
+            </Show>
+        </div>
         {move || match role.get() {
             Some(Role::Office) => lazy_view(office::office_home()),
             Some(Role::Guard) => view! { <PatrolHome/> }.into_any(),

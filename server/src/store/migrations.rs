@@ -111,6 +111,11 @@ CREATE INDEX records_by_unit ON records(estate_id, unit, started_at DESC);
     sql(r#"
 CREATE INDEX records_by_estate_newest ON records(estate_id, started_at DESC, doc_id);
 "#),
+    // Follow sets (protocol version 2): a record may leave devices' sets after a time of its
+    // own (a release slip, some days after its window).
+    sql(r#"
+ALTER TABLE records ADD COLUMN follow_until INTEGER;
+"#),
 ];
 
 /// Makes every record's summary again from its stored document.

@@ -25,11 +25,13 @@ fn upsert_summary(
     summary: &RecordSummary,
 ) -> Result<(), StoreError> {
     conn.execute(
-        "INSERT INTO records (doc_id, estate_id, kind, unit, started_at, last_received_at, summary)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+        "INSERT INTO records (doc_id, estate_id, kind, unit, started_at, last_received_at, summary,
+                              follow_until)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
          ON CONFLICT(doc_id) DO UPDATE SET estate_id = excluded.estate_id, kind = excluded.kind,
              unit = excluded.unit, started_at = excluded.started_at,
-             last_received_at = excluded.last_received_at, summary = excluded.summary",
+             last_received_at = excluded.last_received_at, summary = excluded.summary,
+             follow_until = excluded.follow_until",
         params![
             id.as_bytes(),
             summary.estate_id,
@@ -37,7 +39,8 @@ fn upsert_summary(
             summary.unit,
             summary.started_at,
             summary.last_received_at,
-            serde_json::to_string(summary)?
+            serde_json::to_string(summary)?,
+            summary.follow_until
         ],
     )?;
     Ok(())
@@ -359,11 +362,13 @@ impl Store {
         Ok(records)
     }
 
-    /// The documents of `kinds` (by their text form) in `estates`: a device's follow set.
+    /// The documents of `kinds` (by their text form) in `estates` still followed at `now`
+    /// (a record says until when it is followed; most, forever): a device's follow set.
     pub fn documents_of_kinds(
         &self,
         estates: &[String],
         kinds: &[&str],
+        now: i64,
     ) -> Result<Vec<DocumentId>, StoreError> {
         if kinds.is_empty() || estates.is_empty() {
             return Ok(Vec::new());
@@ -372,12 +377,14 @@ impl Store {
             "SELECT doc_id FROM records
              WHERE estate_id IN (SELECT value FROM json_each(?1))
                AND kind IN (SELECT value FROM json_each(?2))
+               AND (follow_until IS NULL OR follow_until > ?3)
              ORDER BY doc_id",
         )?;
         let rows = statement.query_map(
             params![
                 serde_json::to_string(estates)?,
-                serde_json::to_string(kinds)?
+                serde_json::to_string(kinds)?,
+                now
             ],
             |row| row.get::<_, Vec<u8>>(0),
         )?;

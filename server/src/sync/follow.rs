@@ -49,7 +49,7 @@ impl FollowSet {
             .map(RecordKind::as_str)
             .collect();
         let estates = user.estate_ids();
-        let docs = store.documents_of_kinds(&estates, &kinds)?;
+        let docs = store.documents_of_kinds(&estates, &kinds, crate::now_ms())?;
         self.docs = docs.iter().copied().collect();
         self.role = Some(user.role);
         self.estates = estates.into_iter().collect();
@@ -69,9 +69,13 @@ impl FollowSet {
     /// The addition a stored change makes to the set, if it makes one: a new document of a
     /// kind the user follows, in one of their estates.
     pub fn addition(&mut self, user: &UserInfo, changed: &DocChanged) -> Option<ServerMessage> {
-        let kind = changed.summary.as_ref()?.kind;
+        let summary = changed.summary.as_ref()?;
+        let still_followed = summary
+            .follow_until
+            .is_none_or(|until| until > crate::now_ms());
         let follows = self.enabled
-            && user.role.follows(kind)
+            && still_followed
+            && user.role.follows(summary.kind)
             && user.in_estate(&changed.estate_id)
             && self.docs.insert(changed.doc);
         follows.then(|| ServerMessage::Follows {

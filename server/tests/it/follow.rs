@@ -5,10 +5,14 @@
 use futures_util::SinkExt;
 use gatehouse_server::admin;
 use gatehouse_server::store::Store;
+use gatehouse_shared::problem::keys;
 use gatehouse_shared::protocol::{self, ClientMessage, ErrorCode, ServerMessage};
 use gatehouse_shared::record::read_kind;
 use gatehouse_shared::record::registry::{
     current_units, Occupancy, Owner, Registry, Tenant, UnitEntry, UnitInfo,
+};
+use gatehouse_shared::record::release_slip::{
+    Applicant, Approval, Decision, GateCheck, IdentityCheck, ReleaseSlip, Released, SlipItem,
 };
 use gatehouse_shared::user::NewUser;
 use gatehouse_shared::{DocumentId, Role};
@@ -322,5 +326,134 @@ async fn a_guard_moved_to_another_estate_is_sent_that_estates_set_and_no_longer_
             docs: vec![registry_b],
             complete: true
         })
+    );
+}
+
+/// Today (UTC) as a slip's window writes it, `days` from now.
+fn day(days: i64) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_millis() as i64;
+    gatehouse_shared::date::Date::from_days_since_epoch(now / 86_400_000 + days).to_string()
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_millis() as i64
+}
+
+/// The office's device writes an approved release slip for 5 desks, valid `from`..`until`.
+async fn office_issues_slip(app: &TestApp, from: &str, until: &str) -> DocumentId {
+    let mut office = Device::new();
+    let session = app.session_on(&office, CLERK).await;
+    let user = &session.user;
+    let mut slip = ReleaseSlip::new(
+        &user.estate_id,
+        &user.id,
+        &user.display_name,
+        "12-1201",
+        "赵租户",
+        Applicant::Tenant,
+        from,
+        until,
+        vec![SlipItem {
+            id: "desk".into(),
+            what: "办公桌".into(),
+            quantity: 5,
+        }],
+        T0,
+    )
+    .expect("valid slip");
+    slip.approvals.push(Approval {
+        id: entry_id().to_string(),
+        author: user.id.clone(),
+        corrects: None,
+        approved_at: T0 + 1,
+        approver_name: "王业主".into(),
+        phone_number: "13800138000".into(),
+        identity_checks: vec![IdentityCheck::IdNumber],
+        note: String::new(),
+    });
+    let id = office.start(&slip, T0);
+    let mut socket = Device::connect_ok(app.addr, &session.token)
+        .await
+        .expect("connects");
+    office.sync(&mut socket).await.expect("syncs");
+    assert!(office.is_stored(id), "{:?}", office.errors);
+    id
+}
+
+fn gate_check(author: &str, desks: u32) -> GateCheck {
+    GateCheck {
+        id: entry_id().to_string(),
+        author: author.into(),
+        corrects: None,
+        guard_name: "王保安".into(),
+        checked_at: now_ms(),
+        check_date: day(0),
+        carrier_name: "搬家师傅".into(),
+        carrier_id: "440101199001011234".into(),
+        plate: "粤B12345".into(),
+        released: vec![Released {
+            item: "desk".into(),
+            quantity: desks,
+        }],
+        held: Vec::new(),
+        decision: Decision::PartlyReleased,
+        reason: "分两趟搬".into(),
+    }
+}
+
+#[tokio::test]
+async fn a_guards_phone_receives_open_slips_and_cannot_release_more_than_they_allow() {
+    let app = spawn_app().await;
+    let open = office_issues_slip(&app, &day(0), &day(2)).await;
+    // A slip whose window ended long ago has left the guards' follow sets.
+    let old = office_issues_slip(&app, "2020-01-01", "2020-01-02").await;
+    let mut guard = Device::new();
+    let session = app.session_on(&guard, GUARD).await;
+    let mut socket = guard
+        .connect_following(app.addr, &session.token)
+        .await
+        .expect("connects");
+    assert!(guard.followed.contains(&open));
+    assert!(!guard.followed.contains(&old));
+    guard.sync(&mut socket).await.expect("syncs");
+    // A second guard's phone at the other gate holds the slip as issued, then loses the
+    // network.
+    let mut other = Device::new();
+    let other_session = app.session_on(&other, GUARD).await;
+    let mut other_socket = other
+        .connect_following(app.addr, &other_session.token)
+        .await
+        .expect("connects");
+    other.sync(&mut other_socket).await.expect("syncs");
+    drop(other_socket);
+    // The first trip: 3 of the 5 desks.
+    let guard_id = session.user.id.clone();
+    let first = gate_check(&guard_id, 3);
+    guard.edit_kind::<ReleaseSlip>(open, now_ms(), |slip| slip.checks.push(first));
+    guard.sync(&mut socket).await.expect("syncs");
+    assert!(guard.is_stored(open), "{:?}", guard.errors);
+    // The other gate, offline, lets 3 more out; back online, its check is refused: the two
+    // together exceed the slip.
+    let stale = gate_check(&guard_id, 3);
+    other.edit_kind::<ReleaseSlip>(open, now_ms(), |slip| slip.checks.push(stale));
+    other.session.disconnected();
+    let mut other_socket = other
+        .connect_following(app.addr, &other_session.token)
+        .await
+        .expect("connects");
+    other.sync(&mut other_socket).await.expect("answers");
+    let (code, problems) = other.refusal(open).expect("refused");
+    assert_eq!(code, ErrorCode::Rejected, "{problems:?}");
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.key == keys::OVER_RELEASED && p.path == "items[0]"),
+        "{problems:?}"
     );
 }

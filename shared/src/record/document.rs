@@ -34,6 +34,7 @@ pub fn read_record(doc: &Automerge) -> Result<AnyRecord, RecordError> {
         RecordKind::PatrolLog => AnyRecord::PatrolLog(hydrate(doc)?),
         RecordKind::Repair => AnyRecord::Repair(hydrate(doc)?),
         RecordKind::Registry => AnyRecord::Registry(hydrate(doc)?),
+        RecordKind::ReleaseSlip => AnyRecord::ReleaseSlip(hydrate(doc)?),
     })
 }
 

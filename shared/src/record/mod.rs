@@ -19,6 +19,7 @@ mod document;
 pub mod entry;
 pub mod patrol_log;
 pub mod registry;
+pub mod release_slip;
 pub mod remark;
 pub mod repair;
 mod rules;
@@ -30,6 +31,7 @@ pub use document::{
 pub use entry::{Entry, EntryId};
 pub use patrol_log::PatrolLog;
 pub use registry::Registry;
+pub use release_slip::ReleaseSlip;
 pub use remark::Remark;
 pub use repair::RepairRecord;
 pub use rules::MAX_CLOCK_AHEAD_MS;
@@ -44,13 +46,16 @@ pub enum RecordKind {
     Repair,
     /// The owner/tenant registry (业主资料) of an estate.
     Registry,
+    /// A release slip (放行条) and its checks at the gate.
+    ReleaseSlip,
 }
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 3] = [
+    pub const ALL: [RecordKind; 4] = [
         RecordKind::PatrolLog,
         RecordKind::Repair,
         RecordKind::Registry,
+        RecordKind::ReleaseSlip,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -58,6 +63,7 @@ impl RecordKind {
             RecordKind::PatrolLog => "patrol_log",
             RecordKind::Repair => "repair",
             RecordKind::Registry => "registry",
+            RecordKind::ReleaseSlip => "release_slip",
         }
     }
 
@@ -159,6 +165,7 @@ pub enum AnyRecord {
     PatrolLog(PatrolLog),
     Repair(RepairRecord),
     Registry(Registry),
+    ReleaseSlip(ReleaseSlip),
 }
 
 impl AnyRecord {
@@ -171,6 +178,7 @@ impl AnyRecord {
             AnyRecord::PatrolLog(log) => log.header(),
             AnyRecord::Repair(repair) => Kind::header(repair),
             AnyRecord::Registry(registry) => Kind::header(registry),
+            AnyRecord::ReleaseSlip(slip) => Kind::header(slip),
         }
     }
 
@@ -179,6 +187,7 @@ impl AnyRecord {
             AnyRecord::PatrolLog(log) => log.validate(),
             AnyRecord::Repair(repair) => Kind::validate(repair),
             AnyRecord::Registry(registry) => Kind::validate(registry),
+            AnyRecord::ReleaseSlip(slip) => Kind::validate(slip),
         }
     }
 
@@ -187,6 +196,16 @@ impl AnyRecord {
             AnyRecord::PatrolLog(log) => log.detail(),
             AnyRecord::Repair(repair) => Kind::detail(repair),
             AnyRecord::Registry(registry) => Kind::detail(registry),
+            AnyRecord::ReleaseSlip(slip) => Kind::detail(slip),
+        }
+    }
+
+    /// Until when devices that follow the record's kind keep it in their follow set (ms
+    /// since the Unix epoch); `None`: for as long as it exists.
+    pub fn follow_until(&self) -> Option<i64> {
+        match self {
+            AnyRecord::ReleaseSlip(slip) => slip.follow_until(),
+            _ => None,
         }
     }
 
@@ -195,6 +214,7 @@ impl AnyRecord {
             AnyRecord::PatrolLog(log) => log.status(),
             AnyRecord::Repair(repair) => Kind::status(repair),
             AnyRecord::Registry(registry) => Kind::status(registry),
+            AnyRecord::ReleaseSlip(slip) => Kind::status(slip),
         }
     }
 
@@ -208,6 +228,10 @@ impl AnyRecord {
 
     pub fn as_registry(&self) -> Option<&Registry> {
         Registry::from_any(self)
+    }
+
+    pub fn as_release_slip(&self) -> Option<&ReleaseSlip> {
+        ReleaseSlip::from_any(self)
     }
 }
 
@@ -251,6 +275,12 @@ pub fn judge(
         }
         (None, AnyRecord::Registry(after)) => rules::judge_kind(None, after, writer, doc, now_ms),
         (Some(AnyRecord::Registry(before)), AnyRecord::Registry(after)) => {
+            rules::judge_kind(Some(before), after, writer, doc, now_ms)
+        }
+        (None, AnyRecord::ReleaseSlip(after)) => {
+            rules::judge_kind(None, after, writer, doc, now_ms)
+        }
+        (Some(AnyRecord::ReleaseSlip(before)), AnyRecord::ReleaseSlip(after)) => {
             rules::judge_kind(Some(before), after, writer, doc, now_ms)
         }
         (Some(_), _) => vec![Problem::new("kind", crate::problem::keys::KIND_CHANGED)],

@@ -31,6 +31,10 @@ pub struct RecordSummary {
     pub last_received_at: i64,
     /// What is listed of this kind beyond the common columns.
     pub detail: SummaryDetail,
+    /// Until when (ms since the Unix epoch) devices that follow the kind keep the record in
+    /// their follow set; absent: for as long as it exists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub follow_until: Option<i64>,
 }
 
 /// The per-kind part of a summary.
@@ -55,6 +59,13 @@ pub enum SummaryDetail {
     },
     /// How many units the document holds (their latest entries).
     Registry { unit_count: u32 },
+    /// How many items the slip lists and how many checks were made at the gate, and the
+    /// last day goods may leave on it.
+    ReleaseSlip {
+        item_count: u32,
+        check_count: u32,
+        valid_until: String,
+    },
 }
 
 impl RecordSummary {
@@ -81,6 +92,7 @@ impl RecordSummary {
             first_received_at,
             last_received_at,
             detail: record.detail(),
+            follow_until: record.follow_until(),
         }
     }
 }

@@ -57,7 +57,7 @@ pub fn registry_screen() -> AnyView {
 }
 
 /// The phone's local date.
-fn today() -> Option<Date> {
+pub(crate) fn today() -> Option<Date> {
     let now = js_sys::Date::new_0();
     Date::new(
         i32::try_from(now.get_full_year()).ok()?,
@@ -67,7 +67,7 @@ fn today() -> Option<Date> {
 }
 
 /// The registry documents of `estate` on the phone, with their IDs.
-fn registries(ctx: Ctx, estate: &str) -> Vec<(DocumentId, Registry)> {
+pub(crate) fn registries(ctx: Ctx, estate: &str) -> Vec<(DocumentId, Registry)> {
     ctx.model.with_value(|m| {
         let mut found: Vec<_> = m
             .records
@@ -234,7 +234,7 @@ fn id_last4(i18n: I18nContext<Locale>, last4: &str) -> impl IntoView {
 
 /// One unit: its label and occupancy, every owner and tenant, and a tenant's lease pointed
 /// out when it ends within 30 days or has ended.
-fn unit_card(
+pub(crate) fn unit_card(
     i18n: I18nContext<Locale>,
     unit: &UnitInfo,
     today: Option<Date>,

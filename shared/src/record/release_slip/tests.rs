@@ -1,0 +1,403 @@
+use super::*;
+use crate::record::judge;
+use crate::record::test_support::{entry_id, CLERK, DOC, GUARD, T0, TECH};
+
+const DAY: &str = "2026-06-10";
+
+fn slip(applicant: Applicant) -> ReleaseSlip {
+    ReleaseSlip::new(
+        "estate-1",
+        "user-clerk",
+        "李客服",
+        "12-1201",
+        "赵租户",
+        applicant,
+        "2026/6/10",
+        "2026-06-12",
+        vec![
+            SlipItem {
+                id: "desk".into(),
+                what: "办公桌".into(),
+                quantity: 5,
+            },
+            SlipItem {
+                id: "pc".into(),
+                what: "电脑".into(),
+                quantity: 2,
+            },
+        ],
+        T0,
+    )
+    .expect("valid slip")
+}
+
+fn approval(n: u8) -> Approval {
+    Approval {
+        id: entry_id(n).to_string(),
+        author: "user-clerk".into(),
+        corrects: None,
+        approved_at: T0 + 10,
+        approver_name: "王业主".into(),
+        phone_number: "13800138000".into(),
+        identity_checks: vec![IdentityCheck::IdNumber, IdentityCheck::Employer],
+        note: String::new(),
+    }
+}
+
+fn check(n: u8, desks: u32, pcs: u32, held: Vec<Held>, decision: Decision) -> GateCheck {
+    GateCheck {
+        id: entry_id(n).to_string(),
+        author: "user-guard".into(),
+        corrects: None,
+        guard_name: "王保安".into(),
+        checked_at: T0 + 100,
+        check_date: DAY.into(),
+        carrier_name: "搬家师傅".into(),
+        carrier_id: "440101199001011234".into(),
+        plate: "粤B12345".into(),
+        released: vec![
+            Released {
+                item: "desk".into(),
+                quantity: desks,
+            },
+            Released {
+                item: "pc".into(),
+                quantity: pcs,
+            },
+        ],
+        held,
+        decision,
+        reason: if decision == Decision::Released {
+            String::new()
+        } else {
+            "其余改天再搬".into()
+        },
+    }
+}
+
+fn keys_of(result: Result<(), Vec<Problem>>) -> Vec<crate::problem::ProblemKey> {
+    result
+        .err()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|p| p.key)
+        .collect()
+}
+
+fn approved() -> ReleaseSlip {
+    let mut slip = slip(Applicant::Tenant);
+    slip.approvals.push(approval(1));
+    slip
+}
+
+#[test]
+fn slips_are_numbered_from_their_document_and_dates_read_as_written() {
+    let number = slip_number(*DOC);
+    assert_eq!(number.len(), 11);
+    assert_eq!(&number[5..6], "-");
+    assert_ne!(number, slip_number(DocumentId::from_random([8; 16])));
+    assert_eq!(slip(Applicant::Owner).valid_from, "2026-06-10");
+    let refused = ReleaseSlip::new(
+        "estate-1",
+        "user-clerk",
+        "李客服",
+        "",
+        "",
+        Applicant::Owner,
+        "2026-06-12",
+        "2026-06-10",
+        vec![],
+        T0,
+    )
+    .expect_err("refused");
+    let found: Vec<_> = refused.iter().map(|p| (p.path.as_str(), p.key)).collect();
+    assert!(found.contains(&("unit", keys::REQUIRED)));
+    assert!(found.contains(&("items", keys::REQUIRED)));
+    assert!(found.contains(&("valid_until", keys::ENDS_BEFORE_START)));
+}
+
+#[test]
+fn a_tenants_slip_without_the_owners_approval_releases_nothing() {
+    let before = slip(Applicant::Tenant);
+    assert_eq!(before.status(), SlipStatus::AwaitingApproval);
+    let mut after = before.clone();
+    after
+        .checks
+        .push(check(2, 1, 0, vec![], Decision::PartlyReleased));
+    let found = keys_of(judge(
+        Some(&before.clone().into_any()),
+        &after.into_any(),
+        &GUARD,
+        *DOC,
+        T0 + 1000,
+    ));
+    assert!(found.contains(&keys::NOT_APPROVED), "{found:?}");
+    // Refusing the carrier is recorded all the same.
+    let mut refused = before.clone();
+    refused
+        .checks
+        .push(check(3, 0, 0, vec![], Decision::Refused));
+    assert_eq!(
+        judge(
+            Some(&before.into_any()),
+            &refused.into_any(),
+            &GUARD,
+            *DOC,
+            T0 + 1000
+        ),
+        Ok(())
+    );
+}
+
+#[test]
+fn only_office_staff_approve_only_guards_check_and_nobody_changes_an_approved_slip() {
+    let before = slip(Applicant::Tenant);
+    let mut by_guard = before.clone();
+    let mut forged = approval(1);
+    forged.author = "user-guard".into();
+    by_guard.approvals.push(forged);
+    let found = keys_of(judge(
+        Some(&before.clone().into_any()),
+        &by_guard.into_any(),
+        &GUARD,
+        *DOC,
+        T0 + 1000,
+    ));
+    assert!(found.contains(&keys::ROLE_FORBIDS), "{found:?}");
+    let approved = approved();
+    assert_eq!(
+        judge(
+            Some(&before.clone().into_any()),
+            &approved.clone().into_any(),
+            &CLERK,
+            *DOC,
+            T0 + 1000
+        ),
+        Ok(())
+    );
+    // A clerk does not check goods at the gate; a technician does nothing with slips.
+    let mut by_clerk = approved.clone();
+    let mut check_by_clerk = check(2, 1, 0, vec![], Decision::PartlyReleased);
+    check_by_clerk.author = "user-clerk".into();
+    by_clerk.checks.push(check_by_clerk);
+    let found = keys_of(judge(
+        Some(&approved.clone().into_any()),
+        &by_clerk.into_any(),
+        &CLERK,
+        *DOC,
+        T0 + 1000,
+    ));
+    assert!(found.contains(&keys::ROLE_FORBIDS), "{found:?}");
+    let found = keys_of(judge(
+        Some(&approved.clone().into_any()),
+        &approved.clone().into_any(),
+        &TECH,
+        *DOC,
+        T0 + 1000,
+    ));
+    assert!(found.contains(&keys::ROLE_FORBIDS));
+    // Before approval the clerk may still correct the items; after it, never.
+    let mut fixed = before.clone();
+    fixed.items[0].quantity = 6;
+    assert_eq!(
+        judge(
+            Some(&before.into_any()),
+            &fixed.into_any(),
+            &CLERK,
+            *DOC,
+            T0 + 1000
+        ),
+        Ok(())
+    );
+    let mut changed = approved.clone();
+    changed.items[0].quantity = 6;
+    let found = keys_of(judge(
+        Some(&approved.clone().into_any()),
+        &changed.into_any(),
+        &CLERK,
+        *DOC,
+        T0 + 1000,
+    ));
+    assert!(found.contains(&keys::SLIP_APPROVED), "{found:?}");
+    let mut moved = approved.clone();
+    moved.valid_until = "2026-07-31".into();
+    let found = keys_of(judge(
+        Some(&approved.into_any()),
+        &moved.into_any(),
+        &CLERK,
+        *DOC,
+        T0 + 1000,
+    ));
+    assert!(found.contains(&keys::SLIP_APPROVED), "{found:?}");
+}
+
+#[test]
+fn released_quantities_never_exceed_the_slip_over_several_trips() {
+    let before = approved();
+    // First trip: 3 desks and both computers; an extra chair is held.
+    let mut first = before.clone();
+    first.checks.push(check(
+        2,
+        3,
+        2,
+        vec![Held {
+            what: "椅子".into(),
+            quantity: 1,
+        }],
+        Decision::PartlyReleased,
+    ));
+    assert_eq!(
+        judge(
+            Some(&before.clone().into_any()),
+            &first.clone().into_any(),
+            &GUARD,
+            *DOC,
+            T0 + 1000
+        ),
+        Ok(())
+    );
+    assert_eq!(first.status(), SlipStatus::PartlyReleased);
+    assert_eq!(first.remaining(&first.items[0]), 2);
+    assert_eq!(first.remaining(&first.items[1]), 0);
+    // Second trip: 3 more desks is one too many.
+    let mut over = first.clone();
+    over.checks.push(check(3, 3, 0, vec![], Decision::Released));
+    let found = keys_of(judge(
+        Some(&first.clone().into_any()),
+        &over.into_any(),
+        &GUARD,
+        *DOC,
+        T0 + 1000,
+    ));
+    assert!(found.contains(&keys::OVER_RELEASED), "{found:?}");
+    // The last two desks: the slip is used up, and nothing more can leave on it.
+    let mut last = first.clone();
+    last.checks.push(check(4, 2, 0, vec![], Decision::Released));
+    assert_eq!(
+        judge(
+            Some(&first.clone().into_any()),
+            &last.clone().into_any(),
+            &GUARD,
+            *DOC,
+            T0 + 1000
+        ),
+        Ok(())
+    );
+    assert_eq!(last.status(), SlipStatus::UsedUp);
+    assert_eq!(
+        last.refuses_release(Date::parse(DAY).expect("date")),
+        Some(keys::USED_UP)
+    );
+    // Two gates offline at once, each letting 3 desks out: the merge is refused.
+    let mut gate_a = before.clone();
+    gate_a
+        .checks
+        .push(check(5, 3, 0, vec![], Decision::PartlyReleased));
+    let mut merged = gate_a.clone();
+    merged
+        .checks
+        .push(check(6, 3, 0, vec![], Decision::PartlyReleased));
+    let found = keys_of(judge(
+        Some(&gate_a.into_any()),
+        &merged.into_any(),
+        &GUARD,
+        *DOC,
+        T0 + 1000,
+    ));
+    assert!(found.contains(&keys::OVER_RELEASED), "{found:?}");
+}
+
+#[test]
+fn nothing_leaves_outside_the_window_and_the_decision_says_what_happened() {
+    let before = approved();
+    let day = |text: &str| Date::parse(text).expect("date");
+    assert_eq!(
+        before.refuses_release(day("2026-06-09")),
+        Some(keys::OUT_OF_WINDOW)
+    );
+    assert_eq!(before.refuses_release(day("2026-06-12")), None);
+    assert_eq!(
+        before.refuses_release(day("2026-06-13")),
+        Some(keys::OUT_OF_WINDOW)
+    );
+    let mut late = before.clone();
+    let mut after_window = check(2, 1, 0, vec![], Decision::PartlyReleased);
+    after_window.check_date = "2026-06-13".into();
+    late.checks.push(after_window);
+    let found = keys_of(judge(
+        Some(&before.clone().into_any()),
+        &late.into_any(),
+        &GUARD,
+        *DOC,
+        T0 + 1000,
+    ));
+    assert!(found.contains(&keys::OUT_OF_WINDOW), "{found:?}");
+    // "Released" with something held, or "refused" with something released, contradicts itself;
+    // a partial release or refusal needs its reason.
+    for bad in [
+        check(
+            3,
+            1,
+            0,
+            vec![Held {
+                what: "椅子".into(),
+                quantity: 1,
+            }],
+            Decision::Released,
+        ),
+        check(4, 1, 0, vec![], Decision::Refused),
+        check(5, 0, 0, vec![], Decision::Released),
+    ] {
+        let mut after = before.clone();
+        after.checks.push(bad);
+        let found = keys_of(judge(
+            Some(&before.clone().into_any()),
+            &after.into_any(),
+            &GUARD,
+            *DOC,
+            T0 + 1000,
+        ));
+        assert!(found.contains(&keys::DECISION_MISMATCH), "{found:?}");
+    }
+    let mut no_reason = before.clone();
+    let mut partly = check(6, 1, 0, vec![], Decision::PartlyReleased);
+    partly.reason = String::new();
+    no_reason.checks.push(partly);
+    let found = keys_of(judge(
+        Some(&before.into_any()),
+        &no_reason.into_any(),
+        &GUARD,
+        *DOC,
+        T0 + 1000,
+    ));
+    assert!(found.contains(&keys::REQUIRED), "{found:?}");
+}
+
+#[test]
+fn a_phone_approval_names_the_number_called_and_what_the_caller_proved() {
+    let before = slip(Applicant::Tenant);
+    let mut after = before.clone();
+    let mut weak = approval(1);
+    weak.identity_checks.clear();
+    weak.phone_number = "110101198001011234".into();
+    after.approvals.push(weak);
+    let found: Vec<_> = judge(
+        Some(&before.into_any()),
+        &after.into_any(),
+        &CLERK,
+        *DOC,
+        T0 + 1000,
+    )
+    .expect_err("refused")
+    .into_iter()
+    .map(|p| (p.path, p.key))
+    .collect();
+    assert!(
+        found.contains(&("approvals[0].identity_checks".into(), keys::REQUIRED)),
+        "{found:?}"
+    );
+    assert!(
+        found.contains(&("approvals[0].phone_number".into(), keys::BAD_PHONE)),
+        "{found:?}"
+    );
+}
