@@ -15,7 +15,7 @@ function spreadsheetDate(days) {
 
 const REGISTRY = [
   '楼栋,单元,房号,类型,业主姓名,业主电话,业主工作单位,业主证件号,租户姓名,租户电话,租期开始,租期结束',
-  `3,1,502,出租,王建国,13800138000,市第一医院,110101198001011234,李明,13900139000,${spreadsheetDate(-355)},${spreadsheetDate(10)}`,
+  `8,1,802,出租,王建国,13800138000,市第一医院,110101198001011234,李明,13900139000,${spreadsheetDate(-355)},${spreadsheetDate(10)}`,
 ].join('\n');
 
 test('release_goods_offline', async ({ browser }) => {
@@ -25,12 +25,14 @@ test('release_goods_offline', async ({ browser }) => {
   await clerk.getByTestId('open-registry').click();
   await clerk.getByTestId('registry-file').setInputFiles({ name: 'registry.csv', mimeType: 'text/csv', buffer: Buffer.from(REGISTRY) });
   await clerk.getByTestId('import-confirm').click();
-  await expect(clerk.getByTestId('registry-count')).toHaveText('共 1 户（本机离线可查）');
+  await expect(clerk.getByTestId('notice')).toHaveText('业主资料已导入并保存');
+  await clerk.getByTestId('registry-search').fill('8-1-802');
+  await expect(clerk.getByTestId('unit')).toHaveCount(1);
 
   // The tenant asks for a slip at the desk; the registry entry shows beside it.
   await clerk.getByTestId('back').click();
   await clerk.getByTestId('open-slips').click();
-  await clerk.getByTestId('slip-unit-input').fill('3-1-502');
+  await clerk.getByTestId('slip-unit-input').fill('8-1-802');
   await expect(clerk.getByTestId('slip-registry')).toContainText('王建国');
   await clerk.getByTestId('applicant-name').fill('李明');
   await clerk.getByTestId('item-what').first().fill('办公桌');
@@ -62,10 +64,12 @@ test('release_goods_offline', async ({ browser }) => {
   await h.signIn(guard, h.GUARD);
   await h.waitForServiceWorker(guard);
   await guard.getByTestId('open-slips').click();
+  await guard.getByTestId('slip-search').fill(number);
   await expect(guard.getByTestId('slip-item')).toHaveCount(1);
   await guard.getByTestId('back').click();
   await guard.getByTestId('open-registry').click();
-  await expect(guard.getByTestId('registry-count')).toHaveText('共 1 户（本机离线可查）');
+  await guard.getByTestId('registry-search').fill('802');
+  await expect(guard.getByTestId('unit')).toHaveCount(1);
 
   // Moving day, no network at the gate.
   await phone.close();
@@ -76,7 +80,8 @@ test('release_goods_offline', async ({ browser }) => {
   await guard.getByTestId('open-slips').click();
   await guard.getByTestId('slip-search').fill(number.slice(0, 5));
   await expect(guard.getByTestId('slip-item')).toHaveCount(1);
-  await guard.getByTestId('slip-search').fill('502');
+  await guard.getByTestId('slip-search').fill('8-1-802');
+  await expect(guard.getByTestId('slip-item')).toHaveCount(1);
   await guard.getByTestId('slip-item').click();
   await expect(guard.getByTestId('slip')).toHaveAttribute('data-status', 'issued');
   await expect(guard.getByTestId('registry-warning')).toContainText(['注意：申请人是租户，租期 10 天后结束', '申请人是租户：须有业主确认']);
@@ -118,7 +123,7 @@ test('release_goods_offline', async ({ browser }) => {
   await expect(guard.getByTestId('unsynced-panel')).toHaveCount(0);
   await clerk.getByTestId('back').click();
   await clerk.reload();
-  const item = clerk.getByTestId('office-item').filter({ hasText: '3-1-502' }).filter({ hasText: '放行条' });
+  const item = clerk.getByTestId('office-item').filter({ hasText: '8-1-802' }).filter({ hasText: '放行条' });
   await item.click();
   await expect(clerk.getByTestId('check')).toHaveAttribute('data-decision', 'partly_released');
   await expect(clerk.getByTestId('carrier-id')).toHaveText('440101199001011234');
