@@ -185,6 +185,7 @@ pub fn problem_key_text(i18n: I18nContext<Locale>, key: ProblemKey) -> &'static 
         ProblemKey::OverReleased => t_string!(i18n, validation.over_released),
         ProblemKey::DecisionMismatch => t_string!(i18n, validation.decision_mismatch),
         ProblemKey::SlipApproved => t_string!(i18n, validation.slip_approved),
+        ProblemKey::ApprovalMismatch => t_string!(i18n, validation.approval_mismatch),
     }
 }
 

@@ -88,8 +88,10 @@ test('release_goods_offline', async ({ browser }) => {
   await expect(guard.getByTestId('approval')).toContainText('王建国');
 
   // 3 of the 5 desks and both computers go; a chair the slip does not list is held.
+  // Every count starts empty: the guard counts each item.
+  await expect(guard.locator('[data-testid=release-qty]').first()).toHaveValue('');
   await guard.locator('[data-testid=release-qty]').first().fill('3');
-  await expect(guard.locator('[data-testid=release-qty]').nth(1)).toHaveValue('2');
+  await guard.locator('[data-testid=release-qty]').nth(1).fill('2');
   await guard.getByTestId('add-held').click();
   await guard.getByTestId('held-what').fill('椅子');
   await guard.getByTestId('carrier-name').fill('张师傅');

@@ -127,6 +127,8 @@ problem_keys! {
     OverReleased = "validation.over_released", OVER_RELEASED;
     /// The decision does not match what was released and held.
     DecisionMismatch = "validation.decision_mismatch", DECISION_MISMATCH;
+    /// An approval that covers other content than the slip holds.
+    ApprovalMismatch = "validation.approval_mismatch", APPROVAL_MISMATCH;
     /// An approved slip does not change: a change is a new slip.
     SlipApproved = "validation.slip_approved", SLIP_APPROVED;
     /// A key this version does not know (from a newer server), or no better one.

@@ -5,7 +5,7 @@ use gatehouse_shared::record::read_record;
 use gatehouse_shared::{DocumentId, RecordSummary};
 use rusqlite::{params, Transaction};
 
-use super::{load_document, upsert_summary, StoreError};
+use super::{load_document, StoreError};
 
 /// A migration step that needs more than SQL (the shared rules, say).
 type MigrationStep = fn(&Transaction<'_>) -> Result<(), StoreError>;
@@ -137,7 +137,12 @@ fn summarize_again(tx: &Transaction<'_>) -> Result<(), StoreError> {
             |row| row.get(0),
         )?;
         let summary = RecordSummary::of(id, &record, first_received_at, last_received_at);
-        upsert_summary(tx, &id, &summary)?;
+        // Only the columns this migration's schema has: later migrations add more, and
+        // an old database passes through this one before them.
+        tx.execute(
+            "UPDATE records SET unit = ?2, summary = ?3 WHERE doc_id = ?1",
+            params![doc_id, summary.unit, serde_json::to_string(&summary)?],
+        )?;
     }
     Ok(())
 }

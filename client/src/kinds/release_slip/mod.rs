@@ -32,6 +32,7 @@ pub fn status_name(i18n: I18nContext<Locale>, status: &str) -> String {
         "awaiting_approval" => t_string!(i18n, slip.status_awaiting_approval),
         "issued" => t_string!(i18n, slip.status_issued),
         "partly_released" => t_string!(i18n, slip.status_partly_released),
+        "over_released" => t_string!(i18n, slip.status_over_released),
         _ => t_string!(i18n, slip.status_used_up),
     }
     .to_string()

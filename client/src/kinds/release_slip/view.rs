@@ -72,7 +72,22 @@ fn registry_warnings(
     if slip.applicant == Applicant::Tenant && tenant.is_some() {
         warnings.push(t!(i18n, slip.is_tenant).into_any());
     }
+    // Whoever approved must be an owner the registry names, on an owner's number.
+    let approver_is_owner = |a: &Approval| {
+        unit.owners.iter().any(|o| {
+            o.name.trim() == a.approver_name.trim()
+                && (o.phone.is_empty()
+                    || plain_digits(&o.phone).contains(&plain_digits(&a.phone_number)))
+        })
+    };
+    if slip.approvals.iter().any(|a| !approver_is_owner(a)) {
+        warnings.push(t!(i18n, slip.approver_not_owner).into_any());
+    }
     warnings
+}
+
+fn plain_digits(text: &str) -> String {
+    text.chars().filter(char::is_ascii_digit).collect()
 }
 
 #[component]
@@ -90,6 +105,7 @@ pub fn SlipBody(id: DocumentId, record: Memo<Option<AnyRecord>>) -> impl IntoVie
             .map(|u| u.unit.clone())
     });
     let editable = move || ctx.editable(id);
+    let items = Memo::new(move |_| slip.with(|s| s.as_ref().map(|s| s.items.clone())));
     view! {
         {move || slip.get().map(|slip| {
             let warnings = registry_warnings(i18n, &slip, unit.get().as_ref());
@@ -135,10 +151,12 @@ pub fn SlipBody(id: DocumentId, record: Memo<Option<AnyRecord>>) -> impl IntoVie
             }
         })}
         <Show when=move || editable() && role == Some(Role::Office) && slip.with(|s| s.as_ref().is_some_and(|s| !s.is_approved()))>
-            <PhoneApproval id=id unit=unit/>
+            <PhoneApproval id=id unit=unit slip=slip/>
         </Show>
+        // Built again only when the items change (never once the slip is approved): a check
+        // arriving from another gate does not wipe what the guard is typing.
         <Show when=move || editable() && role == Some(Role::Guard)>
-            {move || slip.get().map(|s| view! { <CheckForm id=id slip=s/> })}
+            {move || items.get().map(|_| view! { <CheckForm id=id slip=slip/> })}
         </Show>
     }
 }
@@ -188,7 +206,11 @@ fn check_line(
 
 /// The owner approves by phone: whom the office called, on which number, what they proved.
 #[component]
-fn PhoneApproval(id: DocumentId, unit: Memo<Option<UnitInfo>>) -> impl IntoView {
+fn PhoneApproval(
+    id: DocumentId,
+    unit: Memo<Option<UnitInfo>>,
+    slip: Memo<Option<ReleaseSlip>>,
+) -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let i18n = use_i18n();
     let owner = unit.get_untracked().and_then(|u| u.owners.first().cloned());
@@ -198,7 +220,13 @@ fn PhoneApproval(id: DocumentId, unit: Memo<Option<UnitInfo>>) -> impl IntoView 
     let note = RwSignal::new(String::new());
     let problems = RwSignal::new(Vec::<Problem>::new());
     let save = move |_| {
+        // The approval covers the slip exactly as the clerk read it out.
+        let Some(slip_hash) = slip.with_untracked(|s| s.as_ref().map(ReleaseSlip::content_hash))
+        else {
+            return;
+        };
         let approval = Approval {
+            slip_hash,
             id: EntryId::from_random(random_id()).to_string(),
             author: ctx.user_id(),
             corrects: None,
@@ -250,28 +278,40 @@ fn PhoneApproval(id: DocumentId, unit: Memo<Option<UnitInfo>>) -> impl IntoView 
 
 /// The check at the gate: how many of each item leave (at most what remains), what else
 /// was presented and is held, the carrier and vehicle, and why, when not everything left.
+/// Every quantity starts empty: the guard counts each item.
 #[component]
-fn CheckForm(id: DocumentId, slip: ReleaseSlip) -> impl IntoView {
+fn CheckForm(id: DocumentId, slip: Memo<Option<ReleaseSlip>>) -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let i18n = use_i18n();
-    let releasable = today().is_some_and(|d| slip.refuses_release(d).is_none());
-    let items: Vec<(String, String, u32)> = slip
-        .items
-        .iter()
-        .map(|i| (i.id.clone(), i.what.clone(), slip.remaining(i)))
-        .collect();
-    let quantities = RwSignal::new(
-        items
-            .iter()
-            .map(|(_, _, left)| {
-                if releasable {
-                    left.to_string()
-                } else {
-                    "0".to_owned()
-                }
+    let items: Vec<(String, String)> = slip.with_untracked(|s| {
+        s.as_ref()
+            .map(|s| {
+                s.items
+                    .iter()
+                    .map(|i| (i.id.clone(), i.what.clone()))
+                    .collect()
             })
-            .collect::<Vec<_>>(),
-    );
+            .unwrap_or_default()
+    });
+    let releasable = move || {
+        slip.with(|s| {
+            s.as_ref()
+                .is_some_and(|s| today().is_some_and(|d| s.refuses_release(d).is_none()))
+        })
+    };
+    let remaining = move |item: &str| {
+        slip.with(|s| {
+            s.as_ref()
+                .and_then(|s| {
+                    s.items
+                        .iter()
+                        .find(|i| i.id == item)
+                        .map(|i| s.remaining(i))
+                })
+                .unwrap_or(0)
+        })
+    };
+    let quantities = RwSignal::new(vec![String::new(); items.len()]);
     let held = RwSignal::new(Vec::<(String, String)>::new());
     let held_count = Memo::new(move |_| held.with(Vec::len));
     let carrier = RwSignal::new(String::new());
@@ -279,9 +319,11 @@ fn CheckForm(id: DocumentId, slip: ReleaseSlip) -> impl IntoView {
     let plate = RwSignal::new(String::new());
     let reason = RwSignal::new(String::new());
     let problems = RwSignal::new(Vec::<Problem>::new());
-    let item_ids: Vec<String> = items.iter().map(|(id, _, _)| id.clone()).collect();
-    let remaining: Vec<u32> = items.iter().map(|(_, _, left)| *left).collect();
+    let item_ids: Vec<String> = items.iter().map(|(id, _)| id.clone()).collect();
     let save = move |_| {
+        let Some(current) = slip.get_untracked() else {
+            return;
+        };
         let mut found = Vec::new();
         let released: Vec<Released> = quantities
             .get_untracked()
@@ -289,28 +331,32 @@ fn CheckForm(id: DocumentId, slip: ReleaseSlip) -> impl IntoView {
             .zip(&item_ids)
             .enumerate()
             .map(|(i, (text, item))| {
-                let quantity = text.trim().parse::<u32>().unwrap_or_else(|_| {
-                    found.push(Problem::new(
-                        format!("released[{i}].quantity"),
-                        keys::OUT_OF_RANGE,
-                    ));
+                let text = text.trim();
+                let quantity = if text.is_empty() {
                     0
-                });
-                if quantity > remaining[i] {
-                    found.push(Problem::new(
-                        format!("released[{i}].quantity"),
-                        keys::OVER_RELEASED,
-                    ));
-                }
+                } else {
+                    text.parse::<u32>().unwrap_or_else(|_| {
+                        found.push(Problem::new(
+                            format!("released[{i}].quantity"),
+                            keys::OUT_OF_RANGE,
+                        ));
+                        0
+                    })
+                };
                 Released {
                     item: item.clone(),
                     quantity,
                 }
             })
             .collect();
+        // The same rule as the shared core: nothing beyond what remains after every check
+        // this phone holds.
+        found.extend(current.release_problems(&released));
+        // A blank line for an extra item is no item.
         let held_items: Vec<Held> = held
             .get_untracked()
             .into_iter()
+            .filter(|(what, quantity)| !(what.trim().is_empty() && quantity.trim().is_empty()))
             .enumerate()
             .map(|(i, (what, quantity))| Held {
                 what: what.trim().to_owned(),
@@ -327,11 +373,14 @@ fn CheckForm(id: DocumentId, slip: ReleaseSlip) -> impl IntoView {
             problems.set(found);
             return;
         }
-        let total: u32 = released.iter().map(|l| l.quantity).sum();
-        let all: bool = released
-            .iter()
-            .zip(&remaining)
-            .all(|(l, left)| l.quantity == *left);
+        let total: u64 = released.iter().map(|l| u64::from(l.quantity)).sum();
+        let all = released.iter().all(|l| {
+            current
+                .items
+                .iter()
+                .find(|i| i.id == l.item)
+                .is_some_and(|i| current.remaining(i) == l.quantity)
+        });
         let decision = if total == 0 {
             Decision::Refused
         } else if all && held_items.is_empty() {
@@ -363,6 +412,7 @@ fn CheckForm(id: DocumentId, slip: ReleaseSlip) -> impl IntoView {
             "slip.checked",
             move |s| s.checks.push(check),
             move || {
+                quantities.update(|q| q.iter_mut().for_each(String::clear));
                 held.set(Vec::new());
                 reason.set(String::new());
             },
@@ -371,13 +421,17 @@ fn CheckForm(id: DocumentId, slip: ReleaseSlip) -> impl IntoView {
     view! {
         <section class="card" data-testid="check-form">
             <h3>{t!(i18n, slip.check_title)}</h3>
-            {items.into_iter().enumerate().map(|(i, (item, what, left))| view! {
-                <label>{what}" ("{t!(i18n, slip.remaining)}" "{left}")"
-                    <input inputmode="numeric" data-testid="release-qty" data-item=item
-                        prop:disabled=!releasable
-                        prop:value=move || quantities.with(|q| q.get(i).cloned().unwrap_or_default())
-                        on:input=move |ev| quantities.update(|q| if let Some(x) = q.get_mut(i) { *x = event_target_value(&ev) })/>
-                </label>
+            {items.into_iter().enumerate().map(|(i, (item, what))| {
+                let for_label = item.clone();
+                view! {
+                    <label>{what}" ("{t!(i18n, slip.remaining)}" "{move || remaining(&for_label)}")"
+                        <input inputmode="numeric" data-testid="release-qty" data-item=item
+                            placeholder="0"
+                            prop:disabled=move || !releasable()
+                            prop:value=move || quantities.with(|q| q.get(i).cloned().unwrap_or_default())
+                            on:input=move |ev| quantities.update(|q| if let Some(x) = q.get_mut(i) { *x = event_target_value(&ev) })/>
+                    </label>
+                }
             }).collect_view()}
             <For each=move || 0..held_count.get() key=|i| *i let:i>
                 <div class="actions" data-testid="held-fields">

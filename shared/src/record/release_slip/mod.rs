@@ -148,6 +148,8 @@ pub struct Approval {
     /// What the caller answered correctly; at least one.
     pub identity_checks: Vec<IdentityCheck>,
     pub note: String,
+    /// The slip's `content_hash` as read to the owner.
+    pub slip_hash: String,
 }
 
 /// How many of one slip item a check let out.
@@ -200,6 +202,9 @@ pub enum SlipStatus {
     PartlyReleased,
     /// Every item released in full.
     UsedUp,
+    /// More of an item left than the slip allows: two gates released offline at once. The
+    /// checks are kept as they happened; the office looks into it.
+    OverReleased,
 }
 
 impl SlipStatus {
@@ -209,6 +214,7 @@ impl SlipStatus {
             SlipStatus::Issued => "issued",
             SlipStatus::PartlyReleased => "partly_released",
             SlipStatus::UsedUp => "used_up",
+            SlipStatus::OverReleased => "over_released",
         }
     }
 }
@@ -312,11 +318,10 @@ impl ReleaseSlip {
             return SlipStatus::AwaitingApproval;
         }
         let released = self.released();
-        if self
-            .items
-            .iter()
-            .all(|i| released.get(i.id.as_str()).copied().unwrap_or(0) >= i.quantity)
-        {
+        let left = |i: &SlipItem| released.get(i.id.as_str()).copied().unwrap_or(0);
+        if self.items.iter().any(|i| left(i) > i.quantity) {
+            SlipStatus::OverReleased
+        } else if self.items.iter().all(|i| left(i) >= i.quantity) {
             SlipStatus::UsedUp
         } else if released.values().any(|q| *q > 0) {
             SlipStatus::PartlyReleased
@@ -342,11 +347,61 @@ impl ReleaseSlip {
             Some(keys::NOT_APPROVED)
         } else if !self.in_window(day) {
             Some(keys::OUT_OF_WINDOW)
-        } else if self.status() == SlipStatus::UsedUp {
+        } else if matches!(self.status(), SlipStatus::UsedUp | SlipStatus::OverReleased) {
             Some(keys::USED_UP)
         } else {
             None
         }
+    }
+
+    /// The rule a phone applies before it records a release: no item beyond what remains
+    /// after every check it holds. (Two phones offline at once cannot see each other's
+    /// checks: the server keeps both, and the slip shows it was over-released.)
+    pub fn release_problems(&self, released: &[Released]) -> Vec<Problem> {
+        let mut problems = Vec::new();
+        for (i, line) in released.iter().enumerate() {
+            let left = self
+                .items
+                .iter()
+                .find(|item| item.id == line.item)
+                .map_or(0, |item| self.remaining(item));
+            if line.quantity > left {
+                problems.push(Problem::new(
+                    format!("released[{i}].quantity"),
+                    keys::OVER_RELEASED,
+                ));
+            }
+        }
+        problems
+    }
+
+    /// The SHA-256 of what the owner approves (unit, applicant, window, items), hex: an
+    /// approval names it, so it covers exactly the slip as it was read to the owner.
+    pub fn content_hash(&self) -> String {
+        use sha2::Digest;
+        let items: Vec<(&str, &str, u32)> = self
+            .items
+            .iter()
+            .map(|i| (i.id.as_str(), i.what.as_str(), i.quantity))
+            .collect();
+        let content = (
+            "gatehouse-release-slip-v1",
+            &self.unit,
+            &self.applicant_name,
+            self.applicant.as_str(),
+            &self.valid_from,
+            &self.valid_until,
+            items,
+        );
+        let mut bytes = Vec::new();
+        // Writing CBOR to a Vec cannot fail for these types.
+        if let Err(error) = ciborium::into_writer(&content, &mut bytes) {
+            unreachable!("encoding to memory failed: {error}");
+        }
+        sha2::Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
     }
 }
 
@@ -406,7 +461,12 @@ fn check_approval(problems: &mut Vec<Problem>, path: &str, approval: &Approval) 
     );
 }
 
-fn check_gate(problems: &mut Vec<Problem>, path: &str, check: &GateCheck, items: &HashSet<&str>) {
+fn check_gate(
+    problems: &mut Vec<Problem>,
+    path: &str,
+    check: &GateCheck,
+    items: &HashMap<&str, u32>,
+) {
     check_text(
         problems,
         format!("{path}.guard_name"),
@@ -444,8 +504,13 @@ fn check_gate(problems: &mut Vec<Problem>, path: &str, check: &GateCheck, items:
     let mut seen = HashSet::new();
     for (i, line) in check.released.iter().enumerate() {
         let at = format!("{path}.released[{i}]");
-        if !items.contains(line.item.as_str()) {
-            problems.push(Problem::new(format!("{at}.item"), keys::UNKNOWN_ENTRY));
+        match items.get(line.item.as_str()) {
+            None => problems.push(Problem::new(format!("{at}.item"), keys::UNKNOWN_ENTRY)),
+            // One check never lets out more than the whole slip allows.
+            Some(quantity) if line.quantity > *quantity => {
+                problems.push(Problem::new(format!("{at}.quantity"), keys::OVER_RELEASED));
+            }
+            Some(_) => {}
         }
         if !seen.insert(line.item.as_str()) {
             problems.push(Problem::new(format!("{at}.item"), keys::DUPLICATE_ID));
@@ -471,7 +536,18 @@ fn check_gate(problems: &mut Vec<Problem>, path: &str, check: &GateCheck, items:
     }
     // The decision says what happened: nothing released is a refusal, with its reason;
     // something held or released short is a partial release, with its reason.
-    let released: u32 = check.released.iter().map(|l| l.quantity).sum();
+    // The check's own date and its time agree within a day (the phone's time zone is not
+    // known; no zone is more than a day from UTC).
+    if let Some(day) = Date::parse(&check.check_date) {
+        let utc_day = check.checked_at.div_euclid(86_400_000);
+        if (day.days_since_epoch() - utc_day).abs() > 1 {
+            problems.push(Problem::new(
+                format!("{path}.check_date"),
+                keys::OUT_OF_RANGE,
+            ));
+        }
+    }
+    let released: u64 = check.released.iter().map(|l| u64::from(l.quantity)).sum();
     let consistent = match check.decision {
         Decision::Refused => released == 0,
         Decision::Released => released > 0 && check.held.is_empty(),
@@ -572,7 +648,7 @@ impl Kind for ReleaseSlip {
         } else if self.items.len() > MAX_ITEMS {
             problems.push(Problem::new("items", keys::TOO_MANY));
         }
-        let mut item_ids = HashSet::new();
+        let mut item_ids = HashMap::new();
         for (i, item) in self.items.iter().enumerate() {
             check_text(
                 &mut problems,
@@ -586,7 +662,7 @@ impl Kind for ReleaseSlip {
                 item.quantity,
                 1,
             );
-            if item.id.is_empty() || !item_ids.insert(item.id.as_str()) {
+            if item.id.is_empty() || item_ids.insert(item.id.as_str(), item.quantity).is_some() {
                 problems.push(Problem::new(format!("items[{i}].id"), keys::DUPLICATE_ID));
             }
         }
@@ -596,12 +672,15 @@ impl Kind for ReleaseSlip {
         for (i, check) in self.checks.iter().enumerate() {
             check_gate(&mut problems, &format!("checks[{i}]"), check, &item_ids);
         }
-        // Over every check, no item leaves beyond its quantity (two gates offline at once
-        // included: the second upload is refused).
-        let released = self.released();
-        for (i, item) in self.items.iter().enumerate() {
-            if released.get(item.id.as_str()).copied().unwrap_or(0) > item.quantity {
-                problems.push(Problem::new(format!("items[{i}]"), keys::OVER_RELEASED));
+        // Every approval covers the slip as it stands (which never changes once approved):
+        // an approval of other items, merged with a change made meanwhile, is refused.
+        let hash = self.content_hash();
+        for (i, approval) in self.approvals.iter().enumerate() {
+            if approval.slip_hash != hash {
+                problems.push(Problem::new(
+                    format!("approvals[{i}].slip_hash"),
+                    keys::APPROVAL_MISMATCH,
+                ));
             }
         }
         for (i, remark) in self.remarks.iter().enumerate() {

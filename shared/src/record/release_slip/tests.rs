@@ -2,7 +2,7 @@ use super::*;
 use crate::record::judge;
 use crate::record::test_support::{entry_id, CLERK, DOC, GUARD, T0, TECH};
 
-const DAY: &str = "2026-06-10";
+const DAY: &str = "2026-05-28";
 
 fn slip(applicant: Applicant) -> ReleaseSlip {
     ReleaseSlip::new(
@@ -12,8 +12,8 @@ fn slip(applicant: Applicant) -> ReleaseSlip {
         "12-1201",
         "赵租户",
         applicant,
-        "2026/6/10",
-        "2026-06-12",
+        "2026/5/28",
+        "2026-05-30",
         vec![
             SlipItem {
                 id: "desk".into(),
@@ -32,7 +32,9 @@ fn slip(applicant: Applicant) -> ReleaseSlip {
 }
 
 fn approval(n: u8) -> Approval {
+    let slip_hash = slip(Applicant::Tenant).content_hash();
     Approval {
+        slip_hash,
         id: entry_id(n).to_string(),
         author: "user-clerk".into(),
         corrects: None,
@@ -96,7 +98,7 @@ fn slips_are_numbered_from_their_document_and_dates_read_as_written() {
     assert_eq!(number.len(), 11);
     assert_eq!(&number[5..6], "-");
     assert_ne!(number, slip_number(DocumentId::from_random([8; 16])));
-    assert_eq!(slip(Applicant::Owner).valid_from, "2026-06-10");
+    assert_eq!(slip(Applicant::Owner).valid_from, "2026-05-28");
     let refused = ReleaseSlip::new(
         "estate-1",
         "user-clerk",
@@ -104,8 +106,8 @@ fn slips_are_numbered_from_their_document_and_dates_read_as_written() {
         "",
         "",
         Applicant::Owner,
-        "2026-06-12",
-        "2026-06-10",
+        "2026-05-30",
+        "2026-05-28",
         vec![],
         T0,
     )
@@ -259,12 +261,24 @@ fn released_quantities_never_exceed_the_slip_over_several_trips() {
     assert_eq!(first.status(), SlipStatus::PartlyReleased);
     assert_eq!(first.remaining(&first.items[0]), 2);
     assert_eq!(first.remaining(&first.items[1]), 0);
-    // Second trip: 3 more desks is one too many.
-    let mut over = first.clone();
-    over.checks.push(check(3, 3, 0, vec![], Decision::Released));
+    // Second trip: 3 more desks is one too many; the phone refuses to record it.
+    let refused = first.release_problems(&check(3, 3, 0, vec![], Decision::Released).released);
+    assert_eq!(refused.len(), 1);
+    assert_eq!(
+        (refused[0].path.as_str(), refused[0].key),
+        ("released[0].quantity", keys::OVER_RELEASED)
+    );
+    assert!(first
+        .release_problems(&check(3, 2, 0, vec![], Decision::Released).released)
+        .is_empty());
+    // No single check lets out more than the whole slip.
+    let mut too_many = first.clone();
+    too_many
+        .checks
+        .push(check(7, 6, 0, vec![], Decision::PartlyReleased));
     let found = keys_of(judge(
         Some(&first.clone().into_any()),
-        &over.into_any(),
+        &too_many.into_any(),
         &GUARD,
         *DOC,
         T0 + 1000,
@@ -288,7 +302,8 @@ fn released_quantities_never_exceed_the_slip_over_several_trips() {
         last.refuses_release(Date::parse(DAY).expect("date")),
         Some(keys::USED_UP)
     );
-    // Two gates offline at once, each letting 3 desks out: the merge is refused.
+    // Two gates offline at once, each letting 3 desks out: what happened is kept, and the
+    // slip says it was over-released; nothing more leaves on it.
     let mut gate_a = before.clone();
     gate_a
         .checks
@@ -297,14 +312,21 @@ fn released_quantities_never_exceed_the_slip_over_several_trips() {
     merged
         .checks
         .push(check(6, 3, 0, vec![], Decision::PartlyReleased));
-    let found = keys_of(judge(
-        Some(&gate_a.into_any()),
-        &merged.into_any(),
-        &GUARD,
-        *DOC,
-        T0 + 1000,
-    ));
-    assert!(found.contains(&keys::OVER_RELEASED), "{found:?}");
+    assert_eq!(
+        judge(
+            Some(&gate_a.into_any()),
+            &merged.clone().into_any(),
+            &GUARD,
+            *DOC,
+            T0 + 1000
+        ),
+        Ok(())
+    );
+    assert_eq!(merged.status(), SlipStatus::OverReleased);
+    assert_eq!(
+        merged.refuses_release(Date::parse(DAY).expect("date")),
+        Some(keys::USED_UP)
+    );
 }
 
 #[test]
@@ -312,17 +334,17 @@ fn nothing_leaves_outside_the_window_and_the_decision_says_what_happened() {
     let before = approved();
     let day = |text: &str| Date::parse(text).expect("date");
     assert_eq!(
-        before.refuses_release(day("2026-06-09")),
+        before.refuses_release(day("2026-05-27")),
         Some(keys::OUT_OF_WINDOW)
     );
-    assert_eq!(before.refuses_release(day("2026-06-12")), None);
+    assert_eq!(before.refuses_release(day("2026-05-30")), None);
     assert_eq!(
-        before.refuses_release(day("2026-06-13")),
+        before.refuses_release(day("2026-05-31")),
         Some(keys::OUT_OF_WINDOW)
     );
     let mut late = before.clone();
     let mut after_window = check(2, 1, 0, vec![], Decision::PartlyReleased);
-    after_window.check_date = "2026-06-13".into();
+    after_window.check_date = "2026-05-31".into();
     late.checks.push(after_window);
     let found = keys_of(judge(
         Some(&before.clone().into_any()),
@@ -371,6 +393,38 @@ fn nothing_leaves_outside_the_window_and_the_decision_says_what_happened() {
         T0 + 1000,
     ));
     assert!(found.contains(&keys::REQUIRED), "{found:?}");
+}
+
+#[test]
+fn an_approval_covers_the_slip_as_read_to_the_owner() {
+    // The creator changes the items while another clerk, on the phone with the owner,
+    // approves the slip as it was: the merge of the two is refused.
+    let before = slip(Applicant::Tenant);
+    let mut changed = before.clone();
+    changed.items[0].quantity = 8;
+    changed.approvals.push(approval(1));
+    let found = keys_of(judge(
+        Some(&before.into_any()),
+        &changed.into_any(),
+        &CLERK,
+        *DOC,
+        T0 + 1000,
+    ));
+    assert!(found.contains(&keys::APPROVAL_MISMATCH), "{found:?}");
+    // A check whose date is days away from its time is refused (a backdated release).
+    let approved = approved();
+    let mut backdated = approved.clone();
+    let mut late = check(2, 1, 0, vec![], Decision::PartlyReleased);
+    late.checked_at = T0 + 10 * 86_400_000;
+    backdated.checks.push(late);
+    let found = keys_of(judge(
+        Some(&approved.into_any()),
+        &backdated.into_any(),
+        &GUARD,
+        *DOC,
+        T0 + 20 * 86_400_000,
+    ));
+    assert!(found.contains(&keys::OUT_OF_RANGE), "{found:?}");
 }
 
 #[test]
