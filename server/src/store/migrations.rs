@@ -112,7 +112,7 @@ CREATE INDEX records_by_unit ON records(estate_id, unit, started_at DESC);
 CREATE INDEX records_by_estate_newest ON records(estate_id, started_at DESC, doc_id);
 "#),
     // Follow sets (protocol version 2): a record may leave devices' sets after a time of its
-    // own (a release slip, some days after its window).
+    // own (a record of some kinds, some days after the period it covers).
     sql(r#"
 ALTER TABLE records ADD COLUMN follow_until INTEGER;
 "#),

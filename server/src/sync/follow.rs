@@ -1,7 +1,7 @@
 //! The follow set (protocol version 2): the documents written elsewhere that a device
-//! receives without asking, decided here from the user's role and estates alone: for guards
-//! and office staff, their estates' registries. Kind-agnostic: the role table in `shared`
-//! says which kinds a role follows.
+//! receives without asking, decided here from the user's role and estates alone: every
+//! document of a kind the role follows (the role table in `shared` says which), in the
+//! user's estates, still followed now. Kind-agnostic.
 
 use std::collections::HashSet;
 
