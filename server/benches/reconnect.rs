@@ -4,9 +4,9 @@
 //! waiting for its own round trips.
 //!
 //! A second measurement: a new guard's phone joining an estate whose registry holds 5,000
-//! units (written by the office as one import) receives it through its follow set
-//! (protocol version 2); its baseline, in the same run, is the same phone reconnecting once
-//! it holds the registry.
+//! units (written by the office as one import) and 200 open release slips receives them
+//! through its follow set (protocol version 2); its baseline, in the same run, is the same
+//! phone reconnecting once it holds them.
 //!
 //! Server CPU time is read from `/proc/<pid>/stat` of the server process (10 ms ticks).
 //! Run with `cargo xtask bench`.
@@ -20,9 +20,13 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use device::{entry_id, Device, Traffic};
+use gatehouse_shared::date::Date;
 use gatehouse_shared::record::read_kind;
 use gatehouse_shared::record::registry::{
     current_units, Occupancy, Owner, Registry, Tenant, UnitEntry, UnitInfo,
+};
+use gatehouse_shared::record::release_slip::{
+    Applicant, Approval, IdentityCheck, ReleaseSlip, SlipItem,
 };
 use gatehouse_shared::user::{SignInRequest, SignInResponse};
 use gatehouse_shared::{CheckpointVisit, DocumentId, Finding, Severity};
@@ -199,6 +203,56 @@ fn report(name: &str, m: &Measured) {
 
 /// Units in the joining benchmark's registry.
 const UNITS: u32 = 5000;
+/// Open release slips in the joining benchmark.
+const SLIPS: u32 = 200;
+
+/// An approved slip for two kinds of items, valid from today for a week.
+fn slip(session: &SignInResponse, n: u32) -> Result<ReleaseSlip> {
+    let today = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_secs() as i64
+        / 86_400;
+    let from = Date::from_days_since_epoch(today).to_string();
+    let until = Date::from_days_since_epoch(today + 7).to_string();
+    let user = &session.user;
+    let mut slip = ReleaseSlip::new(
+        &user.estate_id,
+        &user.id,
+        &user.display_name,
+        &format!("{}-{}-{}", 1 + n / 50, 1, 101 + n % 50),
+        &format!("租户{n}"),
+        Applicant::Tenant,
+        &from,
+        &until,
+        vec![
+            SlipItem {
+                id: "desk".into(),
+                what: "办公桌".into(),
+                quantity: 5,
+            },
+            SlipItem {
+                id: "pc".into(),
+                what: "电脑".into(),
+                quantity: 2,
+            },
+        ],
+        T0,
+    )
+    .map_err(|problems| anyhow::anyhow!("invalid slip: {problems:?}"))?;
+    let slip_hash = slip.content_hash();
+    slip.approvals.push(Approval {
+        id: entry_id().to_string(),
+        author: user.id.clone(),
+        corrects: None,
+        approved_at: T0 + 1,
+        approver_name: format!("业主{n}"),
+        phone_number: "13800138000".into(),
+        identity_checks: vec![IdentityCheck::IdNumber, IdentityCheck::Employer],
+        note: String::new(),
+        slip_hash,
+    });
+    Ok(slip)
+}
 
 /// The registry of `UNITS` units, a third of them let, as one import by the office.
 fn registry(session: &SignInResponse) -> Registry {
@@ -258,10 +312,14 @@ async fn measure_join() -> Result<Joined> {
     let mut office = Device::new();
     let clerk = sign_in_as(&server.url, &office, ("clerk", "clerk-demo-2026")).await?;
     let id = office.start(&registry(&clerk), T0);
+    let mut slips = Vec::new();
+    for n in 0..SLIPS {
+        slips.push(office.start(&slip(&clerk, n)?, T0));
+    }
     let mut socket = Device::connect_ok(addr, &clerk.token).await?;
     office.sync(&mut socket).await?;
-    if !office.is_stored(id) {
-        bail!("the registry was not stored: {:?}", office.errors);
+    if !office.is_stored(id) || !slips.iter().all(|s| office.is_stored(*s)) {
+        bail!("the registry or a slip was not stored: {:?}", office.errors);
     }
     let mut phone = Device::new();
     let guard = sign_in(&server.url, &phone).await?;
@@ -274,6 +332,13 @@ async fn measure_join() -> Result<Joined> {
         .ok();
     if units != Some(UNITS as usize) {
         bail!("the phone got {units:?} units, not {UNITS}");
+    }
+    let got_slips = slips
+        .iter()
+        .filter(|s| read_kind::<ReleaseSlip>(&phone.docs[s]).is_ok())
+        .count();
+    if got_slips != SLIPS as usize {
+        bail!("the phone got {got_slips} slips, not {SLIPS}");
     }
     drop(socket);
     // As the app does when a connection ends: the next one says what it has again.
@@ -308,7 +373,7 @@ async fn main() -> Result<()> {
     );
     let joined = measure_join().await?;
     println!(
-        "     join: a registry of {UNITS} units, {} round trips, {} bytes down, {} ms; reconnecting with it: {} round trips, {} bytes down, {} ms",
+        "     join: a registry of {UNITS} units and {SLIPS} open slips, {} round trips, {} bytes down, {} ms; reconnecting with it: {} round trips, {} bytes down, {} ms",
         joined.join.round_trips,
         joined.join.bytes_down,
         joined.join_ms,
@@ -317,7 +382,7 @@ async fn main() -> Result<()> {
         joined.again_ms
     );
     println!(
-        "join-bench units={UNITS} round_trips={} bytes_up={} bytes_down={} wall_ms={} baseline_reconnect_round_trips={} baseline_reconnect_bytes_down={} baseline_reconnect_wall_ms={}",
+        "join-bench units={UNITS} slips={SLIPS} round_trips={} bytes_up={} bytes_down={} wall_ms={} baseline_reconnect_round_trips={} baseline_reconnect_bytes_down={} baseline_reconnect_wall_ms={}",
         joined.join.round_trips,
         joined.join.bytes_up,
         joined.join.bytes_down,
