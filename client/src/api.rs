@@ -110,7 +110,19 @@ pub async fn list_records(
     token: &str,
     after: Option<(i64, gatehouse_shared::DocumentId)>,
 ) -> Result<Vec<RecordSummary>, ApiError> {
+    list_records_of(token, None, after).await
+}
+
+/// The same pages, of one kind only when `kind` is given.
+pub async fn list_records_of(
+    token: &str,
+    kind: Option<gatehouse_shared::RecordKind>,
+    after: Option<(i64, gatehouse_shared::DocumentId)>,
+) -> Result<Vec<RecordSummary>, ApiError> {
     let mut url = format!("/api/records?limit={OFFICE_PAGE}");
+    if let Some(kind) = kind {
+        url.push_str(&format!("&kind={}", kind.as_str()));
+    }
     if let Some((started_at, doc)) = after {
         url.push_str(&format!("&after_started_at={started_at}&after_doc={doc}"));
     }

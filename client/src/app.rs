@@ -123,6 +123,7 @@ fn Shell() -> impl IntoView {
                 Screen::Record(id) => view! { <screens::record::RecordScreen id=id/> }.into_any(),
                 Screen::Registry => lazy_view(crate::kinds::registry::registry_screen()),
                 Screen::Slips => lazy_view(crate::kinds::release_slip::slips_screen()),
+                Screen::Register => lazy_view(crate::kinds::release_slip::register_screen()),
                 Screen::Account => lazy_view(screens::account::account()),
                 Screen::OpenElsewhere => view! { <OpenElsewhere/> }.into_any(),
             }}

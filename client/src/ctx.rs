@@ -30,6 +30,8 @@ pub enum Screen {
     Registry,
     /// Release slips: the gate's for guards, a new slip for office staff.
     Slips,
+    /// The goods release register (office staff).
+    Register,
     /// The app is open in another tab or window of this phone, which holds the records.
     OpenElsewhere,
 }

@@ -69,9 +69,14 @@ pub fn export_json(model: &Model, ids: &[DocumentId], now: i64) -> String {
 
 /// Offers `contents` as a download named `name`.
 pub fn download(name: &str, contents: &str) -> Result<(), wasm_bindgen::JsValue> {
+    download_as(name, "application/json", contents)
+}
+
+/// Offers `contents` as a file of type `mime`.
+pub fn download_as(name: &str, mime: &str, contents: &str) -> Result<(), wasm_bindgen::JsValue> {
     let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(contents));
     let options = web_sys::BlobPropertyBag::new();
-    options.set_type("application/json");
+    options.set_type(mime);
     let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options)?;
     let url = web_sys::Url::create_object_url_with_blob(&blob)?;
     let document = web_sys::window()

@@ -108,6 +108,8 @@ pub fn tr(i18n: I18nContext<Locale>, key: &str) -> String {
         "field.lease_end" => t_string!(i18n, field.lease_end),
         "registry.unit_saved" => t_string!(i18n, registry.unit_saved),
         "slip.saved" => t_string!(i18n, slip.saved),
+        "register.load_failed" => t_string!(i18n, register.load_failed),
+        "register.exported" => t_string!(i18n, register.exported),
         "field.item_what" => t_string!(i18n, field.item_what),
         "field.held_what" => t_string!(i18n, field.held_what),
         "slip.approved" => t_string!(i18n, slip.approved),

@@ -130,6 +130,26 @@ test('release_goods_offline', async ({ browser }) => {
   await expect(clerk.getByTestId('check')).toHaveAttribute('data-decision', 'partly_released');
   await expect(clerk.getByTestId('carrier-id')).toHaveText('440101199001011234');
   await expect(clerk.getByTestId('check-released')).toContainText('办公桌 ×3');
+
+  // The goods release register: the check, found by unit, exported for a spreadsheet.
+  await clerk.getByTestId('back').click();
+  await clerk.getByTestId('open-register').click();
+  await clerk.getByTestId('register-unit').fill('8-1-802');
+  const row = clerk.getByTestId('register-row');
+  await expect(row).toHaveCount(1);
+  await expect(row).toContainText('办公桌 ×3、电脑 ×2');
+  await expect(row).toContainText('椅子 ×1');
+  await expect(row).toContainText(number);
+  await clerk.getByTestId('register-unit').fill('9-9-909');
+  await expect(row).toHaveCount(0);
+  await clerk.getByTestId('register-unit').fill('8-1-802');
+  const download = clerk.waitForEvent('download');
+  await clerk.getByTestId('register-export').click();
+  const file = await (await download).path();
+  const csv = fs.readFileSync(file, 'utf8');
+  expect(csv.startsWith('\ufeff日期时间,房号,放行条号,申请人,搬运人,证件号,车牌,放行物品,扣留物品,结果,原因,值班保安')).toBe(true);
+  expect(csv).toContain(`8-1-802,${number},李明,张师傅,440101199001011234,粤B12345,办公桌 ×3、电脑 ×2,椅子 ×1,部分放行`);
+  await clerk.screenshot({ path: 'test-results/register-office.png', fullPage: true });
   await phone.close();
   await office.close();
 });

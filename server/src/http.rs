@@ -383,6 +383,8 @@ pub struct ListQuery {
     /// (both or neither).
     after_started_at: Option<String>,
     after_doc: Option<String>,
+    /// Only records of this kind (`release_slip`: the goods release register).
+    kind: Option<String>,
 }
 
 /// A page of the records of the user's estates, newest round first. Office staff only. A page
@@ -410,9 +412,17 @@ pub async fn list_records(
         )),
         _ => return Err(HttpError::BadRequest("error.bad_cursor")),
     };
+    let kind = match query.kind.as_deref() {
+        None => None,
+        Some(text) => Some(
+            gatehouse_shared::RecordKind::parse(text)
+                .ok_or(HttpError::BadRequest("error.bad_kind"))?
+                .as_str(),
+        ),
+    };
     let estates = current.user.estate_ids();
     let records = state
-        .blocking(move |store| store.list_records(&estates, limit, after))
+        .blocking(move |store| store.list_records_of(&estates, kind, limit, after))
         .await??;
     Ok(Json(records))
 }

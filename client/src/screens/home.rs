@@ -62,6 +62,11 @@ pub fn Home() -> impl IntoView {
                     }}
                 </button>
             </Show>
+            <Show when=move || role.get().is_some_and(|r| r.lists_records())>
+                <button class="secondary" data-testid="open-register" on:click=move |_| ctx.screen.set(Screen::Register)>
+                    {t!(i18n, register.title)}
+                </button>
+            </Show>
             <Show when=move || role.get().is_some_and(|r| r.follows(RecordKind::Registry))>
                 <button class="secondary" data-testid="open-registry" on:click=move |_| ctx.screen.set(Screen::Registry)>
                     {t!(i18n, registry.title)}

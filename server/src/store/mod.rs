@@ -328,6 +328,17 @@ impl Store {
         limit: u32,
         after: Option<(i64, DocumentId)>,
     ) -> Result<Vec<RecordSummary>, StoreError> {
+        self.list_records_of(estates, None, limit, after)
+    }
+
+    /// The same pages, of one kind only (by its text form) when `kind` is given.
+    pub fn list_records_of(
+        &self,
+        estates: &[String],
+        kind: Option<&str>,
+        limit: u32,
+        after: Option<(i64, DocumentId)>,
+    ) -> Result<Vec<RecordSummary>, StoreError> {
         // One estate (most staff) reads the index in the order shown, and a later page seeks
         // straight to its cursor; several estates are merged by SQLite's sort.
         let (estates, estate_clause) = match estates {
@@ -342,8 +353,13 @@ impl Store {
         } else {
             "AND ?3 IS NULL AND ?4 IS NULL"
         };
+        let kind_clause = if kind.is_some() {
+            "AND kind = ?5"
+        } else {
+            "AND ?5 IS NULL"
+        };
         let sql = format!(
-            "SELECT summary FROM records WHERE {estate_clause} {cursor_clause}
+            "SELECT summary FROM records WHERE {estate_clause} {cursor_clause} {kind_clause}
              ORDER BY started_at DESC, doc_id LIMIT ?2"
         );
         let mut statement = self.conn.prepare_cached(&sql)?;
@@ -352,7 +368,7 @@ impl Store {
             None => (None, None),
         };
         let rows = statement.query_map(
-            params![estates, limit, after_started_at, after_doc],
+            params![estates, limit, after_started_at, after_doc, kind],
             |row| row.get::<_, String>(0),
         )?;
         let mut records = Vec::new();

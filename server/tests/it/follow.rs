@@ -466,3 +466,32 @@ async fn a_guards_phone_receives_open_slips_and_cannot_release_more_than_they_al
         "{problems:?}"
     );
 }
+
+#[tokio::test]
+async fn the_office_lists_one_kind_for_the_goods_release_register() {
+    let app = spawn_app().await;
+    let slip = office_issues_slip(&app, &day(0), &day(2)).await;
+    office_writes_registry(&app, CLERK, vec![unit("502", "王建国", None)]).await;
+    let clerk = app.session(CLERK).await;
+    let listed: Vec<gatehouse_shared::RecordSummary> = crate::helpers::authed(
+        reqwest::Method::GET,
+        app.url("/api/records?kind=release_slip"),
+        &clerk.token,
+    )
+    .send()
+    .await
+    .expect("answers")
+    .json()
+    .await
+    .expect("summaries");
+    assert_eq!(listed.iter().map(|r| r.doc).collect::<Vec<_>>(), vec![slip]);
+    let refused = crate::helpers::authed(
+        reqwest::Method::GET,
+        app.url("/api/records?kind=everything"),
+        &clerk.token,
+    )
+    .send()
+    .await
+    .expect("answers");
+    assert_eq!(refused.status(), 400);
+}

@@ -65,6 +65,9 @@ pub enum SummaryDetail {
         item_count: u32,
         check_count: u32,
         valid_until: String,
+        /// Every check at the gate, as the goods release register lists it.
+        #[serde(default)]
+        register: Vec<super::release_slip::RegisterLine>,
     },
 }
 

@@ -2,6 +2,7 @@
 //! set-aside lines. The screens (the gate's list and check, the office's new slip and
 //! phone approval) are loaded on first use.
 
+mod register;
 mod screens;
 mod view;
 
@@ -18,6 +19,12 @@ use crate::i18n::*;
 #[lazy]
 pub fn slips_screen() -> AnyView {
     view! { <screens::SlipsScreen/> }.into_any()
+}
+
+/// The goods release register (物品放行登记表), for office staff.
+#[lazy]
+pub fn register_screen() -> AnyView {
+    view! { <register::Register/> }.into_any()
 }
 
 /// A slip's body under the common frame: the slip, the registry entry of its unit, its
@@ -43,6 +50,7 @@ pub fn summary_detail(i18n: I18nContext<Locale>, detail: &SummaryDetail) -> AnyV
         item_count,
         check_count,
         valid_until,
+        ..
     } = detail
     else {
         return ().into_any();

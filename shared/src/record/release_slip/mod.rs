@@ -191,6 +191,22 @@ pub struct GateCheck {
 
 impl_entry!(authored: Approval, GateCheck);
 
+/// One check as the goods release register (物品放行登记表) lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegisterLine {
+    pub checked_at: i64,
+    pub guard_name: String,
+    pub carrier_name: String,
+    pub carrier_id: String,
+    pub plate: String,
+    /// What left: `办公桌 ×3、电脑 ×2`.
+    pub released: String,
+    /// What was held: `椅子 ×1`.
+    pub held: String,
+    pub decision: Decision,
+    pub reason: String,
+}
+
 /// Where a slip stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SlipStatus {
@@ -804,7 +820,40 @@ impl Kind for ReleaseSlip {
     }
 
     fn detail(&self) -> SummaryDetail {
+        let what = |item: &str| {
+            self.items
+                .iter()
+                .find(|i| i.id == item)
+                .map_or_else(|| item.to_owned(), |i| i.what.clone())
+        };
+        let register = self
+            .checks
+            .iter()
+            .map(|c| RegisterLine {
+                checked_at: c.checked_at,
+                guard_name: c.guard_name.clone(),
+                carrier_name: c.carrier_name.clone(),
+                carrier_id: c.carrier_id.clone(),
+                plate: c.plate.clone(),
+                released: c
+                    .released
+                    .iter()
+                    .filter(|l| l.quantity > 0)
+                    .map(|l| format!("{} ×{}", what(&l.item), l.quantity))
+                    .collect::<Vec<_>>()
+                    .join("、"),
+                held: c
+                    .held
+                    .iter()
+                    .map(|h| format!("{} ×{}", h.what, h.quantity))
+                    .collect::<Vec<_>>()
+                    .join("、"),
+                decision: c.decision,
+                reason: c.reason.clone(),
+            })
+            .collect();
         SummaryDetail::ReleaseSlip {
+            register,
             item_count: u32::try_from(self.items.len()).unwrap_or(u32::MAX),
             check_count: u32::try_from(self.checks.len()).unwrap_or(u32::MAX),
             valid_until: self.valid_until.clone(),
