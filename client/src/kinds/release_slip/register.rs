@@ -3,17 +3,18 @@
 //! printed like the paper register. Slips load a page at a time; the screen says whether
 //! older ones remain.
 
-use gatehouse_shared::record::release_slip::{slip_number, Decision, RegisterLine};
+use gatehouse_shared::record::release_slip::{slip_number, RegisterLine};
 use gatehouse_shared::record::SummaryDetail;
 use gatehouse_shared::{DocumentId, RecordKind, RecordSummary};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_i18n::I18nContext;
 
 use crate::api;
 use crate::ctx::{Ctx, Screen};
 use crate::i18n::*;
 use crate::time::format_time;
+
+use super::view::decision_name;
 
 /// One row: the check and the slip it was made against.
 #[derive(Clone, PartialEq)]
@@ -22,15 +23,6 @@ struct Row {
     unit: String,
     applicant: String,
     line: RegisterLine,
-}
-
-fn decision_name(i18n: I18nContext<Locale>, decision: Decision) -> String {
-    match decision {
-        Decision::Released => t_string!(i18n, slip.decision_released),
-        Decision::PartlyReleased => t_string!(i18n, slip.decision_partly_released),
-        Decision::Refused => t_string!(i18n, slip.decision_refused),
-    }
-    .to_string()
 }
 
 fn rows_of(slips: &[RecordSummary]) -> Vec<Row> {

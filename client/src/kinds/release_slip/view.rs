@@ -19,7 +19,8 @@ use crate::text::problem_key_text;
 use crate::time::{format_time, now_ms};
 use crate::widgets::Problems;
 
-fn decision_name(i18n: I18nContext<Locale>, decision: Decision) -> String {
+/// The guard's decision in the user's language.
+pub(super) fn decision_name(i18n: I18nContext<Locale>, decision: Decision) -> String {
     match decision {
         Decision::Released => t_string!(i18n, slip.decision_released),
         Decision::PartlyReleased => t_string!(i18n, slip.decision_partly_released),
