@@ -129,6 +129,20 @@ pub async fn list_records_of(
     json(send(with_token(Request::get(&url), token)).await?).await
 }
 
+/// Every record that links to `doc` (a patrol log's work orders, a work order's repair).
+pub async fn records_linking_to(
+    token: &str,
+    doc: gatehouse_shared::DocumentId,
+) -> Result<Vec<RecordSummary>, ApiError> {
+    let url = format!("/api/records?links_to={doc}");
+    json(send(with_token(Request::get(&url), token)).await?).await
+}
+
+/// The staff of the office user's estates (whom work can be assigned to).
+pub async fn staff(token: &str) -> Result<Vec<gatehouse_shared::user::StaffMember>, ApiError> {
+    json(send(with_token(Request::get("/api/staff"), token)).await?).await
+}
+
 /// The enrolled keys of the devices of the office user's estates (to check signatures).
 pub async fn device_keys(token: &str) -> Result<Vec<DeviceKey>, ApiError> {
     json(send(with_token(Request::get("/api/device-keys"), token)).await?).await

@@ -124,6 +124,7 @@ fn Shell() -> impl IntoView {
                 Screen::Registry => lazy_view(crate::kinds::registry::registry_screen()),
                 Screen::Slips => lazy_view(crate::kinds::release_slip::slips_screen()),
                 Screen::Register => lazy_view(crate::kinds::release_slip::register_screen()),
+                Screen::NewRequest => lazy_view(crate::kinds::repair_request::new_request_screen()),
                 Screen::Account => lazy_view(screens::account::account()),
                 Screen::OpenElsewhere => view! { <OpenElsewhere/> }.into_any(),
             }}

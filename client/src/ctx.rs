@@ -32,6 +32,8 @@ pub enum Screen {
     Slips,
     /// The goods release register (office staff).
     Register,
+    /// A new work order from a call (office staff).
+    NewRequest,
     /// The app is open in another tab or window of this phone, which holds the records.
     OpenElsewhere,
 }

@@ -108,6 +108,12 @@ pub fn tr(i18n: I18nContext<Locale>, key: &str) -> String {
         "field.lease_end" => t_string!(i18n, field.lease_end),
         "registry.unit_saved" => t_string!(i18n, registry.unit_saved),
         "slip.saved" => t_string!(i18n, slip.saved),
+        "request.created" => t_string!(i18n, request.created),
+        "request.taken" => t_string!(i18n, request.taken),
+        "request.take_failed" => t_string!(i18n, request.take_failed),
+        "request.reassigned" => t_string!(i18n, request.reassigned),
+        "request.cancelled" => t_string!(i18n, request.cancelled),
+        "request.links_failed" => t_string!(i18n, request.links_failed),
         "register.load_failed" => t_string!(i18n, register.load_failed),
         "register.exported" => t_string!(i18n, register.exported),
         "field.item_what" => t_string!(i18n, field.item_what),
@@ -187,6 +193,8 @@ pub fn problem_key_text(i18n: I18nContext<Locale>, key: ProblemKey) -> &'static 
         ProblemKey::OverReleased => t_string!(i18n, validation.over_released),
         ProblemKey::DecisionMismatch => t_string!(i18n, validation.decision_mismatch),
         ProblemKey::SlipApproved => t_string!(i18n, validation.slip_approved),
+        ProblemKey::NotAssigned => t_string!(i18n, validation.not_assigned),
+        ProblemKey::RequestClosed => t_string!(i18n, validation.request_closed),
         ProblemKey::ApprovalMismatch => t_string!(i18n, validation.approval_mismatch),
     }
 }

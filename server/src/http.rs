@@ -12,7 +12,7 @@ use axum::Json;
 use gatehouse_shared::device::{DeviceInfo, DeviceKey};
 use gatehouse_shared::protocol::MAX_FRAME_BYTES;
 use gatehouse_shared::user::{
-    ChangePassword, NewUser, SetPassword, SignInRequest, SignInResponse, UserListing,
+    ChangePassword, NewUser, SetPassword, SignInRequest, SignInResponse, StaffMember, UserListing,
 };
 use gatehouse_shared::{DocumentId, RecordSummary, UserInfo};
 use serde::Deserialize;
@@ -385,6 +385,9 @@ pub struct ListQuery {
     after_doc: Option<String>,
     /// Only records of this kind (`release_slip`: the goods release register).
     kind: Option<String>,
+    /// Instead of a page: every record that links to this document (a patrol log's work
+    /// orders, a work order's repair).
+    links_to: Option<String>,
 }
 
 /// A page of the records of the user's estates, newest round first. Office staff only. A page
@@ -396,6 +399,19 @@ pub async fn list_records(
 ) -> Result<Json<Vec<RecordSummary>>, HttpError> {
     if !current.user.role.lists_records() {
         return Err(HttpError::Forbidden);
+    }
+    if let Some(doc) = query.links_to.as_deref() {
+        if query.after_doc.is_some() || query.after_started_at.is_some() || query.kind.is_some() {
+            return Err(HttpError::BadRequest("error.bad_query"));
+        }
+        let doc = doc
+            .parse::<DocumentId>()
+            .map_err(|_| HttpError::BadRequest("error.bad_query"))?;
+        let estates = current.user.estate_ids();
+        let records = state
+            .blocking(move |store| store.records_linking_to(&estates, doc))
+            .await??;
+        return Ok(Json(records));
     }
     let limit = query.limit.unwrap_or(200).clamp(1, 1000);
     let after = match (
@@ -425,6 +441,33 @@ pub async fn list_records(
         .blocking(move |store| store.list_records_of(&estates, kind, limit, after))
         .await??;
     Ok(Json(records))
+}
+
+/// The staff of the asking clerk's estates who can be given work (not revoked), by name:
+/// whom a work order can be assigned to. Office staff only.
+pub async fn staff(
+    State(state): State<AppState>,
+    current: CurrentUser,
+) -> Result<Json<Vec<StaffMember>>, HttpError> {
+    if !current.user.role.lists_records() {
+        return Err(HttpError::Forbidden);
+    }
+    let estates = current.user.estate_ids();
+    let users = state
+        .blocking(move |store| store.list_users(Some(&estates)))
+        .await??;
+    let mut staff: Vec<StaffMember> = users
+        .into_iter()
+        .filter(|u| u.revoked_at.is_none() && !u.info.role.is_admin())
+        .map(|u| StaffMember {
+            estate_ids: u.info.estate_ids(),
+            id: u.info.id,
+            display_name: u.info.display_name,
+            role: u.info.role,
+        })
+        .collect();
+    staff.sort_by(|a, b| a.display_name.cmp(&b.display_name).then(a.id.cmp(&b.id)));
+    Ok(Json(staff))
 }
 
 /// The enrolled public keys of the devices of everyone who shares an estate with the asking

@@ -114,6 +114,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/password", post(http::change_password))
         .route("/api/records", get(http::list_records))
         .route("/api/device-keys", get(http::device_keys))
+        .route("/api/staff", get(http::staff))
         .route(
             "/api/admin/users",
             get(http::admin_users).post(http::admin_create_user),

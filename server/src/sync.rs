@@ -24,7 +24,7 @@ mod batch;
 mod follow;
 use crate::{now_ms, AppState};
 pub use batch::{apply_sync_batch, BatchOutcome, Limits, SessionRefused};
-use follow::FollowSet;
+use follow::{FollowSet, FollowUpdate};
 
 /// How long a new connection may take to say hello.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
@@ -387,8 +387,14 @@ pub async fn serve_socket(state: AppState, socket: WebSocket) {
                 {
                     continue;
                 }
-                if let Some(addition) = follows.addition(&user, &changed) {
-                    if !send(&mut sink, &addition).await { break }
+                match follows.on_change(&user, &changed) {
+                    FollowUpdate::Send(addition) => {
+                        if !send(&mut sink, &addition).await { break }
+                    }
+                    FollowUpdate::Recompute => {
+                        if !send_follow_set(&state, &mut sink, &mut follows, &user).await { break }
+                    }
+                    FollowUpdate::None => {}
                 }
                 if user.role.lists_records() {
                     if let Some(summary) = changed.summary.clone() {

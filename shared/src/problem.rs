@@ -131,6 +131,10 @@ problem_keys! {
     ApprovalMismatch = "validation.approval_mismatch", APPROVAL_MISMATCH;
     /// An approved slip does not change: a change is a new slip.
     SlipApproved = "validation.slip_approved", SLIP_APPROVED;
+    /// A work order assigned to another technician.
+    NotAssigned = "validation.not_assigned", NOT_ASSIGNED;
+    /// A work order already taken or cancelled.
+    RequestClosed = "validation.request_closed", REQUEST_CLOSED;
     /// A key this version does not know (from a newer server), or no better one.
     Unknown = "validation.unknown", UNKNOWN;
 }

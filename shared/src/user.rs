@@ -41,8 +41,9 @@ impl Role {
         match (self, kind) {
             (Role::Office, _) => true,
             (Role::Guard, RecordKind::PatrolLog | RecordKind::ReleaseSlip)
-            | (Role::Technician, RecordKind::Repair) => true,
-            (Role::Guard | Role::Technician, RecordKind::Registry)
+            | (Role::Technician, RecordKind::Repair | RecordKind::RepairRequest) => true,
+            (Role::Guard, RecordKind::RepairRequest)
+            | (Role::Guard | Role::Technician, RecordKind::Registry)
             | (Role::Technician, RecordKind::ReleaseSlip)
             | (Role::Guard, RecordKind::Repair)
             | (Role::Technician, RecordKind::PatrolLog)
@@ -55,18 +56,22 @@ impl Role {
         match kind {
             RecordKind::PatrolLog => self == Role::Guard,
             RecordKind::Repair => self == Role::Technician,
-            RecordKind::Registry | RecordKind::ReleaseSlip => self == Role::Office,
+            RecordKind::Registry | RecordKind::ReleaseSlip | RecordKind::RepairRequest => {
+                self == Role::Office
+            }
         }
     }
 
     /// Whether the server sends this role's devices every document of `kind` in their
     /// estates, without being asked (the follow set, protocol version 2): guards need the
-    /// registry at the gate with no network, and the office imports into it.
+    /// registry at the gate with no network, and the office imports into it; technicians
+    /// get the work orders addressed to them or to their estate's pool.
     pub fn follows(self, kind: RecordKind) -> bool {
         matches!(
             (self, kind),
             (Role::Guard | Role::Office, RecordKind::Registry)
                 | (Role::Guard, RecordKind::ReleaseSlip)
+                | (Role::Technician, RecordKind::RepairRequest)
         )
     }
 
@@ -125,6 +130,16 @@ impl UserInfo {
         );
         ids
     }
+}
+
+/// A member of staff as `GET /api/staff` lists them to office staff: whom work can be
+/// assigned to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffMember {
+    pub id: String,
+    pub display_name: String,
+    pub role: Role,
+    pub estate_ids: Vec<String>,
 }
 
 /// Body of `POST /api/sign-in`.

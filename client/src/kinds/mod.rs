@@ -5,6 +5,7 @@ pub mod patrol_log;
 pub mod registry;
 pub mod release_slip;
 pub mod repair;
+pub mod repair_request;
 
 use gatehouse_shared::record::SummaryDetail;
 use gatehouse_shared::{AnyRecord, DocumentId, RecordKind};
@@ -21,6 +22,7 @@ pub fn kind_name(i18n: I18nContext<Locale>, kind: RecordKind) -> String {
         RecordKind::Repair => t_string!(i18n, kind.repair).to_string(),
         RecordKind::Registry => t_string!(i18n, kind.registry).to_string(),
         RecordKind::ReleaseSlip => t_string!(i18n, kind.release_slip).to_string(),
+        RecordKind::RepairRequest => t_string!(i18n, kind.repair_request).to_string(),
     }
 }
 
@@ -31,6 +33,7 @@ pub fn status_name(i18n: I18nContext<Locale>, kind: RecordKind, status: &str) ->
         RecordKind::Repair => repair::status_name(i18n, status),
         RecordKind::Registry => registry::status_name(i18n, status),
         RecordKind::ReleaseSlip => release_slip::status_name(i18n, status),
+        RecordKind::RepairRequest => repair_request::status_name(i18n, status),
     }
 }
 
@@ -41,6 +44,7 @@ pub fn summary_detail(i18n: I18nContext<Locale>, detail: &SummaryDetail) -> AnyV
         SummaryDetail::Repair { .. } => repair::summary_detail(i18n, detail),
         SummaryDetail::Registry { .. } => registry::summary_detail(i18n, detail),
         SummaryDetail::ReleaseSlip { .. } => release_slip::summary_detail(i18n, detail),
+        SummaryDetail::RepairRequest { .. } => repair_request::summary_detail(i18n, detail),
     }
 }
 
@@ -54,6 +58,7 @@ pub fn record_body(id: DocumentId, record: Memo<Option<AnyRecord>>) -> AnyView {
         // A registry document is read with the estate's others, on the registry screen.
         Some(RecordKind::Registry) => lazy_view(registry::registry_screen()),
         Some(RecordKind::ReleaseSlip) => lazy_view(release_slip::slip_body(id, record)),
+        Some(RecordKind::RepairRequest) => lazy_view(repair_request::request_body(id, record)),
         None => ().into_any(),
     })
     .into_any()
@@ -73,6 +78,9 @@ pub fn set_aside_lines(refused: &AnyRecord, current: Option<&AnyRecord>) -> Vec<
         }
         AnyRecord::ReleaseSlip(refused) => {
             release_slip::set_aside_lines(refused, current.and_then(AnyRecord::as_release_slip))
+        }
+        AnyRecord::RepairRequest(refused) => {
+            repair_request::set_aside_lines(refused, current.and_then(AnyRecord::as_repair_request))
         }
     }
 }

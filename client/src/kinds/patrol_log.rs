@@ -5,7 +5,8 @@
 use gatehouse_shared::record::entry::corrected_ids;
 use gatehouse_shared::record::SummaryDetail;
 use gatehouse_shared::{
-    AnyRecord, CheckpointVisit, DocumentId, EntryId, Finding, PatrolLog, Problem, Role, Severity,
+    AnyRecord, CheckpointVisit, DocumentId, EntryId, Finding, PatrolLog, Problem, RecordKind, Role,
+    Severity,
 };
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -75,9 +76,15 @@ pub fn set_aside_lines(refused: &PatrolLog, current: Option<&PatrolLog>) -> Vec<
     lines
 }
 
-/// The guard's home: start a round, and the rounds on this phone.
+/// The guard's home (start a round, the rounds on the phone), loaded on first use: no
+/// other role downloads it.
+#[lazy]
+pub fn patrol_home() -> AnyView {
+    view! { <PatrolHome/> }.into_any()
+}
+
 #[component]
-pub fn PatrolHome() -> impl IntoView {
+fn PatrolHome() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let i18n = use_i18n();
     let route = RwSignal::new(String::new());
@@ -187,6 +194,43 @@ pub fn patrol_record(id: DocumentId, record: Memo<Option<AnyRecord>>) -> AnyView
     view! { <PatrolRecord id=id record=record/> }.into_any()
 }
 
+/// For office staff: each finding that needs follow-up (as corrected), with the work orders
+/// raised for it and the form that raises one. Keyed by finding, so a sync of the round does
+/// not clear a form being filled in.
+#[component]
+fn FollowUps(id: DocumentId, log: Memo<Option<PatrolLog>>) -> impl IntoView {
+    let i18n = use_i18n();
+    let findings = move || {
+        log.get()
+            .map(|l| {
+                let corrected: Vec<String> = corrected_ids(&l.findings)
+                    .into_iter()
+                    .map(str::to_owned)
+                    .collect();
+                let guard = l.guard_name.clone();
+                l.findings
+                    .into_iter()
+                    .filter(|f| f.needs_follow_up && !corrected.contains(&f.id))
+                    .map(|f| (f, guard.clone()))
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default()
+    };
+    view! {
+        <h3>{t!(i18n, request.title)}</h3>
+        <ul class="list" data-testid="follow-up-list">
+            <For each=findings key=|(f, _)| f.id.clone() let((f, guard))>
+                <li class="entry" data-testid="follow-up-item">
+                    <strong>{f.what.clone()}</strong>" · "{f.location.clone()}
+                    {crate::widgets::lazy_view(crate::kinds::repair_request::finding_follow_up(
+                        id, f.id.clone(), f.what.clone(), f.location.clone(), guard,
+                    ))}
+                </li>
+            </For>
+        </ul>
+    }
+}
+
 /// A round's entries and, for whoever may add them, the forms.
 #[component]
 fn PatrolRecord(id: DocumentId, record: Memo<Option<AnyRecord>>) -> impl IntoView {
@@ -254,6 +298,9 @@ fn PatrolRecord(id: DocumentId, record: Memo<Option<AnyRecord>>) -> impl IntoVie
                 }).collect_view()
             })}
         </ul>
+        <Show when=move || role().is_some_and(|r| r.starts(RecordKind::RepairRequest))>
+            <FollowUps id=id log=log/>
+        </Show>
         <h3>{t!(i18n, patrol.remarks)}</h3>
         <ul class="list" data-testid="remark-list">
             {move || log.get().map(|l| l.remarks.into_iter().map(|r| view! {

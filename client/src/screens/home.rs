@@ -9,7 +9,6 @@ use leptos::task::spawn_local;
 use crate::api;
 use crate::ctx::{Ctx, Screen};
 use crate::i18n::*;
-use crate::kinds::patrol_log::PatrolHome;
 use crate::kinds::repair;
 use crate::screens::admin;
 use crate::screens::office;
@@ -62,6 +61,11 @@ pub fn Home() -> impl IntoView {
                     }}
                 </button>
             </Show>
+            <Show when=move || role.get().is_some_and(|r| r.starts(RecordKind::RepairRequest))>
+                <button class="secondary" data-testid="open-new-request" on:click=move |_| ctx.screen.set(Screen::NewRequest)>
+                    {t!(i18n, request.new_order)}
+                </button>
+            </Show>
             <Show when=move || role.get().is_some_and(|r| r.lists_records())>
                 <button class="secondary" data-testid="open-register" on:click=move |_| ctx.screen.set(Screen::Register)>
                     {t!(i18n, register.title)}
@@ -75,7 +79,7 @@ pub fn Home() -> impl IntoView {
         </div>
         {move || match role.get() {
             Some(Role::Office) => lazy_view(office::office_home()),
-            Some(Role::Guard) => view! { <PatrolHome/> }.into_any(),
+            Some(Role::Guard) => lazy_view(crate::kinds::patrol_log::patrol_home()),
             Some(Role::Admin) => lazy_view(admin::admin_home()),
             Some(Role::Technician) => lazy_view(repair::technician_home()),
             None => ().into_any(),

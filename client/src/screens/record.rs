@@ -27,6 +27,11 @@ pub fn RecordScreen(id: DocumentId) -> impl IntoView {
         ctx.model
             .with_value(|m| m.records.get(&id).is_some_and(|r| r.rejected))
     };
+    let has_set_aside = move || {
+        ctx.version.track();
+        ctx.model
+            .with_value(|m| m.records.get(&id).is_some_and(|r| !r.set_aside.is_empty()))
+    };
     let correct = move |_| {
         spawn_local(async move {
             match ctx.correct(id).await {
@@ -82,10 +87,19 @@ pub fn RecordScreen(id: DocumentId) -> impl IntoView {
                     </button>
                 </Show>
             </section>
-            <SetAsideList id=id/>
+            <Show when=has_set_aside>
+                {crate::widgets::lazy_view(set_aside_list(id))}
+            </Show>
             {kinds::record_body(id, record)}
         </Show>
     }
+}
+
+/// The versions of a record the server refused and the user set aside, loaded on first use
+/// (most records never have one).
+#[lazy]
+fn set_aside_list(id: DocumentId) -> AnyView {
+    view! { <SetAsideList id=id/> }.into_any()
 }
 
 /// The versions of a record the server refused and the user set aside: what was in them

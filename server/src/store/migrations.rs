@@ -116,6 +116,14 @@ CREATE INDEX records_by_estate_newest ON records(estate_id, started_at DESC, doc
     sql(r#"
 ALTER TABLE records ADD COLUMN follow_until INTEGER;
 "#),
+    // Work orders: a record may be addressed to one user's devices among those that follow
+    // its kind, and may link to the record it follows from (the office finds what came of a
+    // record). Records stored before have neither.
+    sql(r#"
+ALTER TABLE records ADD COLUMN addressed_to TEXT;
+ALTER TABLE records ADD COLUMN links_to BLOB;
+CREATE INDEX records_by_link ON records(links_to) WHERE links_to IS NOT NULL;
+"#),
 ];
 
 /// Makes every record's summary again from its stored document.

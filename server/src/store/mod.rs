@@ -26,12 +26,13 @@ fn upsert_summary(
 ) -> Result<(), StoreError> {
     conn.execute(
         "INSERT INTO records (doc_id, estate_id, kind, unit, started_at, last_received_at, summary,
-                              follow_until)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                              follow_until, addressed_to, links_to)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
          ON CONFLICT(doc_id) DO UPDATE SET estate_id = excluded.estate_id, kind = excluded.kind,
              unit = excluded.unit, started_at = excluded.started_at,
              last_received_at = excluded.last_received_at, summary = excluded.summary,
-             follow_until = excluded.follow_until",
+             follow_until = excluded.follow_until, addressed_to = excluded.addressed_to,
+             links_to = excluded.links_to",
         params![
             id.as_bytes(),
             summary.estate_id,
@@ -40,7 +41,9 @@ fn upsert_summary(
             summary.started_at,
             summary.last_received_at,
             serde_json::to_string(summary)?,
-            summary.follow_until
+            summary.follow_until,
+            summary.addressed_to,
+            summary.links_to.map(|doc| doc.as_bytes().to_vec())
         ],
     )?;
     Ok(())
@@ -378,12 +381,37 @@ impl Store {
         Ok(records)
     }
 
+    /// The records of `estates` that link to `doc` (follow from it), oldest first: every
+    /// one, since a record has few.
+    pub fn records_linking_to(
+        &self,
+        estates: &[String],
+        doc: DocumentId,
+    ) -> Result<Vec<RecordSummary>, StoreError> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT summary FROM records
+             WHERE links_to = ?1 AND estate_id IN (SELECT value FROM json_each(?2))
+             ORDER BY started_at, doc_id",
+        )?;
+        let rows = statement.query_map(
+            params![doc.as_bytes(), serde_json::to_string(estates)?],
+            |row| row.get::<_, String>(0),
+        )?;
+        let mut records = Vec::new();
+        for summary in rows {
+            records.push(serde_json::from_str(&summary?)?);
+        }
+        Ok(records)
+    }
+
     /// The documents of `kinds` (by their text form) in `estates` still followed at `now`
-    /// (a record says until when it is followed; most, forever): a device's follow set.
+    /// (a record says until when it is followed; most, forever) and addressed to nobody in
+    /// particular or to `user_id`: a device's follow set.
     pub fn documents_of_kinds(
         &self,
         estates: &[String],
         kinds: &[&str],
+        user_id: &str,
         now: i64,
     ) -> Result<Vec<DocumentId>, StoreError> {
         if kinds.is_empty() || estates.is_empty() {
@@ -394,13 +422,15 @@ impl Store {
              WHERE estate_id IN (SELECT value FROM json_each(?1))
                AND kind IN (SELECT value FROM json_each(?2))
                AND (follow_until IS NULL OR follow_until > ?3)
+               AND (addressed_to IS NULL OR addressed_to = ?4)
              ORDER BY doc_id",
         )?;
         let rows = statement.query_map(
             params![
                 serde_json::to_string(estates)?,
                 serde_json::to_string(kinds)?,
-                now
+                now,
+                user_id
             ],
             |row| row.get::<_, Vec<u8>>(0),
         )?;

@@ -1,7 +1,8 @@
 //! The follow set (protocol version 2): the documents written elsewhere that a device
-//! receives without asking, decided here from the user's role and estates alone: every
+//! receives without asking, decided here from the user's role, estates and ID alone: every
 //! document of a kind the role follows (the role table in `shared` says which), in the
-//! user's estates, still followed now. Kind-agnostic.
+//! user's estates, still followed now, and addressed to nobody in particular or to this
+//! user (a record says so in its summary). Kind-agnostic.
 
 use std::collections::HashSet;
 
@@ -49,7 +50,7 @@ impl FollowSet {
             .map(RecordKind::as_str)
             .collect();
         let estates = user.estate_ids();
-        let docs = store.documents_of_kinds(&estates, &kinds, crate::now_ms())?;
+        let docs = store.documents_of_kinds(&estates, &kinds, &user.id, crate::now_ms())?;
         self.docs = docs.iter().copied().collect();
         self.role = Some(user.role);
         self.estates = estates.into_iter().collect();
@@ -66,21 +67,46 @@ impl FollowSet {
                 || self.estates != user.estate_ids().into_iter().collect::<HashSet<_>>())
     }
 
-    /// The addition a stored change makes to the set, if it makes one: a new document of a
-    /// kind the user follows, in one of their estates.
-    pub fn addition(&mut self, user: &UserInfo, changed: &DocChanged) -> Option<ServerMessage> {
-        let summary = changed.summary.as_ref()?;
+    /// What a stored change does to the set: adds a new document of a kind the user
+    /// follows, in one of their estates, addressed to them or to nobody in particular; or
+    /// takes one away (addressed to someone else now), which the device learns from the
+    /// whole set sent again.
+    pub fn on_change(&mut self, user: &UserInfo, changed: &DocChanged) -> FollowUpdate {
+        let Some(summary) = changed.summary.as_ref() else {
+            return FollowUpdate::None;
+        };
+        if !self.enabled {
+            return FollowUpdate::None;
+        }
         let still_followed = summary
             .follow_until
             .is_none_or(|until| until > crate::now_ms());
-        let follows = self.enabled
-            && still_followed
+        let for_user = summary
+            .addressed_to
+            .as_ref()
+            .is_none_or(|to| *to == user.id);
+        let follows = still_followed
+            && for_user
             && user.role.follows(summary.kind)
-            && user.in_estate(&changed.estate_id)
-            && self.docs.insert(changed.doc);
-        follows.then(|| ServerMessage::Follows {
-            docs: vec![changed.doc],
-            complete: false,
-        })
+            && user.in_estate(&changed.estate_id);
+        if follows && self.docs.insert(changed.doc) {
+            FollowUpdate::Send(ServerMessage::Follows {
+                docs: vec![changed.doc],
+                complete: false,
+            })
+        } else if !for_user && self.docs.contains(&changed.doc) {
+            FollowUpdate::Recompute
+        } else {
+            FollowUpdate::None
+        }
     }
+}
+
+/// What a stored change does to a connection's follow set.
+pub enum FollowUpdate {
+    None,
+    /// Send this addition.
+    Send(ServerMessage),
+    /// A document left the set: compute and send the whole set again.
+    Recompute,
 }

@@ -13,3 +13,4 @@ mod repair;
 mod sign_in;
 mod static_files;
 mod sync;
+mod work_order;

@@ -35,6 +35,7 @@ pub fn read_record(doc: &Automerge) -> Result<AnyRecord, RecordError> {
         RecordKind::Repair => AnyRecord::Repair(hydrate(doc)?),
         RecordKind::Registry => AnyRecord::Registry(hydrate(doc)?),
         RecordKind::ReleaseSlip => AnyRecord::ReleaseSlip(hydrate(doc)?),
+        RecordKind::RepairRequest => AnyRecord::RepairRequest(hydrate(doc)?),
     })
 }
 

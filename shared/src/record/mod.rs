@@ -22,6 +22,7 @@ pub mod registry;
 pub mod release_slip;
 pub mod remark;
 pub mod repair;
+pub mod repair_request;
 mod rules;
 pub mod summary;
 
@@ -34,6 +35,7 @@ pub use registry::Registry;
 pub use release_slip::ReleaseSlip;
 pub use remark::Remark;
 pub use repair::RepairRecord;
+pub use repair_request::RepairRequest;
 pub use rules::MAX_CLOCK_AHEAD_MS;
 pub use summary::{RecordSummary, SummaryDetail};
 
@@ -48,14 +50,17 @@ pub enum RecordKind {
     Registry,
     /// A release slip (放行条) and its checks at the gate.
     ReleaseSlip,
+    /// A work order (维修工单) for a technician.
+    RepairRequest,
 }
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 4] = [
+    pub const ALL: [RecordKind; 5] = [
         RecordKind::PatrolLog,
         RecordKind::Repair,
         RecordKind::Registry,
         RecordKind::ReleaseSlip,
+        RecordKind::RepairRequest,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -64,6 +69,7 @@ impl RecordKind {
             RecordKind::Repair => "repair",
             RecordKind::Registry => "registry",
             RecordKind::ReleaseSlip => "release_slip",
+            RecordKind::RepairRequest => "repair_request",
         }
     }
 
@@ -151,6 +157,24 @@ pub trait Kind: Clone + PartialEq + Reconcile + Hydrate + Sized {
     /// key the interface translates (`status.<kind>.<key>`).
     fn status(&self) -> &'static str;
 
+    /// Until when devices that follow the kind keep the record in their follow set (ms since
+    /// the Unix epoch); `None`: for as long as it exists.
+    fn follow_until(&self) -> Option<i64> {
+        None
+    }
+
+    /// The one user (a user ID) whose devices the follow set sends the record to, among
+    /// those whose role follows the kind; `None`: all of them.
+    fn addressed_to(&self) -> Option<&str> {
+        None
+    }
+
+    /// The record this one follows from (a work order's patrol log, a repair's work order),
+    /// so that the office finds what came of a record.
+    fn links_to(&self) -> Option<DocumentId> {
+        None
+    }
+
     /// The office's remarks, which every kind carries (office staff add them; the kind's
     /// `judge_entries` checks who wrote them).
     fn remarks_mut(&mut self) -> &mut Vec<Remark>;
@@ -166,6 +190,7 @@ pub enum AnyRecord {
     Repair(RepairRecord),
     Registry(Registry),
     ReleaseSlip(ReleaseSlip),
+    RepairRequest(RepairRequest),
 }
 
 impl AnyRecord {
@@ -179,6 +204,7 @@ impl AnyRecord {
             AnyRecord::Repair(repair) => Kind::header(repair),
             AnyRecord::Registry(registry) => Kind::header(registry),
             AnyRecord::ReleaseSlip(slip) => Kind::header(slip),
+            AnyRecord::RepairRequest(request) => Kind::header(request),
         }
     }
 
@@ -188,6 +214,7 @@ impl AnyRecord {
             AnyRecord::Repair(repair) => Kind::validate(repair),
             AnyRecord::Registry(registry) => Kind::validate(registry),
             AnyRecord::ReleaseSlip(slip) => Kind::validate(slip),
+            AnyRecord::RepairRequest(request) => Kind::validate(request),
         }
     }
 
@@ -197,6 +224,7 @@ impl AnyRecord {
             AnyRecord::Repair(repair) => Kind::detail(repair),
             AnyRecord::Registry(registry) => Kind::detail(registry),
             AnyRecord::ReleaseSlip(slip) => Kind::detail(slip),
+            AnyRecord::RepairRequest(request) => Kind::detail(request),
         }
     }
 
@@ -204,8 +232,34 @@ impl AnyRecord {
     /// since the Unix epoch); `None`: for as long as it exists.
     pub fn follow_until(&self) -> Option<i64> {
         match self {
-            AnyRecord::ReleaseSlip(slip) => slip.follow_until(),
-            _ => None,
+            AnyRecord::PatrolLog(log) => Kind::follow_until(log),
+            AnyRecord::Repair(repair) => Kind::follow_until(repair),
+            AnyRecord::Registry(registry) => Kind::follow_until(registry),
+            AnyRecord::ReleaseSlip(slip) => Kind::follow_until(slip),
+            AnyRecord::RepairRequest(request) => Kind::follow_until(request),
+        }
+    }
+
+    /// The one user whose devices the follow set sends the record to; `None`: every user
+    /// whose role follows its kind.
+    pub fn addressed_to(&self) -> Option<&str> {
+        match self {
+            AnyRecord::PatrolLog(log) => Kind::addressed_to(log),
+            AnyRecord::Repair(repair) => Kind::addressed_to(repair),
+            AnyRecord::Registry(registry) => Kind::addressed_to(registry),
+            AnyRecord::ReleaseSlip(slip) => Kind::addressed_to(slip),
+            AnyRecord::RepairRequest(request) => Kind::addressed_to(request),
+        }
+    }
+
+    /// The record this one follows from.
+    pub fn links_to(&self) -> Option<DocumentId> {
+        match self {
+            AnyRecord::PatrolLog(log) => Kind::links_to(log),
+            AnyRecord::Repair(repair) => Kind::links_to(repair),
+            AnyRecord::Registry(registry) => Kind::links_to(registry),
+            AnyRecord::ReleaseSlip(slip) => Kind::links_to(slip),
+            AnyRecord::RepairRequest(request) => Kind::links_to(request),
         }
     }
 
@@ -215,6 +269,7 @@ impl AnyRecord {
             AnyRecord::Repair(repair) => Kind::status(repair),
             AnyRecord::Registry(registry) => Kind::status(registry),
             AnyRecord::ReleaseSlip(slip) => Kind::status(slip),
+            AnyRecord::RepairRequest(request) => Kind::status(request),
         }
     }
 
@@ -232,6 +287,10 @@ impl AnyRecord {
 
     pub fn as_release_slip(&self) -> Option<&ReleaseSlip> {
         ReleaseSlip::from_any(self)
+    }
+
+    pub fn as_repair_request(&self) -> Option<&RepairRequest> {
+        RepairRequest::from_any(self)
     }
 }
 
@@ -281,6 +340,12 @@ pub fn judge(
             rules::judge_kind(None, after, writer, doc, now_ms)
         }
         (Some(AnyRecord::ReleaseSlip(before)), AnyRecord::ReleaseSlip(after)) => {
+            rules::judge_kind(Some(before), after, writer, doc, now_ms)
+        }
+        (None, AnyRecord::RepairRequest(after)) => {
+            rules::judge_kind(None, after, writer, doc, now_ms)
+        }
+        (Some(AnyRecord::RepairRequest(before)), AnyRecord::RepairRequest(after)) => {
             rules::judge_kind(Some(before), after, writer, doc, now_ms)
         }
         (Some(_), _) => vec![Problem::new("kind", crate::problem::keys::KIND_CHANGED)],

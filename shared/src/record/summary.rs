@@ -35,6 +35,13 @@ pub struct RecordSummary {
     /// their follow set; absent: for as long as it exists.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub follow_until: Option<i64>,
+    /// The one user whose devices the follow set sends the record to (a work order's
+    /// technician); absent: every user whose role follows the kind.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub addressed_to: Option<String>,
+    /// The record this one follows from (a work order's patrol log, a repair's work order).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub links_to: Option<DocumentId>,
 }
 
 /// The per-kind part of a summary.
@@ -69,6 +76,16 @@ pub enum SummaryDetail {
         #[serde(default)]
         register: Vec<super::release_slip::RegisterLine>,
     },
+    /// To whom a work order is assigned, the finding it follows up, and who took it for
+    /// which repair record.
+    RepairRequest {
+        /// Empty: the estate's pool.
+        assignee_name: String,
+        /// The finding's entry ID in the patrol log the request links to.
+        finding: Option<String>,
+        taken_by: Option<String>,
+        repair: Option<DocumentId>,
+    },
 }
 
 impl RecordSummary {
@@ -96,6 +113,8 @@ impl RecordSummary {
             last_received_at,
             detail: record.detail(),
             follow_until: record.follow_until(),
+            addressed_to: record.addressed_to().map(str::to_owned),
+            links_to: record.links_to(),
         }
     }
 }

@@ -31,6 +31,7 @@ pub fn TechnicianHome() -> impl IntoView {
         ctx.model.with_value(|m| m.mine_of::<RepairRecord>())
     };
     view! {
+        <crate::kinds::repair_request::RequestList/>
         <StartForm/>
         <h2>{t!(i18n, repair.mine)}</h2>
         <ul class="list" data-testid="repair-list">

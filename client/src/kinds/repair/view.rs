@@ -140,6 +140,17 @@ fn Details(repair: RepairRecord) -> impl IntoView {
             <p><span class="muted">{t!(i18n, repair.reported_by)}": "</span>{repair.reported_by.clone()}
                 {(!repair.contact.is_empty()).then(|| view! { " · "<a href=format!("tel:{}", repair.contact)>{repair.contact.clone()}</a> })}
             </p>
+            {repair.request.as_deref().and_then(|r| r.parse::<DocumentId>().ok()).map(|request| view! {
+                <button class="link" data-testid="open-request" on:click=move |_| {
+                    let ctx = expect_context::<Ctx>();
+                    if ctx.session.get_untracked().is_some_and(|s| s.user.role.lists_records()) {
+                        ctx.follow(request);
+                    }
+                    ctx.screen.set(crate::ctx::Screen::Record(request));
+                }>
+                    {t!(i18n, request.from_request)}
+                </button>
+            })}
         </section>
     }
 }

@@ -452,6 +452,10 @@ impl Kind for ReleaseSlip {
         ReleaseSlip::status(self).as_str()
     }
 
+    fn follow_until(&self) -> Option<i64> {
+        ReleaseSlip::follow_until(self)
+    }
+
     fn into_any(self) -> AnyRecord {
         AnyRecord::ReleaseSlip(self)
     }

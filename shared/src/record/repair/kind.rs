@@ -37,6 +37,10 @@ impl Kind for RepairRecord {
             ("fault", Field::Text(&self.fault)),
             ("component", Field::Text(self.component.as_str())),
             ("model", Field::Text(&self.model)),
+            (
+                "request",
+                Field::Text(self.request.as_deref().unwrap_or_default()),
+            ),
             ("started_at", Field::Time(Some(self.started_at))),
             ("closed_at", Field::Time(self.closed_at)),
         ]
@@ -70,6 +74,13 @@ impl Kind for RepairRecord {
         check_optional_text(&mut problems, "contact", &self.contact, MAX_SHORT_CHARS);
         check_text(&mut problems, "fault", &self.fault, MAX_TEXT_CHARS);
         check_optional_text(&mut problems, "model", &self.model, MAX_SHORT_CHARS);
+        if self
+            .request
+            .as_deref()
+            .is_some_and(|r| r.parse::<DocumentId>().is_err())
+        {
+            problems.push(Problem::new("request", keys::UNKNOWN_VALUE));
+        }
         if self.started_at <= 0 {
             problems.push(Problem::new("started_at", keys::REQUIRED));
         }
@@ -281,6 +292,10 @@ impl Kind for RepairRecord {
 
     fn status(&self) -> &'static str {
         RepairRecord::status(self).as_str()
+    }
+
+    fn links_to(&self) -> Option<DocumentId> {
+        self.request.as_deref()?.parse().ok()
     }
 
     fn into_any(self) -> AnyRecord {

@@ -198,6 +198,10 @@ pub struct RepairRecord {
     pub component: Component,
     /// The component's model where it has one (a lock cylinder's make and model).
     pub model: String,
+    /// The work order (维修工单) this repair was started from, by document ID; absent for a
+    /// repair the technician started on the spot.
+    #[autosurgeon(missing = "Default::default")]
+    pub request: Option<String>,
     /// Device time the record was started.
     pub started_at: i64,
     /// Set with the fee outcome; nothing of the record's own changes after it.
@@ -336,6 +340,7 @@ impl RepairRecord {
             fault: fault.trim().to_owned(),
             component,
             model: model.trim().to_owned(),
+            request: None,
             started_at,
             closed_at: None,
             estimates: Vec::new(),
