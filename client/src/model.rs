@@ -60,10 +60,6 @@ pub struct LocalRecord {
 }
 
 impl LocalRecord {
-    pub fn empty(doc: Automerge) -> Self {
-        Self::new(doc)
-    }
-
     fn new(doc: Automerge) -> Self {
         let record = read_record(&doc).ok();
         Self {

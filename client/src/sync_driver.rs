@@ -382,21 +382,16 @@ fn receive_sync(ctx: Ctx, docs: Vec<DocSync>) {
         .model
         .try_update_value(|m| {
             let crate::model::Model {
-                records,
-                session,
-                actor,
-                user,
-                ..
+                records, session, ..
             } = m;
             let mut changed = Vec::new();
             for entry in docs {
-                let record = records.entry(entry.doc).or_insert_with(|| {
-                    let mut record = crate::model::LocalRecord::empty(
-                        automerge::Automerge::new().with_actor(actor.clone()),
-                    );
-                    record.owner = user.clone();
-                    record
-                });
+                // Only documents the phone holds or follows are synced: one it let go of
+                // (it left the follow set) is not taken back from a late message.
+                let Some(record) = records.get_mut(&entry.doc) else {
+                    leptos::logging::warn!("sync message for {} not held here", entry.doc);
+                    continue;
+                };
                 if let Err(error) = session.receive(entry.doc, &mut record.doc, &entry.message) {
                     leptos::logging::warn!("sync message for {} refused: {error}", entry.doc);
                     continue;

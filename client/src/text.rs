@@ -193,6 +193,7 @@ pub fn problem_key_text(i18n: I18nContext<Locale>, key: ProblemKey) -> &'static 
         ProblemKey::OverReleased => t_string!(i18n, validation.over_released),
         ProblemKey::DecisionMismatch => t_string!(i18n, validation.decision_mismatch),
         ProblemKey::SlipApproved => t_string!(i18n, validation.slip_approved),
+        ProblemKey::Unsigned => t_string!(i18n, validation.unsigned),
         ProblemKey::NotAssigned => t_string!(i18n, validation.not_assigned),
         ProblemKey::RequestClosed => t_string!(i18n, validation.request_closed),
         ProblemKey::ApprovalMismatch => t_string!(i18n, validation.approval_mismatch),

@@ -98,8 +98,11 @@ test('release_goods_offline', async ({ browser }) => {
   await guard.getByTestId('carrier-id-input').fill('440101199001011234');
   await guard.getByTestId('plate').fill('粤B12345');
   await guard.getByTestId('save-check').click();
+  // Every problem at once: no reason for holding goods back, and the guard has not signed.
   await expect(guard.getByTestId('problems')).toContainText('原因');
+  await expect(guard.getByTestId('problems')).toContainText('签名');
   await guard.getByTestId('check-reason').fill('余下的办公桌明天搬；椅子不在放行条上');
+  await h.drawSignature(guard);
   await guard.getByTestId('save-check').click();
   await expect(guard.getByTestId('notice')).toHaveText('放行记录已保存在本机');
   await expect(guard.getByTestId('slip')).toHaveAttribute('data-status', 'partly_released');
@@ -107,6 +110,7 @@ test('release_goods_offline', async ({ browser }) => {
   await expect(guard.getByTestId('check')).toHaveAttribute('data-decision', 'partly_released');
   await expect(guard.getByTestId('check-held')).toContainText('椅子 ×1');
   await expect(guard.getByTestId('carrier-id')).toHaveText('…1234');
+  await expect(guard.getByTestId('check-signature')).toContainText('保安签名');
   // Three more desks than the two left: refused on the phone, nothing saved.
   await guard.locator('[data-testid=release-qty]').first().fill('3');
   await guard.getByTestId('carrier-name').fill('张师傅');
@@ -130,6 +134,7 @@ test('release_goods_offline', async ({ browser }) => {
   await expect(clerk.getByTestId('check')).toHaveAttribute('data-decision', 'partly_released');
   await expect(clerk.getByTestId('carrier-id')).toHaveText('440101199001011234');
   await expect(clerk.getByTestId('check-released')).toContainText('办公桌 ×3');
+  await expect(clerk.getByTestId('check-signature')).toBeVisible();
 
   // The goods release register: the check, found by unit, exported for a spreadsheet.
   await clerk.getByTestId('back').click();

@@ -453,6 +453,7 @@ pub async fn staff(
         return Err(HttpError::Forbidden);
     }
     let estates = current.user.estate_ids();
+    let mine = estates.clone();
     let users = state
         .blocking(move |store| store.list_users(Some(&estates)))
         .await??;
@@ -460,7 +461,13 @@ pub async fn staff(
         .into_iter()
         .filter(|u| u.revoked_at.is_none() && !u.info.role.is_admin())
         .map(|u| StaffMember {
-            estate_ids: u.info.estate_ids(),
+            // Only the estates the clerk shares with them.
+            estate_ids: u
+                .info
+                .estate_ids()
+                .into_iter()
+                .filter(|e| mine.contains(e))
+                .collect(),
             id: u.info.id,
             display_name: u.info.display_name,
             role: u.info.role,

@@ -392,6 +392,10 @@ pub async fn serve_socket(state: AppState, socket: WebSocket) {
                         if !send(&mut sink, &addition).await { break }
                     }
                     FollowUpdate::Recompute => {
+                        // The document left the set: its changes are no longer pushed here.
+                        if let Some(session) = session.as_mut() {
+                            session.forget(&changed.doc);
+                        }
                         if !send_follow_set(&state, &mut sink, &mut follows, &user).await { break }
                     }
                     FollowUpdate::None => {}
@@ -401,8 +405,14 @@ pub async fn serve_socket(state: AppState, socket: WebSocket) {
                         if !send(&mut sink, &ServerMessage::Records { records: vec![summary] }).await { break }
                     }
                 }
+                // A record addressed to someone else is pushed to no one else but the office.
+                let addressed_elsewhere = changed
+                    .summary
+                    .as_ref()
+                    .and_then(|s| s.addressed_to.as_ref())
+                    .is_some_and(|to| *to != user.id && !user.role.lists_records());
                 let follows = session.as_ref().is_some_and(|s| s.is_tracking(&changed.doc));
-                if changed.origin != origin && follows {
+                if changed.origin != origin && follows && !addressed_elsewhere {
                     let id = changed.doc;
                     let loaded = with_store(&state, move |store| store.load_document(&id)).await;
                     if let (Some(Ok(Some(stored))), Some(session)) = (loaded, session.as_mut()) {

@@ -131,6 +131,8 @@ problem_keys! {
     ApprovalMismatch = "validation.approval_mismatch", APPROVAL_MISMATCH;
     /// An approved slip does not change: a change is a new slip.
     SlipApproved = "validation.slip_approved", SLIP_APPROVED;
+    /// A new entry that must be signed in the same change is not (a check at the gate).
+    Unsigned = "validation.unsigned", UNSIGNED;
     /// A work order assigned to another technician.
     NotAssigned = "validation.not_assigned", NOT_ASSIGNED;
     /// A work order already taken or cancelled.

@@ -32,6 +32,8 @@ pub enum Purpose {
     RepairConsent,
     /// The owner accepts the work done, parts used, time and final fee.
     RepairAcceptance,
+    /// The guard signs the check at the gate: who carried what out (or was held), and why.
+    GateCheck,
 }
 
 impl Purpose {
@@ -39,6 +41,7 @@ impl Purpose {
         match self {
             Purpose::RepairConsent => "repair_consent",
             Purpose::RepairAcceptance => "repair_acceptance",
+            Purpose::GateCheck => "gate_check",
         }
     }
 }
@@ -52,14 +55,17 @@ pub enum SignerRole {
     /// Someone else the owner sent (a family member, an agent), named as they wrote it.
     OwnersAgent,
     Technician,
+    /// The guard who made a check at the gate.
+    Guard,
 }
 
 impl SignerRole {
-    pub const ALL: [SignerRole; 4] = [
+    pub const ALL: [SignerRole; 5] = [
         SignerRole::Owner,
         SignerRole::Tenant,
         SignerRole::OwnersAgent,
         SignerRole::Technician,
+        SignerRole::Guard,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -68,6 +74,7 @@ impl SignerRole {
             SignerRole::Tenant => "tenant",
             SignerRole::OwnersAgent => "owners_agent",
             SignerRole::Technician => "technician",
+            SignerRole::Guard => "guard",
         }
     }
 
@@ -328,6 +335,71 @@ pub fn verify(
         problems.push(SignatureProblem::BadSignature);
     }
     problems
+}
+
+/// The field rules of a signature entry, for every kind that holds signatures.
+pub(crate) fn check_fields(
+    problems: &mut Vec<crate::problem::Problem>,
+    path: &str,
+    signature: &Signature,
+) {
+    use crate::problem::check_text;
+    check_text(
+        problems,
+        format!("{path}.signer_name"),
+        &signature.signer_name,
+        MAX_SIGNER_NAME_CHARS,
+    );
+    check_text(
+        problems,
+        format!("{path}.device_id"),
+        &signature.device_id,
+        64,
+    );
+    check_text(problems, format!("{path}.subject"), &signature.subject, 200);
+}
+
+/// The rules on the signatures a change adds (those not in `before`), for every kind: each
+/// taken on the writer's enrolled device, over the content `content_for` gives for its
+/// purpose and subject (`unknown_entry` when there is none), verifying with that device's
+/// key. Problems at `list[i]`.
+pub(crate) fn judge_new(
+    problems: &mut Vec<crate::problem::Problem>,
+    list: &str,
+    before: &[Signature],
+    after: &[Signature],
+    writer: &crate::record::Writer<'_>,
+    document: DocumentId,
+    content_for: impl Fn(Purpose, &str) -> Option<SignedContent>,
+) {
+    use crate::problem::{keys, Problem};
+    let old: std::collections::HashSet<&str> = before.iter().map(|s| s.id.as_str()).collect();
+    for (i, signature) in after.iter().enumerate() {
+        if old.contains(signature.id.as_str()) {
+            continue;
+        }
+        let path = format!("{list}[{i}]");
+        if signature.device_id != writer.device_id {
+            problems.push(Problem::new(
+                format!("{path}.device_id"),
+                keys::BAD_SIGNATURE,
+            ));
+            continue;
+        }
+        let Some(content) = content_for(signature.purpose, &signature.subject) else {
+            problems.push(Problem::new(format!("{path}.subject"), keys::UNKNOWN_ENTRY));
+            continue;
+        };
+        for problem in verify(
+            signature,
+            document,
+            &content,
+            writer.device_key,
+            writer.verify_key,
+        ) {
+            problems.push(Problem::new(path.clone(), problem.key()));
+        }
+    }
 }
 
 /// A drawn signature as compact vector data: the pad's size, then strokes of points.

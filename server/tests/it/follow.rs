@@ -15,6 +15,7 @@ use gatehouse_shared::record::release_slip::{
     Applicant, Approval, Decision, GateCheck, IdentityCheck, ReleaseSlip, Released, SlipItem,
     SlipStatus,
 };
+use gatehouse_shared::signature::{Purpose, Signature, SignerRole, Stroke, Unsigned};
 use gatehouse_shared::user::NewUser;
 use gatehouse_shared::{DocumentId, Role};
 use tokio_tungstenite::tungstenite::Message;
@@ -389,6 +390,45 @@ async fn office_issues_slip(app: &TestApp, from: &str, until: &str) -> DocumentI
     id
 }
 
+/// The guard's phone records `check` on slip `doc` and signs it, as the app does; `raw`
+/// skips the phone's own rules (a hostile client).
+fn add_signed_check(device: &mut Device, doc: DocumentId, check: GateCheck, raw: bool) {
+    let (device_id, seed) = (device.device_id.clone(), device.seed);
+    let edit = move |slip: &mut ReleaseSlip| {
+        let content = slip.check_content(&check);
+        let stroke = Stroke {
+            width: 320,
+            height: 160,
+            lines: vec![vec![(20, 100), (80, 40), (150, 120)]],
+        }
+        .encode();
+        let id = entry_id().to_string();
+        let signature = Signature::sign_with_seed(
+            &Unsigned {
+                id: &id,
+                author: &check.author,
+                purpose: Purpose::GateCheck,
+                subject: &check.id,
+                signer_role: SignerRole::Guard,
+                signer_name: &check.guard_name,
+                stroke: &stroke,
+                content_hash: content.hash(),
+                signed_at: check.checked_at,
+                document: doc,
+                device_id: &device_id,
+            },
+            &seed,
+        );
+        slip.checks.push(check);
+        slip.signatures.push(signature);
+    };
+    if raw {
+        device.edit_raw::<ReleaseSlip>(doc, now_ms(), edit);
+    } else {
+        device.edit_kind::<ReleaseSlip>(doc, now_ms(), edit);
+    }
+}
+
 fn gate_check(author: &str, desks: u32) -> GateCheck {
     GateCheck {
         id: entry_id().to_string(),
@@ -438,13 +478,13 @@ async fn a_guards_phone_receives_open_slips_and_cannot_release_more_than_they_al
     // The first trip: 3 of the 5 desks.
     let guard_id = session.user.id.clone();
     let first = gate_check(&guard_id, 3);
-    guard.edit_kind::<ReleaseSlip>(open, now_ms(), |slip| slip.checks.push(first));
+    add_signed_check(&mut guard, open, first, false);
     guard.sync(&mut socket).await.expect("syncs");
     assert!(guard.is_stored(open), "{:?}", guard.errors);
     // The other gate, offline, lets 3 more out: back online, what happened is kept, and the
     // slip says it was over-released (the office looks into it).
     let stale = gate_check(&guard_id, 3);
-    other.edit_kind::<ReleaseSlip>(open, now_ms(), |slip| slip.checks.push(stale));
+    add_signed_check(&mut other, open, stale, false);
     other.session.disconnected();
     let mut other_socket = other
         .connect_following(app.addr, &other_session.token)
@@ -457,7 +497,7 @@ async fn a_guards_phone_receives_open_slips_and_cannot_release_more_than_they_al
     assert_eq!(merged.status(), SlipStatus::OverReleased);
     // One check letting out more than the whole slip is refused.
     let greedy = gate_check(&guard_id, 6);
-    other.edit_raw::<ReleaseSlip>(open, now_ms(), |slip| slip.checks.push(greedy));
+    add_signed_check(&mut other, open, greedy, true);
     other.sync(&mut other_socket).await.expect("answers");
     let (code, problems) = other.refusal(open).expect("refused");
     assert_eq!(code, ErrorCode::Rejected, "{problems:?}");
@@ -494,4 +534,45 @@ async fn the_office_lists_one_kind_for_the_goods_release_register() {
     .await
     .expect("answers");
     assert_eq!(refused.status(), 400);
+}
+
+#[tokio::test]
+async fn a_check_at_the_gate_without_the_guards_signature_is_refused() {
+    let app = spawn_app().await;
+    let open = office_issues_slip(&app, &day(0), &day(2)).await;
+    let mut guard = Device::new();
+    let session = app.session_on(&guard, GUARD).await;
+    let mut socket = guard
+        .connect_following(app.addr, &session.token)
+        .await
+        .expect("connects");
+    guard.sync(&mut socket).await.expect("syncs");
+    // A hostile client writes the check and leaves the signature out.
+    let unsigned = gate_check(&session.user.id, 1);
+    guard.edit_raw::<ReleaseSlip>(open, now_ms(), |slip| slip.checks.push(unsigned));
+    guard.sync(&mut socket).await.expect("answers");
+    let (code, problems) = guard.refusal(open).expect("refused");
+    assert_eq!(code, ErrorCode::Rejected, "{problems:?}");
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.key == keys::UNSIGNED && p.path == "checks[0].signature"),
+        "{problems:?}"
+    );
+    // Signed on this phone, with its enrolled key, the same check is stored.
+    let mut honest = Device::new();
+    let honest_session = app.session_on(&honest, GUARD).await;
+    let mut honest_socket = honest
+        .connect_following(app.addr, &honest_session.token)
+        .await
+        .expect("connects");
+    honest.sync(&mut honest_socket).await.expect("syncs");
+    add_signed_check(
+        &mut honest,
+        open,
+        gate_check(&honest_session.user.id, 1),
+        false,
+    );
+    honest.sync(&mut honest_socket).await.expect("syncs");
+    assert!(honest.is_stored(open), "{:?}", honest.errors);
 }

@@ -174,6 +174,10 @@ async fn a_technician_receives_the_work_orders_for_them_or_their_pool_and_no_oth
         .expect("connects");
     assert!(!guard_docs.contains(&pooled));
 
+    // The phone holds the pooled order.
+    tech.follow_all(&[pooled]);
+    tech.sync(&mut socket).await.expect("syncs");
+    assert!(tech.read_kind_opt::<RepairRequest>(pooled).is_some());
     // A new order for the connected technician arrives without asking.
     let new = office.request((&tech_id, "张师傅"), None).await;
     assert_eq!(next_follows(&mut socket).await, (vec![new], false));
@@ -184,6 +188,23 @@ async fn a_technician_receives_the_work_orders_for_them_or_their_pool_and_no_oth
     let (docs, complete) = next_follows(&mut socket).await;
     assert!(complete);
     assert!(!docs.contains(&pooled) && docs.contains(&for_tech) && docs.contains(&new));
+    // ... and its changes are no longer pushed to this phone.
+    office.reassign(pooled, ("", ""), T0 + 11).await;
+    office
+        .reassign(pooled, (&tech_2.user.id, "tech-2 师傅"), T0 + 12)
+        .await;
+    let quiet = tokio::time::timeout(Duration::from_millis(800), async {
+        loop {
+            match next_message(&mut socket).await.expect("reads") {
+                Some(ServerMessage::Sync { docs, .. }) if docs.iter().any(|d| d.doc == pooled) => {
+                    return docs
+                }
+                _ => {}
+            }
+        }
+    })
+    .await;
+    assert!(quiet.is_err(), "pushed after it left the set: {quiet:?}");
 
     // The technician takes the order: a repair record that names it, and a taking that
     // names the repair, in one frame.

@@ -3,18 +3,22 @@
 //! form of whoever may add to it: the office's phone approval, the guard's check at the gate.
 
 use gatehouse_shared::problem::keys;
+use gatehouse_shared::record::judge_kind;
 use gatehouse_shared::record::registry::{current_units, LeaseState, Occupancy, UnitInfo};
 use gatehouse_shared::record::release_slip::{
     slip_number, Applicant, Approval, Decision, GateCheck, Held, IdentityCheck, ReleaseSlip,
     Released,
 };
+use gatehouse_shared::signature::{Purpose, Signature, SignerRole, Stroke, Unsigned};
 use gatehouse_shared::{AnyRecord, DocumentId, EntryId, Problem, Role};
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 use leptos_i18n::I18nContext;
 
-use crate::ctx::{random_id, Ctx};
+use crate::ctx::{random_id, Ctx, EditError};
 use crate::i18n::*;
 use crate::kinds::registry::{registries, today, unit_card};
+use crate::kinds::repair::pad::{SignaturePad, StrokeDrawing};
 use crate::text::problem_key_text;
 use crate::time::{format_time, now_ms};
 use crate::widgets::Problems;
@@ -201,6 +205,17 @@ fn check_line(
             {(!released.is_empty()).then(|| view! { <div data-testid="check-released">{t!(i18n, slip.released)}" "{released.join("、")}</div> })}
             {(!held.is_empty()).then(|| view! { <div data-testid="check-held">{t!(i18n, slip.held)}" "{held.join("、")}</div> })}
             {(!check.reason.is_empty()).then(|| view! { <div class="muted">{check.reason.clone()}</div> })}
+            {match slip.check_signature(&check.id) {
+                Some(signature) => view! {
+                    <div class="signature" data-testid="check-signature">
+                        <span class="muted">{t!(i18n, slip.guard_signed)}" "{signature.signer_name.clone()}</span>
+                        <StrokeDrawing stroke=signature.stroke.to_vec()/>
+                    </div>
+                }.into_any(),
+                None => view! {
+                    <div class="warning-text" data-testid="check-unsigned">{t!(i18n, slip.guard_unsigned)}</div>
+                }.into_any(),
+            }}
         </div>
     }
 }
@@ -320,8 +335,18 @@ fn CheckForm(id: DocumentId, slip: Memo<Option<ReleaseSlip>>) -> impl IntoView {
     let plate = RwSignal::new(String::new());
     let reason = RwSignal::new(String::new());
     let problems = RwSignal::new(Vec::<Problem>::new());
+    let stroke = RwSignal::new(Stroke {
+        width: 1,
+        height: 1,
+        lines: Vec::new(),
+    });
+    let full = RwSignal::new(false);
+    let busy = RwSignal::new(false);
     let item_ids: Vec<String> = items.iter().map(|(id, _)| id.clone()).collect();
     let save = move |_| {
+        if busy.get_untracked() {
+            return;
+        }
         let Some(current) = slip.get_untracked() else {
             return;
         };
@@ -389,7 +414,10 @@ fn CheckForm(id: DocumentId, slip: Memo<Option<ReleaseSlip>>) -> impl IntoView {
         } else {
             Decision::PartlyReleased
         };
-        let Some(user) = ctx.session.get_untracked().map(|s| s.user) else {
+        let (Some(user), Some(identity)) = (
+            ctx.session.get_untracked().map(|s| s.user),
+            ctx.identity.get_value(),
+        ) else {
             return;
         };
         let check = GateCheck {
@@ -407,17 +435,72 @@ fn CheckForm(id: DocumentId, slip: Memo<Option<ReleaseSlip>>) -> impl IntoView {
             decision,
             reason: reason.get_untracked().trim().to_owned(),
         };
-        ctx.save_edit::<ReleaseSlip>(
-            id,
-            problems,
-            "slip.checked",
-            move |s| s.checks.push(check),
-            move || {
-                quantities.update(|q| q.iter_mut().for_each(String::clear));
-                held.set(Vec::new());
-                reason.set(String::new());
-            },
-        );
+        // Everything the rules say about the check, and the missing signature, at once.
+        let mut trial = current.clone();
+        trial.checks.push(check.clone());
+        let mut found: Vec<Problem> = ctx
+            .with_writer(|writer| judge_kind(Some(&current), &trial, writer, id, now_ms()))
+            .and_then(Result::err)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|p| p.key != keys::UNSIGNED)
+            .collect();
+        let drawn = stroke.get_untracked();
+        if drawn.is_empty() {
+            found.push(Problem::new("signature.stroke", keys::EMPTY_STROKE));
+        }
+        if !found.is_empty() {
+            problems.set(found);
+            return;
+        }
+        // The guard signs the check as recorded, with this phone's key, in the same edit.
+        let content = current.check_content(&check);
+        let signature_id = EntryId::from_random(random_id()).to_string();
+        let stroke_bytes = drawn.encode();
+        busy.set(true);
+        spawn_local(async move {
+            let unsigned = Unsigned {
+                id: &signature_id,
+                author: &user.id,
+                purpose: Purpose::GateCheck,
+                subject: &check.id,
+                signer_role: SignerRole::Guard,
+                signer_name: &user.display_name,
+                stroke: &stroke_bytes,
+                content_hash: content.hash(),
+                signed_at: now_ms(),
+                document: id,
+                device_id: identity.device_id(),
+            };
+            let mut entry = Signature::from_parts(&unsigned, Vec::new());
+            let outcome = match identity.sign(&entry.message()).await {
+                Ok(bytes) => {
+                    entry.signature = bytes.into();
+                    ctx.edit::<ReleaseSlip>(id, move |s| {
+                        s.checks.push(check);
+                        s.signatures.push(entry);
+                    })
+                    .await
+                }
+                Err(error) => {
+                    leptos::logging::error!("signing failed: {error}");
+                    Err(EditError::NotSaved)
+                }
+            };
+            busy.set(false);
+            match outcome {
+                Ok(()) => {
+                    problems.set(Vec::new());
+                    ctx.notify("slip.checked", false);
+                    quantities.update(|q| q.iter_mut().for_each(String::clear));
+                    held.set(Vec::new());
+                    reason.set(String::new());
+                    stroke.update(|s| s.lines.clear());
+                }
+                Err(EditError::Invalid(found)) => problems.set(found),
+                Err(EditError::NotSaved) => ctx.notify("error.not_saved", true),
+            }
+        });
     };
     view! {
         <section class="card" data-testid="check-form">
@@ -463,8 +546,19 @@ fn CheckForm(id: DocumentId, slip: Memo<Option<ReleaseSlip>>) -> impl IntoView {
             <label>{t!(i18n, slip.reason)}
                 <input data-testid="check-reason" prop:value=move || reason.get() on:input=move |ev| reason.set(event_target_value(&ev))/>
             </label>
+            <p class="muted">{t!(i18n, slip.guard_sign_below)}</p>
+            <SignaturePad stroke=stroke full=full/>
+            <Show when=move || full.get()>
+                <p class="problems" data-testid="pad-full">{t!(i18n, signature.pad_full)}</p>
+            </Show>
+            <div class="actions">
+                <button class="secondary" data-testid="clear-signature"
+                    on:click=move |_| { stroke.update(|s| s.lines.clear()); full.set(false); }>
+                    {t!(i18n, signature.clear)}
+                </button>
+            </div>
             <Problems problems=problems/>
-            <button data-testid="save-check" on:click=save>{t!(i18n, slip.save_check)}</button>
+            <button class="primary" data-testid="save-check" on:click=save prop:disabled=move || busy.get()>{t!(i18n, slip.save_check)}</button>
         </section>
     }
 }

@@ -3,7 +3,7 @@
 //! technician's screens, the record view with its signatures and the signature pad are in
 //! the submodules, loaded on first use (`#[lazy]`): guards never download them.
 
-mod pad;
+pub(crate) mod pad;
 mod technician;
 mod view;
 

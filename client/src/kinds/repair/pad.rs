@@ -87,7 +87,7 @@ fn redraw(canvas: &HtmlCanvasElement, lines: &[Vec<(u16, u16)>]) {
 /// The pad: a canvas the signer draws on with a finger (or a mouse); `stroke` holds what is
 /// drawn, in the canvas's CSS pixels.
 #[component]
-fn SignaturePad(stroke: RwSignal<Stroke>, full: RwSignal<bool>) -> impl IntoView {
+pub(crate) fn SignaturePad(stroke: RwSignal<Stroke>, full: RwSignal<bool>) -> impl IntoView {
     let canvas = NodeRef::<leptos::html::Canvas>::new();
     let drawing = RwSignal::new(false);
     let point = move |ev: &PointerEvent| -> Option<(u16, u16)> {
@@ -287,7 +287,10 @@ pub fn SignStep(
     };
     let heading = match purpose {
         Purpose::RepairConsent => t_string!(i18n, signature.ask_consent).to_string(),
-        Purpose::RepairAcceptance => t_string!(i18n, signature.ask_acceptance).to_string(),
+        // A repair's signing step asks for the two signatures of a repair only.
+        Purpose::RepairAcceptance | Purpose::GateCheck => {
+            t_string!(i18n, signature.ask_acceptance).to_string()
+        }
     };
     view! {
         <section class="card sign-step" data-testid="sign-step" data-purpose=purpose.as_str()>
@@ -341,7 +344,7 @@ fn SignedContentView(repair: RepairRecord, purpose: Purpose) -> impl IntoView {
         )
     };
     let body = match purpose {
-        Purpose::RepairConsent => view! {
+        Purpose::RepairConsent | Purpose::GateCheck => view! {
             <div><span class="muted">{t!(i18n, repair.unit)}": "</span>{repair.unit.clone()}</div>
             <div><span class="muted">{t!(i18n, repair.fault)}": "</span>{repair.fault.clone()}</div>
             <div><span class="muted">{t!(i18n, repair.component)}": "</span>{component}</div>

@@ -223,6 +223,7 @@ pub fn signer_role_name(i18n: I18nContext<Locale>, role: SignerRole) -> String {
         SignerRole::Tenant => t_string!(i18n, signer.tenant),
         SignerRole::OwnersAgent => t_string!(i18n, signer.owners_agent),
         SignerRole::Technician => t_string!(i18n, signer.technician),
+        SignerRole::Guard => t_string!(i18n, signer.guard),
     }
     .to_string()
 }
@@ -231,6 +232,7 @@ pub fn purpose_name(i18n: I18nContext<Locale>, purpose: Purpose) -> String {
     match purpose {
         Purpose::RepairConsent => t_string!(i18n, repair.consent),
         Purpose::RepairAcceptance => t_string!(i18n, repair.acceptance),
+        Purpose::GateCheck => t_string!(i18n, signer.gate_check),
     }
     .to_string()
 }

@@ -163,6 +163,40 @@ fn TakeAction(id: DocumentId, request: Memo<Option<RepairRequest>>) -> impl Into
                 .unwrap_or(false)
         }
     };
+    // A repair was started here for the order but the taking was not written (the phone
+    // could not store it): it can be written again, naming that repair.
+    let untaken = {
+        let me = me.clone();
+        move || {
+            mine.get().is_some()
+                && ctx.editable(id)
+                && request.get().is_some_and(|r| r.takeable_by(&me))
+        }
+    };
+    let problems = RwSignal::new(Vec::<Problem>::new());
+    let complete = move |_| {
+        let (Some(repair), Some(user)) = (
+            mine.get_untracked(),
+            ctx.session.get_untracked().map(|s| s.user),
+        ) else {
+            return;
+        };
+        let taking = Taking {
+            id: EntryId::from_random(random_id()).to_string(),
+            author: user.id.clone(),
+            corrects: None,
+            technician_name: user.display_name.clone(),
+            repair: repair.to_string(),
+            taken_at: now_ms(),
+        };
+        ctx.save_edit::<RepairRequest>(
+            id,
+            problems,
+            "request.taken",
+            move |r| r.takings.push(taking),
+            || {},
+        );
+    };
     let take = move |_| {
         if saving.get_untracked() {
             return;
@@ -237,7 +271,13 @@ fn TakeAction(id: DocumentId, request: Memo<Option<RepairRequest>>) -> impl Into
                 {t!(i18n, request.take)}
             </button>
         </Show>
-        <Show when=move || mine.get().is_none() && taken_by_other()>
+        <Show when=untaken>
+            <button class="secondary" data-testid="complete-taking" on:click=complete>
+                {t!(i18n, request.take)}
+            </button>
+        </Show>
+        <Problems problems=problems/>
+        <Show when=taken_by_other>
             <p class="muted" data-testid="taken-by-other">{t!(i18n, request.taken_by_other)}</p>
         </Show>
     }
@@ -411,10 +451,14 @@ pub fn FindingFollowUp(
         let Some(id) = pending.get() else {
             return;
         };
-        let stored = ctx
-            .model
-            .with_value(|m| m.records.get(&id).is_some_and(|r| r.is_acked()));
-        if stored {
+        // Stored, or refused (the record screen says why): either way the list is read
+        // again and the note goes.
+        let settled = ctx.model.with_value(|m| {
+            m.records
+                .get(&id)
+                .is_some_and(|r| r.is_acked() || r.rejected)
+        });
+        if settled {
             pending.set(None);
             reload();
         }

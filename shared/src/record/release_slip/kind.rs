@@ -8,6 +8,7 @@ use super::*;
 use crate::record::registry::check_phone;
 use crate::record::remark::check_remark;
 use crate::record::rules::{check_entries, corrections_point_into, unique_ids};
+use crate::signature::SignerRole;
 
 fn check_quantity(problems: &mut Vec<Problem>, path: String, quantity: u32, least: u32) {
     if quantity < least || quantity > MAX_QUANTITY {
@@ -306,9 +307,25 @@ impl Kind for ReleaseSlip {
         unique_ids(
             &mut problems,
             &mut seen,
+            "signatures",
+            self.signatures.iter().map(Entry::id),
+        );
+        unique_ids(
+            &mut problems,
+            &mut seen,
             "remarks",
             self.remarks.iter().map(Entry::id),
         );
+        for (i, signature) in self.signatures.iter().enumerate() {
+            let path = format!("signatures[{i}]");
+            crate::signature::check_fields(&mut problems, &path, signature);
+            if signature.corrects.is_some() {
+                problems.push(Problem::new(
+                    format!("{path}.corrects"),
+                    keys::BAD_CORRECTION,
+                ));
+            }
+        }
         for (list, corrected) in [
             (
                 "approvals",
@@ -332,6 +349,9 @@ impl Kind for ReleaseSlip {
         for (i, c) in self.checks.iter().enumerate() {
             times.push((format!("checks[{i}].checked_at"), c.checked_at));
         }
+        for (i, s) in self.signatures.iter().enumerate() {
+            times.push((format!("signatures[{i}].signed_at"), s.signed_at));
+        }
         for (i, r) in self.remarks.iter().enumerate() {
             times.push((format!("remarks[{i}].written_at"), r.written_at));
         }
@@ -344,7 +364,7 @@ impl Kind for ReleaseSlip {
         before: Option<&Self>,
         after: &Self,
         writer: &Writer<'_>,
-        _doc: DocumentId,
+        doc: DocumentId,
         problems: &mut Vec<Problem>,
     ) {
         let office = writer.role == Role::Office;
@@ -370,6 +390,43 @@ impl Kind for ReleaseSlip {
         );
         check_entries(
             problems,
+            "signatures",
+            before.map_or(&[][..], |b| &b.signatures),
+            &after.signatures,
+            writer,
+            guard,
+            creator,
+        );
+        crate::signature::judge_new(
+            problems,
+            "signatures",
+            before.map_or(&[][..], |b| &b.signatures),
+            &after.signatures,
+            writer,
+            doc,
+            |purpose, subject| after.content_for(purpose, subject),
+        );
+        let old_signatures: HashSet<&str> = before
+            .map(|b| b.signatures.iter().map(Entry::id).collect())
+            .unwrap_or_default();
+        for (i, signature) in after.signatures.iter().enumerate() {
+            if old_signatures.contains(signature.id.as_str()) {
+                continue;
+            }
+            // A guard signs their own check, as the guard.
+            let own = after
+                .checks
+                .iter()
+                .any(|c| c.id == signature.subject && c.author == signature.author);
+            if signature.purpose != Purpose::GateCheck
+                || signature.signer_role != SignerRole::Guard
+                || !own
+            {
+                problems.push(Problem::new(format!("signatures[{i}]"), keys::ROLE_FORBIDS));
+            }
+        }
+        check_entries(
+            problems,
             "remarks",
             before.map_or(&[][..], |b| &b.remarks),
             &after.remarks,
@@ -390,7 +447,17 @@ impl Kind for ReleaseSlip {
             .map(|b| b.checks.iter().map(Entry::id).collect())
             .unwrap_or_default();
         for (i, check) in after.checks.iter().enumerate() {
-            if old.contains(check.id.as_str()) || check.decision == Decision::Refused {
+            if old.contains(check.id.as_str()) {
+                continue;
+            }
+            // The guard signs every new check, refusals too, in the same change.
+            if after.check_signature(&check.id).is_none() {
+                problems.push(Problem::new(
+                    format!("checks[{i}].signature"),
+                    keys::UNSIGNED,
+                ));
+            }
+            if check.decision == Decision::Refused {
                 continue;
             }
             if !after.is_approved() {

@@ -21,8 +21,10 @@ use super::remark::Remark;
 use super::{AnyRecord, Field, Header, Kind, RecordKind, SummaryDetail, Writer};
 use crate::date::Date;
 use crate::problem::{check_optional_text, check_text, keys, Problem};
+use crate::signature::{Purpose, Signature, SignedContent};
 use crate::user::Role;
 use crate::DocumentId;
+use ciborium::Value;
 
 mod kind;
 #[cfg(test)]
@@ -253,6 +255,9 @@ pub struct ReleaseSlip {
     pub started_at: i64,
     pub approvals: Vec<Approval>,
     pub checks: Vec<GateCheck>,
+    /// The guards' signatures over their checks (absent in slips written before them).
+    #[autosurgeon(missing = "Default::default")]
+    pub signatures: Vec<Signature>,
     pub remarks: Vec<Remark>,
 }
 
@@ -288,6 +293,7 @@ impl ReleaseSlip {
             started_at,
             approvals: Vec::new(),
             checks: Vec::new(),
+            signatures: Vec::new(),
             remarks: Vec::new(),
         };
         let problems = slip.validate();
@@ -303,6 +309,85 @@ impl ReleaseSlip {
     pub fn follow_until(&self) -> Option<i64> {
         let until = Date::parse(&self.valid_until)?;
         Some((until.days_since_epoch() + 1 + FOLLOW_DAYS_AFTER_WINDOW) * 86_400_000)
+    }
+
+    /// What the guard signs for a check: the slip's unit, the check's date, the carrier and
+    /// vehicle, every item released (by the slip's line and what it says) and held, the
+    /// decision and its reason. The document ID is in the signature itself.
+    pub fn check_content(&self, check: &GateCheck) -> SignedContent {
+        let text = |s: &str| Value::Text(s.to_owned());
+        let what = |item: &str| {
+            self.items
+                .iter()
+                .find(|i| i.id == item)
+                .map_or("", |i| i.what.as_str())
+        };
+        SignedContent::new(
+            Purpose::GateCheck,
+            vec![
+                ("unit", text(&self.unit)),
+                ("check", text(&check.id)),
+                ("check_date", text(&check.check_date)),
+                ("carrier_name", text(&check.carrier_name)),
+                ("carrier_id", text(&check.carrier_id)),
+                ("plate", text(&check.plate)),
+                (
+                    "released",
+                    Value::Array(
+                        check
+                            .released
+                            .iter()
+                            .map(|r| {
+                                Value::Array(vec![
+                                    text(&r.item),
+                                    text(what(&r.item)),
+                                    Value::Integer(r.quantity.into()),
+                                ])
+                            })
+                            .collect(),
+                    ),
+                ),
+                (
+                    "held",
+                    Value::Array(
+                        check
+                            .held
+                            .iter()
+                            .map(|h| {
+                                Value::Array(vec![text(&h.what), Value::Integer(h.quantity.into())])
+                            })
+                            .collect(),
+                    ),
+                ),
+                ("decision", text(check.decision.as_str())),
+                ("reason", text(&check.reason)),
+            ],
+        )
+    }
+
+    /// The content a signature of `purpose` over entry `subject` signed, if the slip holds
+    /// that entry.
+    pub fn content_for(&self, purpose: Purpose, subject: &str) -> Option<SignedContent> {
+        match purpose {
+            Purpose::GateCheck => self
+                .checks
+                .iter()
+                .find(|c| c.id == subject)
+                .map(|c| self.check_content(c)),
+            Purpose::RepairConsent | Purpose::RepairAcceptance => None,
+        }
+    }
+
+    /// The guard's signature over check `id` as it stands, if given.
+    pub fn check_signature(&self, id: &str) -> Option<&Signature> {
+        let check = self.checks.iter().find(|c| c.id == id)?;
+        let hash = self.check_content(check).hash();
+        self.signatures.iter().find(|s| {
+            s.purpose == Purpose::GateCheck
+                && s.subject == id
+                && s.author == check.author
+                && s.content_hash.as_slice() == hash
+        })
     }
 
     pub fn is_approved(&self) -> bool {

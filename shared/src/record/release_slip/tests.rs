@@ -77,6 +77,42 @@ fn check(n: u8, desks: u32, pcs: u32, held: Vec<Held>, decision: Decision) -> Ga
     }
 }
 
+/// Signs every check the slip holds without its guard's signature, on the test phone.
+fn sign_checks(slip: &mut ReleaseSlip) {
+    let unsigned: Vec<GateCheck> = slip
+        .checks
+        .iter()
+        .filter(|c| slip.check_signature(&c.id).is_none())
+        .cloned()
+        .collect();
+    for check in unsigned {
+        let content = slip.check_content(&check);
+        let id = format!("sig-{}", check.id);
+        let stroke = crate::signature::Stroke {
+            width: 300,
+            height: 150,
+            lines: vec![vec![(10, 10), (200, 100)]],
+        }
+        .encode();
+        slip.signatures.push(Signature::sign_with_seed(
+            &crate::signature::Unsigned {
+                id: &id,
+                author: &check.author,
+                purpose: Purpose::GateCheck,
+                subject: &check.id,
+                signer_role: crate::signature::SignerRole::Guard,
+                signer_name: &check.guard_name,
+                stroke: &stroke,
+                content_hash: content.hash(),
+                signed_at: check.checked_at,
+                document: *DOC,
+                device_id: "device-1",
+            },
+            &crate::record::test_support::TECH_SEED,
+        ));
+    }
+}
+
 fn keys_of(result: Result<(), Vec<Problem>>) -> Vec<crate::problem::ProblemKey> {
     result
         .err()
@@ -126,6 +162,7 @@ fn a_tenants_slip_without_the_owners_approval_releases_nothing() {
     after
         .checks
         .push(check(2, 1, 0, vec![], Decision::PartlyReleased));
+    sign_checks(&mut after);
     let found = keys_of(judge(
         Some(&before.clone().into_any()),
         &after.into_any(),
@@ -139,6 +176,7 @@ fn a_tenants_slip_without_the_owners_approval_releases_nothing() {
     refused
         .checks
         .push(check(3, 0, 0, vec![], Decision::Refused));
+    sign_checks(&mut refused);
     assert_eq!(
         judge(
             Some(&before.into_any()),
@@ -248,6 +286,7 @@ fn released_quantities_never_exceed_the_slip_over_several_trips() {
         }],
         Decision::PartlyReleased,
     ));
+    sign_checks(&mut first);
     assert_eq!(
         judge(
             Some(&before.clone().into_any()),
@@ -276,6 +315,7 @@ fn released_quantities_never_exceed_the_slip_over_several_trips() {
     too_many
         .checks
         .push(check(7, 6, 0, vec![], Decision::PartlyReleased));
+    sign_checks(&mut too_many);
     let found = keys_of(judge(
         Some(&first.clone().into_any()),
         &too_many.into_any(),
@@ -287,6 +327,7 @@ fn released_quantities_never_exceed_the_slip_over_several_trips() {
     // The last two desks: the slip is used up, and nothing more can leave on it.
     let mut last = first.clone();
     last.checks.push(check(4, 2, 0, vec![], Decision::Released));
+    sign_checks(&mut last);
     assert_eq!(
         judge(
             Some(&first.clone().into_any()),
@@ -308,10 +349,12 @@ fn released_quantities_never_exceed_the_slip_over_several_trips() {
     gate_a
         .checks
         .push(check(5, 3, 0, vec![], Decision::PartlyReleased));
+    sign_checks(&mut gate_a);
     let mut merged = gate_a.clone();
     merged
         .checks
         .push(check(6, 3, 0, vec![], Decision::PartlyReleased));
+    sign_checks(&mut merged);
     assert_eq!(
         judge(
             Some(&gate_a.into_any()),
@@ -454,4 +497,58 @@ fn a_phone_approval_names_the_number_called_and_what_the_caller_proved() {
         found.contains(&("approvals[0].phone_number".into(), keys::BAD_PHONE)),
         "{found:?}"
     );
+}
+
+#[test]
+fn the_guard_signs_every_check_over_exactly_what_was_checked() {
+    let before = approved();
+    let judged = |after: &ReleaseSlip, writer| {
+        keys_of(judge(
+            Some(&before.clone().into_any()),
+            &after.clone().into_any(),
+            writer,
+            *DOC,
+            T0 + 1000,
+        ))
+    };
+    // A check without its signature is refused, a refusal too.
+    let mut unsigned = before.clone();
+    unsigned
+        .checks
+        .push(check(2, 1, 0, vec![], Decision::PartlyReleased));
+    assert_eq!(judged(&unsigned, &GUARD), vec![keys::UNSIGNED]);
+    let mut refused = before.clone();
+    refused
+        .checks
+        .push(check(3, 0, 0, vec![], Decision::Refused));
+    assert_eq!(judged(&refused, &GUARD), vec![keys::UNSIGNED]);
+    let mut signed = unsigned.clone();
+    sign_checks(&mut signed);
+    assert_eq!(judged(&signed, &GUARD), vec![]);
+    assert!(signed.check_signature(&signed.checks[0].id).is_some());
+
+    // A signature over other quantities than the check records does not cover it.
+    let mut altered = signed.clone();
+    altered.checks[0].released[0].quantity = 2;
+    let found = judged(&altered, &GUARD);
+    assert!(found.contains(&keys::CONTENT_MISMATCH), "{found:?}");
+    assert!(found.contains(&keys::UNSIGNED), "{found:?}");
+    // Nor over another carrier.
+    let mut other_carrier = signed.clone();
+    other_carrier.checks[0].carrier_id = "440101199001019999".into();
+    assert!(judged(&other_carrier, &GUARD).contains(&keys::CONTENT_MISMATCH));
+
+    // Signed as someone other than the guard, or on another phone: refused.
+    let mut as_owner = signed.clone();
+    as_owner.signatures[0].signer_role = crate::signature::SignerRole::Owner;
+    let found = judged(&as_owner, &GUARD);
+    assert!(found.contains(&keys::ROLE_FORBIDS), "{found:?}");
+    let mut other_phone = signed.clone();
+    other_phone.signatures[0].device_id = "device-2".into();
+    assert!(judged(&other_phone, &GUARD).contains(&keys::BAD_SIGNATURE));
+    // A clerk cannot add a guard's signature, nor anyone sign a check that is not theirs.
+    let found = judged(&signed, &CLERK);
+    assert!(found.contains(&keys::ROLE_FORBIDS), "{found:?}");
+    let found = judged(&signed, &TECH);
+    assert!(found.contains(&keys::ROLE_FORBIDS), "{found:?}");
 }

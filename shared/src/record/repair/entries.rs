@@ -229,24 +229,3 @@ pub(super) fn no_corrections<E: Entry>(problems: &mut Vec<Problem>, list: &str, 
         }
     }
 }
-
-pub(super) fn check_signature(problems: &mut Vec<Problem>, path: &str, signature: &Signature) {
-    check_text(
-        problems,
-        format!("{path}.signer_name"),
-        &signature.signer_name,
-        signature::MAX_SIGNER_NAME_CHARS,
-    );
-    check_text(
-        problems,
-        format!("{path}.device_id"),
-        &signature.device_id,
-        64,
-    );
-    check_text(
-        problems,
-        format!("{path}.subject"),
-        &signature.subject,
-        MAX_SHORT_CHARS,
-    );
-}

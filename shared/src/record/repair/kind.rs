@@ -3,9 +3,7 @@
 
 use std::collections::HashSet;
 
-use super::entries::{
-    check_estimate, check_measure, check_outcome, check_signature, check_work, no_corrections,
-};
+use super::entries::{check_estimate, check_measure, check_outcome, check_work, no_corrections};
 use super::*;
 
 impl Kind for RepairRecord {
@@ -113,7 +111,7 @@ impl Kind for RepairRecord {
         }
         for (i, signature) in self.signatures.iter().enumerate() {
             let path = format!("signatures[{i}]");
-            check_signature(&mut problems, &path, signature);
+            signature::check_fields(&mut problems, &path, signature);
             if !estimates.contains(signature.subject.as_str()) {
                 problems.push(Problem::new(format!("{path}.subject"), keys::UNKNOWN_ENTRY));
             }
@@ -369,12 +367,16 @@ fn steps_in_order(
                 after.consent_for(&signature.subject).is_some()
                     && !after.work_on(&signature.subject).is_empty()
             }
+            Purpose::GateCheck => false,
         };
         if !in_order {
             problems.push(Problem::new(path.clone(), keys::STEP_OUT_OF_ORDER));
         }
         // The owner (or their tenant or agent) agrees; the technician does not sign for them.
-        if signature.signer_role == SignerRole::Technician {
+        if matches!(
+            signature.signer_role,
+            SignerRole::Technician | SignerRole::Guard
+        ) {
             problems.push(Problem::new(
                 format!("{path}.signer_role"),
                 keys::ROLE_FORBIDS,

@@ -433,10 +433,11 @@ impl RepairRecord {
     /// is an estimate of this record.
     pub fn content_for(&self, purpose: Purpose, subject: &str) -> Option<SignedContent> {
         let estimate = self.estimates.iter().find(|e| e.id == subject)?;
-        Some(match purpose {
-            Purpose::RepairConsent => self.consent_content(estimate),
-            Purpose::RepairAcceptance => self.acceptance_content(estimate),
-        })
+        match purpose {
+            Purpose::RepairConsent => Some(self.consent_content(estimate)),
+            Purpose::RepairAcceptance => Some(self.acceptance_content(estimate)),
+            Purpose::GateCheck => None,
+        }
     }
 
     /// The signature of `purpose` that covers estimate `subject` as it stands, if any.

@@ -285,6 +285,21 @@ impl Kind for RepairRequest {
                 problems.push(Problem::new(format!("takings[{i}]"), keys::NOT_ASSIGNED));
             }
         }
+        // A reassignment comes after the assignment in force (by the time it was made), so
+        // that the latest one is the one that counts on every replica.
+        let in_force = before.and_then(RepairRequest::assignment);
+        let old_assignments: HashSet<&str> = before
+            .map(|b| b.assignments.iter().map(Entry::id).collect())
+            .unwrap_or_default();
+        for (i, assignment) in after.assignments.iter().enumerate() {
+            let new = !old_assignments.contains(assignment.id.as_str());
+            if new && in_force.is_some_and(|f| assignment.assigned_at <= f.assigned_at) {
+                problems.push(Problem::new(
+                    format!("assignments[{i}].assigned_at"),
+                    keys::STEP_OUT_OF_ORDER,
+                ));
+            }
+        }
         // A request taken or cancelled is settled: a late assignment, taking or
         // cancellation (from a phone that was offline) says why it was refused.
         if !was_open {

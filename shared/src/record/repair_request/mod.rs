@@ -229,14 +229,18 @@ impl RepairRequest {
     }
 
     /// Whether `user_id` (a technician) may take it: it is open, and it is in the pool or
-    /// assigned to them (now, or by an assignment made while their phone was offline).
+    /// assigned to them.
     pub fn takeable_by(&self, user_id: &str) -> bool {
         self.closed_at().is_none() && self.is_for(user_id)
     }
 
-    /// Whether the request is in the pool or was ever assigned to `user_id`.
+    /// Whether the request is in the pool or the assignment in force names `user_id`. A
+    /// technician the office moved it away from may not take it, even if their phone had
+    /// not heard of the move yet: the refusal says so (`not_assigned`), and the office
+    /// settles it.
     pub fn is_for(&self, user_id: &str) -> bool {
-        self.is_pooled() || self.assignments.iter().any(|a| a.assignee == user_id)
+        self.assignment()
+            .is_none_or(|a| a.assignee.is_empty() || a.assignee == user_id)
     }
 
     /// Whose phone it is sent to: the technician who took it, else the one it is assigned

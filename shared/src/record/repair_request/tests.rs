@@ -146,7 +146,7 @@ fn any_technician_of_the_estate_takes_a_pooled_request_once() {
 }
 
 #[test]
-fn a_reassignment_made_while_the_technician_was_offline_does_not_undo_the_taking() {
+fn a_technician_moved_off_an_order_may_not_take_it_and_is_told_why() {
     let mut before = request("user-tech");
     before.assignments.push(Assignment::new(
         entry_id(5),
@@ -158,7 +158,23 @@ fn a_reassignment_made_while_the_technician_was_offline_does_not_undo_the_taking
     assert_eq!(before.addressed_to(), Some("user-tech-2"));
     let mut after = before.clone();
     after.takings.push(taking(2, "user-tech"));
-    assert_eq!(change(&before, &after, &TECH), vec![]);
+    assert_eq!(change(&before, &after, &TECH), vec![keys::NOT_ASSIGNED]);
+    let mut by_new = before.clone();
+    by_new.takings.push(taking(3, "user-tech-2"));
+    assert_eq!(change(&before, &by_new, &other_tech()), vec![]);
+    // A reassignment dated before the one in force would never count: refused.
+    let mut backdated = before.clone();
+    backdated.assignments.push(Assignment::new(
+        entry_id(6),
+        "user-clerk",
+        "user-tech",
+        "张师傅",
+        T0 + 10,
+    ));
+    assert_eq!(
+        change(&before, &backdated, &CLERK),
+        vec![keys::STEP_OUT_OF_ORDER]
+    );
 }
 
 #[test]
