@@ -158,3 +158,37 @@ test('release_goods_offline', async ({ browser }) => {
   await phone.close();
   await office.close();
 });
+
+// The owner comes to the desk: the clerk checks their ID, the owner reads the slip and signs
+// it on the office's screen; the slip is issued with the owner's signature on it.
+test('owner_signs_the_slip_at_the_desk', async ({ browser }) => {
+  const office = await browser.newContext(h.DESKTOP);
+  const clerk = await office.newPage();
+  await h.signIn(clerk, h.CLERK);
+  await clerk.getByTestId('open-slips').click();
+  await clerk.getByTestId('slip-unit-input').fill('6-2-601');
+  await clerk.getByTestId('applicant-name').fill('周业主');
+  await clerk.getByTestId('applicant-role').selectOption('owner');
+  await clerk.getByTestId('item-what').first().fill('钢琴');
+  await clerk.getByTestId('item-quantity').first().fill('1');
+  await clerk.getByTestId('save-slip').click();
+  await expect(clerk.getByTestId('slip')).toHaveAttribute('data-status', 'awaiting_approval');
+
+  await clerk.getByTestId('approval-method').selectOption('in_person');
+  await clerk.getByTestId('approver-name').fill('周业主');
+  await clerk.getByTestId('approver-phone').fill('');
+  await clerk.getByTestId('identity-id_number').check();
+  // Not signed yet: refused with the reason, nothing saved.
+  await clerk.getByTestId('save-approval').click();
+  await expect(clerk.getByTestId('problems')).toContainText('签名为空');
+  await expect(clerk.getByTestId('slip')).toHaveAttribute('data-status', 'awaiting_approval');
+  await h.drawSignature(clerk);
+  await clerk.getByTestId('save-approval').click();
+  await expect(clerk.getByTestId('notice')).toHaveText('业主确认已保存，放行条生效');
+  await expect(clerk.getByTestId('slip')).toHaveAttribute('data-status', 'issued');
+  await expect(clerk.getByTestId('approval')).toHaveAttribute('data-method', 'in_person');
+  await expect(clerk.getByTestId('approval')).toContainText('业主到场签字');
+  await expect(clerk.getByTestId('approval-signature')).toBeVisible();
+  await expect(clerk.getByTestId('record-status')).toHaveAttribute('data-status', 'received');
+  await office.close();
+});

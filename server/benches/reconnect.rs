@@ -26,7 +26,7 @@ use gatehouse_shared::record::registry::{
     current_units, Occupancy, Owner, Registry, Tenant, UnitEntry, UnitInfo,
 };
 use gatehouse_shared::record::release_slip::{
-    Applicant, Approval, IdentityCheck, ReleaseSlip, SlipItem,
+    Applicant, Approval, ApprovalMethod, IdentityCheck, ReleaseSlip, SlipItem,
 };
 use gatehouse_shared::user::{SignInRequest, SignInResponse};
 use gatehouse_shared::{CheckpointVisit, DocumentId, Finding, Severity};
@@ -250,6 +250,7 @@ fn slip(session: &SignInResponse, n: u32) -> Result<ReleaseSlip> {
         identity_checks: vec![IdentityCheck::IdNumber, IdentityCheck::Employer],
         note: String::new(),
         slip_hash,
+        method: ApprovalMethod::Phone,
     });
     Ok(slip)
 }

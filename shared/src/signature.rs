@@ -34,6 +34,8 @@ pub enum Purpose {
     RepairAcceptance,
     /// The guard signs the check at the gate: who carried what out (or was held), and why.
     GateCheck,
+    /// The owner, at the desk, approves a release slip as it stands.
+    SlipApproval,
 }
 
 impl Purpose {
@@ -42,6 +44,7 @@ impl Purpose {
             Purpose::RepairConsent => "repair_consent",
             Purpose::RepairAcceptance => "repair_acceptance",
             Purpose::GateCheck => "gate_check",
+            Purpose::SlipApproval => "slip_approval",
         }
     }
 }

@@ -12,8 +12,8 @@ use gatehouse_shared::record::registry::{
     current_units, Occupancy, Owner, Registry, Tenant, UnitEntry, UnitInfo,
 };
 use gatehouse_shared::record::release_slip::{
-    Applicant, Approval, Decision, GateCheck, IdentityCheck, ReleaseSlip, Released, SlipItem,
-    SlipStatus,
+    Applicant, Approval, ApprovalMethod, Decision, GateCheck, IdentityCheck, ReleaseSlip, Released,
+    SlipItem, SlipStatus,
 };
 use gatehouse_shared::signature::{Purpose, Signature, SignerRole, Stroke, Unsigned};
 use gatehouse_shared::user::NewUser;
@@ -380,6 +380,7 @@ async fn office_issues_slip(app: &TestApp, from: &str, until: &str) -> DocumentI
         phone_number: "13800138000".into(),
         identity_checks: vec![IdentityCheck::IdNumber],
         note: String::new(),
+        method: ApprovalMethod::Phone,
     });
     let id = office.start(&slip, T0);
     let mut socket = Device::connect_ok(app.addr, &session.token)
@@ -575,4 +576,59 @@ async fn a_check_at_the_gate_without_the_guards_signature_is_refused() {
     );
     honest.sync(&mut honest_socket).await.expect("syncs");
     assert!(honest.is_stored(open), "{:?}", honest.errors);
+}
+
+#[tokio::test]
+async fn an_approval_at_the_desk_without_the_owners_signature_is_refused() {
+    let app = spawn_app().await;
+    let mut office = Device::new();
+    let session = app.session_on(&office, CLERK).await;
+    let user = &session.user;
+    let slip = ReleaseSlip::new(
+        &user.estate_id,
+        &user.id,
+        &user.display_name,
+        "6-2-601",
+        "周业主",
+        Applicant::Owner,
+        &day(0),
+        &day(1),
+        vec![SlipItem {
+            id: "piano".into(),
+            what: "钢琴".into(),
+            quantity: 1,
+        }],
+        T0,
+    )
+    .expect("valid slip");
+    let slip_hash = slip.content_hash();
+    let id = office.start(&slip, T0);
+    let author = user.id.clone();
+    // A hostile client claims the owner came to the desk, and sends no signature.
+    office.edit_raw::<ReleaseSlip>(id, T0 + 1, |s| {
+        s.approvals.push(Approval {
+            slip_hash,
+            id: entry_id().to_string(),
+            author,
+            corrects: None,
+            approved_at: T0 + 1,
+            approver_name: "周业主".into(),
+            phone_number: String::new(),
+            identity_checks: vec![IdentityCheck::IdNumber],
+            note: String::new(),
+            method: ApprovalMethod::InPerson,
+        })
+    });
+    let mut socket = Device::connect_ok(app.addr, &session.token)
+        .await
+        .expect("connects");
+    office.sync(&mut socket).await.expect("answers");
+    let (code, problems) = office.refusal(id).expect("refused");
+    assert_eq!(code, ErrorCode::Rejected, "{problems:?}");
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.key == keys::UNSIGNED && p.path == "approvals[0].signature"),
+        "{problems:?}"
+    );
 }

@@ -6,8 +6,8 @@ use gatehouse_shared::problem::keys;
 use gatehouse_shared::record::judge_kind;
 use gatehouse_shared::record::registry::{current_units, LeaseState, Occupancy, UnitInfo};
 use gatehouse_shared::record::release_slip::{
-    slip_number, Applicant, Approval, Decision, GateCheck, Held, IdentityCheck, ReleaseSlip,
-    Released,
+    slip_number, Applicant, Approval, ApprovalMethod, Decision, GateCheck, Held, IdentityCheck,
+    ReleaseSlip, Released,
 };
 use gatehouse_shared::signature::{Purpose, Signature, SignerRole, Stroke, Unsigned};
 use gatehouse_shared::{AnyRecord, DocumentId, EntryId, Problem, Role};
@@ -140,10 +140,19 @@ pub fn SlipBody(id: DocumentId, record: Memo<Option<AnyRecord>>) -> impl IntoVie
                     <h3>{t!(i18n, slip.approvals_title)}</h3>
                     {slip.approvals.iter().map(|a| {
                         let checks: Vec<String> = a.identity_checks.iter().map(|c| identity_name(i18n, *c)).collect();
+                        let signed = slip.approval_signature(&a.id).map(|s| s.stroke.to_vec());
+                        let method = match a.method {
+                            ApprovalMethod::Phone => t_string!(i18n, slip.by_phone).to_string(),
+                            ApprovalMethod::InPerson => t_string!(i18n, slip.in_person).to_string(),
+                        };
                         view! {
-                            <p data-testid="approval">
-                                {t!(i18n, slip.by_phone)}" · "{a.approver_name.clone()}" · "{a.phone_number.clone()}
+                            <p data-testid="approval" data-method=a.method.as_str()>
+                                {method}" · "{a.approver_name.clone()}
+                                {(!a.phone_number.is_empty()).then(|| format!(" · {}", a.phone_number))}
                                 " · "{t!(i18n, slip.checked)}" "{checks.join("、")}" · "{format_time(a.approved_at)}
+                                {signed.map(|stroke| view! {
+                                    <span class="signature" data-testid="approval-signature"><StrokeDrawing stroke=stroke/></span>
+                                })}
                             </p>
                         }
                     }).collect_view()}
@@ -235,14 +244,25 @@ fn PhoneApproval(
     let checks = RwSignal::new(Vec::<IdentityCheck>::new());
     let note = RwSignal::new(String::new());
     let problems = RwSignal::new(Vec::<Problem>::new());
+    let method = RwSignal::new(ApprovalMethod::Phone);
+    let signer_role = RwSignal::new(SignerRole::Owner);
+    let stroke = RwSignal::new(Stroke {
+        width: 1,
+        height: 1,
+        lines: Vec::new(),
+    });
+    let full = RwSignal::new(false);
+    let busy = RwSignal::new(false);
     let save = move |_| {
-        // The approval covers the slip exactly as the clerk read it out.
-        let Some(slip_hash) = slip.with_untracked(|s| s.as_ref().map(ReleaseSlip::content_hash))
-        else {
+        if busy.get_untracked() {
+            return;
+        }
+        // The approval covers the slip exactly as the clerk read it out (or the owner read).
+        let Some(current) = slip.get_untracked() else {
             return;
         };
         let approval = Approval {
-            slip_hash,
+            slip_hash: current.content_hash(),
             id: EntryId::from_random(random_id()).to_string(),
             author: ctx.user_id(),
             corrects: None,
@@ -251,23 +271,100 @@ fn PhoneApproval(
             phone_number: phone.get_untracked().trim().to_owned(),
             identity_checks: checks.get_untracked(),
             note: note.get_untracked().trim().to_owned(),
+            method: method.get_untracked(),
         };
-        ctx.save_edit::<ReleaseSlip>(
-            id,
-            problems,
-            "slip.approved",
-            move |s| s.approvals.push(approval),
-            || {},
-        );
+        if approval.method == ApprovalMethod::Phone {
+            ctx.save_edit::<ReleaseSlip>(
+                id,
+                problems,
+                "slip.approved",
+                move |s| s.approvals.push(approval),
+                || {},
+            );
+            return;
+        }
+        // At the desk the owner signs the slip as it stands, on this device, in the same edit;
+        // every other problem of the approval is shown with a missing signature.
+        let mut trial = current.clone();
+        trial.approvals.push(approval.clone());
+        let mut found: Vec<Problem> = ctx
+            .with_writer(|writer| judge_kind(Some(&current), &trial, writer, id, now_ms()))
+            .and_then(Result::err)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|p| p.key != keys::UNSIGNED)
+            .collect();
+        let drawn = stroke.get_untracked();
+        if drawn.is_empty() {
+            found.push(Problem::new("signature.stroke", keys::EMPTY_STROKE));
+        }
+        if !found.is_empty() {
+            problems.set(found);
+            return;
+        }
+        let Some(identity) = ctx.identity.get_value() else {
+            return;
+        };
+        let content = current.approval_content(&approval);
+        let signature_id = EntryId::from_random(random_id()).to_string();
+        let stroke_bytes = drawn.encode();
+        busy.set(true);
+        spawn_local(async move {
+            let unsigned = Unsigned {
+                id: &signature_id,
+                author: &approval.author,
+                purpose: Purpose::SlipApproval,
+                subject: &approval.id,
+                signer_role: signer_role.get_untracked(),
+                signer_name: &approval.approver_name,
+                stroke: &stroke_bytes,
+                content_hash: content.hash(),
+                signed_at: now_ms(),
+                document: id,
+                device_id: identity.device_id(),
+            };
+            let mut entry = Signature::from_parts(&unsigned, Vec::new());
+            let outcome = match identity.sign(&entry.message()).await {
+                Ok(bytes) => {
+                    entry.signature = bytes.into();
+                    ctx.edit::<ReleaseSlip>(id, move |s| {
+                        s.approvals.push(approval);
+                        s.signatures.push(entry);
+                    })
+                    .await
+                }
+                Err(error) => {
+                    leptos::logging::error!("signing failed: {error}");
+                    Err(EditError::NotSaved)
+                }
+            };
+            busy.set(false);
+            match outcome {
+                Ok(()) => {
+                    problems.set(Vec::new());
+                    ctx.notify("slip.approved", false);
+                }
+                Err(EditError::Invalid(found)) => problems.set(found),
+                Err(EditError::NotSaved) => ctx.notify("error.not_saved", true),
+            }
+        });
     };
+    let in_person = move || method.get() == ApprovalMethod::InPerson;
     view! {
         <section class="card" data-testid="approval-form">
             <h3>{t!(i18n, slip.approve_title)}</h3>
-            <p class="muted">{t!(i18n, slip.approve_help)}</p>
+            <label>{t!(i18n, slip.approval_method)}
+                <select data-testid="approval-method" prop:value=move || method.get().as_str()
+                    on:change=move |ev| method.set(if event_target_value(&ev) == "in_person" { ApprovalMethod::InPerson } else { ApprovalMethod::Phone })>
+                    <option value="phone">{t!(i18n, slip.by_phone)}</option>
+                    <option value="in_person">{t!(i18n, slip.in_person)}</option>
+                </select>
+            </label>
+            <p class="muted">{move || if in_person() { t_string!(i18n, slip.in_person_help) } else { t_string!(i18n, slip.approve_help) }}</p>
             <label>{t!(i18n, slip.approver_name)}
                 <input data-testid="approver-name" prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/>
             </label>
-            <label>{t!(i18n, slip.phone_called)}
+            <label>{move || if in_person() { t_string!(i18n, slip.phone_optional) } else { t_string!(i18n, slip.phone_called) }}
                 <input type="tel" data-testid="approver-phone" prop:value=move || phone.get() on:input=move |ev| phone.set(event_target_value(&ev))/>
             </label>
             <fieldset class="person">
@@ -286,8 +383,28 @@ fn PhoneApproval(
             <label>{t!(i18n, slip.note)}
                 <input data-testid="approval-note" prop:value=move || note.get() on:input=move |ev| note.set(event_target_value(&ev))/>
             </label>
+            <Show when=in_person>
+                <label>{t!(i18n, signature.signer_role)}
+                    <select data-testid="signer-role" prop:value=move || signer_role.get().as_str()
+                        on:change=move |ev| signer_role.set(if event_target_value(&ev) == "owners_agent" { SignerRole::OwnersAgent } else { SignerRole::Owner })>
+                        <option value="owner">{t!(i18n, signer.owner)}</option>
+                        <option value="owners_agent">{t!(i18n, signer.owners_agent)}</option>
+                    </select>
+                </label>
+                <p class="muted">{t!(i18n, slip.owner_sign_below)}</p>
+                <SignaturePad stroke=stroke full=full/>
+                <Show when=move || full.get()>
+                    <p class="problems">{t!(i18n, signature.pad_full)}</p>
+                </Show>
+                <div class="actions">
+                    <button class="secondary" data-testid="clear-signature"
+                        on:click=move |_| { stroke.update(|s| s.lines.clear()); full.set(false); }>
+                        {t!(i18n, signature.clear)}
+                    </button>
+                </div>
+            </Show>
             <Problems problems=problems/>
-            <button data-testid="save-approval" on:click=save>{t!(i18n, slip.save_approval)}</button>
+            <button class="primary" data-testid="save-approval" on:click=save prop:disabled=move || busy.get()>{t!(i18n, slip.save_approval)}</button>
         </section>
     }
 }

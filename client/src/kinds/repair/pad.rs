@@ -288,7 +288,7 @@ pub fn SignStep(
     let heading = match purpose {
         Purpose::RepairConsent => t_string!(i18n, signature.ask_consent).to_string(),
         // A repair's signing step asks for the two signatures of a repair only.
-        Purpose::RepairAcceptance | Purpose::GateCheck => {
+        Purpose::RepairAcceptance | Purpose::GateCheck | Purpose::SlipApproval => {
             t_string!(i18n, signature.ask_acceptance).to_string()
         }
     };
@@ -344,7 +344,7 @@ fn SignedContentView(repair: RepairRecord, purpose: Purpose) -> impl IntoView {
         )
     };
     let body = match purpose {
-        Purpose::RepairConsent | Purpose::GateCheck => view! {
+        Purpose::RepairConsent | Purpose::GateCheck | Purpose::SlipApproval => view! {
             <div><span class="muted">{t!(i18n, repair.unit)}": "</span>{repair.unit.clone()}</div>
             <div><span class="muted">{t!(i18n, repair.fault)}": "</span>{repair.fault.clone()}</div>
             <div><span class="muted">{t!(i18n, repair.component)}": "</span>{component}</div>

@@ -233,6 +233,7 @@ pub fn purpose_name(i18n: I18nContext<Locale>, purpose: Purpose) -> String {
         Purpose::RepairConsent => t_string!(i18n, repair.consent),
         Purpose::RepairAcceptance => t_string!(i18n, repair.acceptance),
         Purpose::GateCheck => t_string!(i18n, signer.gate_check),
+        Purpose::SlipApproval => t_string!(i18n, slip.in_person),
     }
     .to_string()
 }

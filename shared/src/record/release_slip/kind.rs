@@ -38,14 +38,18 @@ fn check_approval(problems: &mut Vec<Problem>, path: &str, approval: &Approval) 
         &approval.approver_name,
         MAX_SHORT_CHARS,
     );
+    // By phone, the number called; at the desk, a number is optional.
     if approval.phone_number.is_empty() {
-        problems.push(Problem::new(format!("{path}.phone_number"), keys::REQUIRED));
+        if approval.method == ApprovalMethod::Phone {
+            problems.push(Problem::new(format!("{path}.phone_number"), keys::REQUIRED));
+        }
+    } else {
+        check_phone(
+            problems,
+            format!("{path}.phone_number"),
+            &approval.phone_number,
+        );
     }
-    check_phone(
-        problems,
-        format!("{path}.phone_number"),
-        &approval.phone_number,
-    );
     let unique: HashSet<_> = approval.identity_checks.iter().collect();
     if approval.identity_checks.is_empty() {
         problems.push(Problem::new(
@@ -394,7 +398,7 @@ impl Kind for ReleaseSlip {
             before.map_or(&[][..], |b| &b.signatures),
             &after.signatures,
             writer,
-            guard,
+            guard || office,
             creator,
         );
         crate::signature::judge_new(
@@ -413,16 +417,48 @@ impl Kind for ReleaseSlip {
             if old_signatures.contains(signature.id.as_str()) {
                 continue;
             }
-            // A guard signs their own check, as the guard.
-            let own = after
-                .checks
-                .iter()
-                .any(|c| c.id == signature.subject && c.author == signature.author);
-            if signature.purpose != Purpose::GateCheck
-                || signature.signer_role != SignerRole::Guard
-                || !own
-            {
+            // A guard signs their own check, as the guard; the owner (or the owner's agent,
+            // never the tenant) signs an approval at the desk, on the office's device.
+            let allowed = match signature.purpose {
+                Purpose::GateCheck => {
+                    guard
+                        && signature.signer_role == SignerRole::Guard
+                        && after
+                            .checks
+                            .iter()
+                            .any(|c| c.id == signature.subject && c.author == signature.author)
+                }
+                Purpose::SlipApproval => {
+                    office
+                        && matches!(
+                            signature.signer_role,
+                            SignerRole::Owner | SignerRole::OwnersAgent
+                        )
+                        && after.approvals.iter().any(|a| {
+                            a.id == signature.subject
+                                && a.author == signature.author
+                                && a.method == ApprovalMethod::InPerson
+                        })
+                }
+                Purpose::RepairConsent | Purpose::RepairAcceptance => false,
+            };
+            if !allowed {
                 problems.push(Problem::new(format!("signatures[{i}]"), keys::ROLE_FORBIDS));
+            }
+        }
+        // An approval at the desk carries the owner's signature, in the same change.
+        let old_approvals: HashSet<&str> = before
+            .map(|b| b.approvals.iter().map(Entry::id).collect())
+            .unwrap_or_default();
+        for (i, approval) in after.approvals.iter().enumerate() {
+            if !old_approvals.contains(approval.id.as_str())
+                && approval.method == ApprovalMethod::InPerson
+                && after.approval_signature(&approval.id).is_none()
+            {
+                problems.push(Problem::new(
+                    format!("approvals[{i}].signature"),
+                    keys::UNSIGNED,
+                ));
             }
         }
         check_entries(

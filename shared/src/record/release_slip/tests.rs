@@ -43,6 +43,7 @@ fn approval(n: u8) -> Approval {
         phone_number: "13800138000".into(),
         identity_checks: vec![IdentityCheck::IdNumber, IdentityCheck::Employer],
         note: String::new(),
+        method: ApprovalMethod::Phone,
     }
 }
 
@@ -551,4 +552,79 @@ fn the_guard_signs_every_check_over_exactly_what_was_checked() {
     assert!(found.contains(&keys::ROLE_FORBIDS), "{found:?}");
     let found = judged(&signed, &TECH);
     assert!(found.contains(&keys::ROLE_FORBIDS), "{found:?}");
+}
+
+/// The owner's signature at the desk over `approval`, taken on the clerk's device.
+fn owner_signs(slip: &mut ReleaseSlip, approval: &Approval, role: crate::signature::SignerRole) {
+    let content = slip.approval_content(approval);
+    let stroke = crate::signature::Stroke {
+        width: 300,
+        height: 150,
+        lines: vec![vec![(10, 10), (200, 100)]],
+    }
+    .encode();
+    let id = format!("sig-{}", approval.id);
+    slip.signatures.push(Signature::sign_with_seed(
+        &crate::signature::Unsigned {
+            id: &id,
+            author: &approval.author,
+            purpose: Purpose::SlipApproval,
+            subject: &approval.id,
+            signer_role: role,
+            signer_name: &approval.approver_name,
+            stroke: &stroke,
+            content_hash: content.hash(),
+            signed_at: approval.approved_at,
+            document: *DOC,
+            device_id: "device-1",
+        },
+        &crate::record::test_support::TECH_SEED,
+    ));
+}
+
+#[test]
+fn an_owner_at_the_desk_signs_the_slip_as_it_stands() {
+    use crate::signature::SignerRole;
+    let before = slip(Applicant::Tenant);
+    let mut at_desk = approval(1);
+    at_desk.method = ApprovalMethod::InPerson;
+    at_desk.phone_number = String::new();
+    at_desk.identity_checks = vec![IdentityCheck::IdNumber];
+    let judged = |after: &ReleaseSlip, writer| {
+        keys_of(judge(
+            Some(&before.clone().into_any()),
+            &after.clone().into_any(),
+            writer,
+            *DOC,
+            T0 + 1000,
+        ))
+    };
+    // Without the owner's signature the approval at the desk is refused.
+    let mut unsigned = before.clone();
+    unsigned.approvals.push(at_desk.clone());
+    assert_eq!(judged(&unsigned, &CLERK), vec![keys::UNSIGNED]);
+    // Signed by the owner over the slip as it stands: approved, and the gate may release.
+    let mut signed = unsigned.clone();
+    owner_signs(&mut signed, &at_desk, SignerRole::Owner);
+    assert_eq!(judged(&signed, &CLERK), vec![]);
+    assert!(signed.is_approved());
+    assert!(signed.approval_signature(&at_desk.id).is_some());
+    // The tenant cannot approve their own removal, whatever the pad says.
+    let mut by_tenant = unsigned.clone();
+    owner_signs(&mut by_tenant, &at_desk, SignerRole::Tenant);
+    let found = judged(&by_tenant, &CLERK);
+    assert!(found.contains(&keys::ROLE_FORBIDS), "{found:?}");
+    // A signature over other items (changed on another device meanwhile) covers nothing.
+    let mut other_items = signed.clone();
+    other_items.items[0].quantity = 50;
+    let found = judged(&other_items, &CLERK);
+    assert!(found.contains(&keys::CONTENT_MISMATCH), "{found:?}");
+    // A guard cannot add an owner's signature; a phone approval needs the number called.
+    let found = judged(&signed, &GUARD);
+    assert!(found.contains(&keys::ROLE_FORBIDS), "{found:?}");
+    let mut by_phone = at_desk.clone();
+    by_phone.method = ApprovalMethod::Phone;
+    let mut phoned = before.clone();
+    phoned.approvals.push(by_phone);
+    assert_eq!(judged(&phoned, &CLERK), vec![keys::REQUIRED]);
 }

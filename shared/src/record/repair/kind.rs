@@ -367,7 +367,7 @@ fn steps_in_order(
                 after.consent_for(&signature.subject).is_some()
                     && !after.work_on(&signature.subject).is_empty()
             }
-            Purpose::GateCheck => false,
+            Purpose::GateCheck | Purpose::SlipApproval => false,
         };
         if !in_order {
             problems.push(Problem::new(path.clone(), keys::STEP_OUT_OF_ORDER));
