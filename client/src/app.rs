@@ -98,6 +98,20 @@ async fn boot(ctx: Ctx) {
     ctx.changed();
 }
 
+/// Fetches the screens a phone needs in the field (the guard's and the technician's home and
+/// record bodies, the gate's slips and registry) while the app opens, before anyone signs in: a guard who signs in and
+/// loses the network a second later still has them, before the service worker has stored
+/// them for the next start. From the service worker's cache once it has them.
+async fn preload_field_screens() {
+    crate::kinds::patrol_log::__preload_patrol_home().await;
+    crate::kinds::patrol_log::__preload_patrol_record().await;
+    crate::kinds::repair::__preload_technician_home().await;
+    crate::kinds::repair::__preload_repair_body().await;
+    crate::kinds::release_slip::__preload_slips_screen().await;
+    crate::kinds::release_slip::__preload_slip_body().await;
+    crate::kinds::registry::__preload_registry_screen().await;
+}
+
 #[component]
 fn Shell() -> impl IntoView {
     let i18n = use_i18n();
@@ -107,6 +121,7 @@ fn Shell() -> impl IntoView {
     let ctx = Ctx::new();
     provide_context(ctx);
     spawn_local(boot(ctx));
+    spawn_local(preload_field_screens());
     view! {
         <header class="top">
             <span class="brand">{t!(i18n, app.title)}</span>
@@ -168,9 +183,17 @@ fn ConnectionBadge() -> impl IntoView {
         Status::MustUpdate => t_string!(i18n, connection.must_update).to_string(),
     };
     view! {
-        <span class="connection" data-testid="connection-status" data-phase=phase_name>{label}</span>
+        // Before sign-in there is no connection to speak of: the sign-in screen says what it
+        // needs itself.
         <Show when=move || ctx.session.get().is_some()>
-            <button class="link" data-testid="sync-now" on:click=move |_| sync_driver::sync_now(ctx)>
+            <span class="connection" data-testid="connection-status" data-phase=phase_name>{label}</span>
+            <button class="link" data-testid="sync-now" on:click=move |_| {
+                // With no connection, say so: the records wait on the phone and go by themselves.
+                if ctx.status.get_untracked() != Status::Online {
+                    ctx.notify("connection.sync_waits", false);
+                }
+                sync_driver::sync_now(ctx)
+            }>
                 {t!(i18n, connection.sync_now)}
             </button>
         </Show>

@@ -247,6 +247,36 @@ impl Ctx {
         });
     }
 
+    /// [`Ctx::save_edit`] for a form: nothing happens while `busy` (a second tap, Enter
+    /// pressed twice), which stays set until the edit is saved or refused.
+    #[allow(clippy::too_many_arguments)]
+    pub fn save_edit_once<K: Kind + 'static>(
+        self,
+        busy: RwSignal<bool>,
+        id: DocumentId,
+        problems: RwSignal<Vec<Problem>>,
+        saved_key: &'static str,
+        edit: impl FnOnce(&mut K) + 'static,
+        done: impl FnOnce() + 'static,
+    ) {
+        if busy.get_untracked() {
+            return;
+        }
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            match self.edit(id, edit).await {
+                Ok(()) => {
+                    problems.set(Vec::new());
+                    self.notify(saved_key, false);
+                    done();
+                }
+                Err(EditError::Invalid(found)) => problems.set(found),
+                Err(EditError::NotSaved) => self.notify("error.not_saved", true),
+            }
+            busy.set(false);
+        });
+    }
+
     /// The signed-in user's ID (empty when signed out).
     pub fn user_id(&self) -> String {
         self.session

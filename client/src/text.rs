@@ -108,6 +108,7 @@ pub fn tr(i18n: I18nContext<Locale>, key: &str) -> String {
         "field.lease_end" => t_string!(i18n, field.lease_end),
         "registry.unit_saved" => t_string!(i18n, registry.unit_saved),
         "slip.saved" => t_string!(i18n, slip.saved),
+        "connection.sync_waits" => t_string!(i18n, connection.sync_waits),
         "request.created" => t_string!(i18n, request.created),
         "request.taken" => t_string!(i18n, request.taken),
         "request.take_failed" => t_string!(i18n, request.take_failed),

@@ -328,6 +328,8 @@ fn VisitForm(id: DocumentId, correcting: RwSignal<Option<String>>) -> impl IntoV
     let checkpoint = RwSignal::new(String::new());
     let note = RwSignal::new(String::new());
     let problems = RwSignal::new(Vec::<Problem>::new());
+    let busy = RwSignal::new(false);
+    let first = NodeRef::<leptos::html::Input>::new();
     // Correcting a visit starts from what it said.
     Effect::new(move |_| {
         let Some(target) = correcting.get() else {
@@ -344,7 +346,10 @@ fn VisitForm(id: DocumentId, correcting: RwSignal<Option<String>>) -> impl IntoV
             note.set(old.note);
         }
     });
-    let add = move |_| {
+    let add = move || {
+        if busy.get_untracked() {
+            return;
+        }
         let visit = CheckpointVisit::new(
             EntryId::from_random(random_id()),
             &ctx.user_id(),
@@ -355,7 +360,8 @@ fn VisitForm(id: DocumentId, correcting: RwSignal<Option<String>>) -> impl IntoV
         match visit {
             Ok(mut visit) => {
                 visit.corrects = correcting.get_untracked();
-                ctx.save_edit::<PatrolLog>(
+                ctx.save_edit_once::<PatrolLog>(
+                    busy,
                     id,
                     problems,
                     "visit.saved",
@@ -364,6 +370,10 @@ fn VisitForm(id: DocumentId, correcting: RwSignal<Option<String>>) -> impl IntoV
                         checkpoint.set(String::new());
                         note.set(String::new());
                         correcting.set(None);
+                        // Ready for the next checkpoint.
+                        if let Some(input) = first.get_untracked() {
+                            let _ = input.focus();
+                        }
                     },
                 )
             }
@@ -371,14 +381,14 @@ fn VisitForm(id: DocumentId, correcting: RwSignal<Option<String>>) -> impl IntoV
         }
     };
     view! {
-        <section class="card" data-testid="visit-form">
+        <form class="card" data-testid="visit-form" on:submit=move |ev| { ev.prevent_default(); add(); }>
             <h3>{move || if correcting.get().is_some() {
                 t_string!(i18n, record.correct).to_string()
             } else {
                 t_string!(i18n, visit.add).to_string()
             }}</h3>
             <label>{t!(i18n, visit.checkpoint)}
-                <input data-testid="checkpoint-input" prop:value=move || checkpoint.get()
+                <input data-testid="checkpoint-input" node_ref=first enterkeyhint="done" prop:value=move || checkpoint.get()
                     on:input=move |ev| checkpoint.set(event_target_value(&ev))/>
             </label>
             <label>{t!(i18n, visit.note)}
@@ -386,15 +396,15 @@ fn VisitForm(id: DocumentId, correcting: RwSignal<Option<String>>) -> impl IntoV
                     on:input=move |ev| note.set(event_target_value(&ev))></textarea>
             </label>
             <Problems problems=problems/>
-            <button class="primary" data-testid="add-visit" on:click=add>{t!(i18n, visit.add)}</button>
+            <button type="submit" class="primary" data-testid="add-visit" prop:disabled=move || busy.get()>{t!(i18n, visit.add)}</button>
             <Show when=move || correcting.get().is_some()>
-                <button class="link" data-testid="cancel-correction" on:click=move |_| {
+                <button type="button" class="link" data-testid="cancel-correction" on:click=move |_| {
                     correcting.set(None);
                     checkpoint.set(String::new());
                     note.set(String::new());
                 }>{t!(i18n, record.cancel)}</button>
             </Show>
-        </section>
+        </form>
     }
 }
 
@@ -407,7 +417,9 @@ fn FindingForm(id: DocumentId) -> impl IntoView {
     let severity = RwSignal::new(Severity::Low);
     let follow_up = RwSignal::new(false);
     let problems = RwSignal::new(Vec::<Problem>::new());
-    let add = move |_| match Finding::new(
+    let busy = RwSignal::new(false);
+    let first = NodeRef::<leptos::html::Input>::new();
+    let add = move || match Finding::new(
         EntryId::from_random(random_id()),
         &ctx.user_id(),
         &what.get_untracked(),
@@ -416,7 +428,8 @@ fn FindingForm(id: DocumentId) -> impl IntoView {
         follow_up.get_untracked(),
         now_ms(),
     ) {
-        Ok(finding) => ctx.save_edit::<PatrolLog>(
+        Ok(finding) => ctx.save_edit_once::<PatrolLog>(
+            busy,
             id,
             problems,
             "finding.saved",
@@ -426,15 +439,18 @@ fn FindingForm(id: DocumentId) -> impl IntoView {
                 location.set(String::new());
                 severity.set(Severity::Low);
                 follow_up.set(false);
+                if let Some(input) = first.get_untracked() {
+                    let _ = input.focus();
+                }
             },
         ),
         Err(found) => problems.set(found),
     };
     view! {
-        <section class="card">
+        <form class="card" data-testid="finding-form" on:submit=move |ev| { ev.prevent_default(); add(); }>
             <h3>{t!(i18n, finding.add)}</h3>
             <label>{t!(i18n, finding.what)}
-                <input data-testid="finding-what" prop:value=move || what.get() on:input=move |ev| what.set(event_target_value(&ev))/>
+                <input data-testid="finding-what" node_ref=first enterkeyhint="next" prop:value=move || what.get() on:input=move |ev| what.set(event_target_value(&ev))/>
             </label>
             <label>{t!(i18n, finding.location)}
                 <input data-testid="finding-where" prop:value=move || location.get() on:input=move |ev| location.set(event_target_value(&ev))/>
@@ -453,8 +469,8 @@ fn FindingForm(id: DocumentId) -> impl IntoView {
                 {t!(i18n, finding.follow_up)}
             </label>
             <Problems problems=problems/>
-            <button class="primary" data-testid="add-finding" on:click=add>{t!(i18n, finding.add)}</button>
-        </section>
+            <button type="submit" class="primary" data-testid="add-finding" prop:disabled=move || busy.get()>{t!(i18n, finding.add)}</button>
+        </form>
     }
 }
 

@@ -139,7 +139,10 @@ impl PatrolLog {
             findings: Vec::new(),
             remarks: Vec::new(),
         };
-        let problems = log.validate();
+        let mut problems = log.validate();
+        if log.route.is_empty() {
+            problems.push(Problem::new("route", keys::REQUIRED));
+        }
         if problems.is_empty() {
             Ok(log)
         } else {
@@ -381,6 +384,11 @@ impl Kind for PatrolLog {
         _doc: DocumentId,
         problems: &mut Vec<Problem>,
     ) {
+        // A new round names its route (a round without one has no title anywhere); rounds
+        // stored before this rule keep theirs, empty or not.
+        if before.is_none() && after.route.trim().is_empty() {
+            problems.push(Problem::new("route", keys::REQUIRED));
+        }
         let open = before.is_none_or(|b| b.ended_at.is_none());
         let guard_may_add = open && writer.user_id == after.created_by;
         let office_may_add = writer.role == Role::Office;

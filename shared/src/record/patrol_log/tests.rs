@@ -47,8 +47,27 @@ fn pair(path: &str, key: ProblemKey) -> (String, ProblemKey) {
 fn round_without_estate_or_guard_is_refused_with_each_field() {
     let problems = PatrolLog::start(" ", "", "王保安", "", T0).expect_err("must be refused");
     let paths: Vec<_> = problems.iter().map(|p| p.path.as_str()).collect();
-    assert_eq!(paths, ["estate_id", "created_by"]);
+    assert_eq!(paths, ["estate_id", "created_by", "route"]);
     assert!(problems.iter().all(|p| p.key == keys::REQUIRED));
+}
+
+#[test]
+fn a_new_round_names_its_route_and_an_old_one_without_keeps_working() {
+    // A hostile client starts a round with no route: refused.
+    let mut nameless = round();
+    nameless.route = "  ".into();
+    let found = keys_of(judge(
+        None,
+        &nameless.clone().into_any(),
+        &GUARD,
+        *DOC,
+        T0 + 60_000,
+    ));
+    assert_eq!(found, vec![pair("route", keys::REQUIRED)]);
+    // One stored before the rule still takes visits.
+    let mut visited = nameless.clone();
+    visited.visits.push(visit(1, T0 + 10));
+    assert_eq!(change(&nameless, &visited, &GUARD), vec![]);
 }
 
 #[test]

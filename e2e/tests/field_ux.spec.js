@@ -1,0 +1,90 @@
+// The app in a gloved hand on a small phone: the header and the user bar stay one line
+// each, a double tap records one visit, Enter records it too and the next checkpoint can be
+// typed at once, a round needs its route, the save notice covers no button, and "sync now"
+// with no network says what happens to the records.
+const { test, expect } = require('@playwright/test');
+const h = require('./helpers');
+
+/** How many lines each element takes and whether it stays within the screen. */
+async function layout(page, testIds) {
+  return page.evaluate((ids) => ids.map((id) => {
+    const el = document.querySelector(`[data-testid="${id}"]`);
+    if (!el) return { id, missing: true };
+    const r = el.getBoundingClientRect();
+    const cs = getComputedStyle(el);
+    const pad = parseFloat(cs.paddingTop) + parseFloat(cs.paddingBottom)
+      + parseFloat(cs.borderTopWidth) + parseFloat(cs.borderBottomWidth);
+    const line = parseFloat(cs.lineHeight) || parseFloat(cs.fontSize) * 1.5;
+    return { id, lines: Math.round((r.height - pad) / line), right: Math.ceil(r.right), width: window.innerWidth };
+  }), testIds);
+}
+
+const BAR = ['user-name', 'device-id', 'account', 'sign-out', 'connection-status', 'sync-now', 'lang-switch'];
+
+for (const [name, device] of [['360', h.SMALL_PHONE], ['390', h.PHONE]]) {
+  test(`header_and_user_bar_fit_a_${name}_px_phone`, async ({ browser }) => {
+    const context = await browser.newContext(device);
+    const page = await context.newPage();
+    await page.goto('/');
+    // No connection badge before anyone signs in.
+    await expect(page.getByTestId('username')).toBeVisible();
+    await expect(page.getByTestId('connection-status')).toHaveCount(0);
+    await h.signIn(page, h.GUARD);
+    for (const locale of ['zh', 'en']) {
+      for (const box of await layout(page, BAR)) {
+        expect(box.missing, `${box.id} (${locale})`).toBeUndefined();
+        expect(box.lines, `${box.id} wraps (${locale})`).toBe(1);
+        expect(box.right, `${box.id} overflows (${locale})`).toBeLessThanOrEqual(box.width);
+      }
+      await page.getByTestId('lang-switch').click();
+    }
+    await context.close();
+  });
+}
+
+test('a_double_tap_records_one_visit_and_enter_records_the_next', async ({ browser }) => {
+  const context = await browser.newContext(h.SMALL_PHONE);
+  const guard = await context.newPage();
+  await h.signIn(guard, h.GUARD);
+  // A round needs its route.
+  await guard.getByTestId('start-round').click();
+  await expect(guard.getByTestId('problems')).toContainText('必填');
+  await expect(guard.getByTestId('record')).toHaveCount(0);
+  await h.startRound(guard, '手套巡逻');
+
+  await guard.getByTestId('checkpoint-input').fill('东门');
+  await guard.getByTestId('add-visit').dblclick();
+  await expect(guard.getByTestId('notice')).toHaveText('巡更点已保存在本机');
+  // The notice covers no button the round needs.
+  const notice = await guard.getByTestId('notice').boundingBox();
+  for (const id of ['add-visit', 'end-round', 'add-finding']) {
+    const button = await guard.getByTestId(id).boundingBox();
+    const overlaps = button && notice
+      && button.x < notice.x + notice.width && notice.x < button.x + button.width
+      && button.y < notice.y + notice.height && notice.y < button.y + button.height;
+    expect(overlaps, `${id} under the notice`).toBeFalsy();
+  }
+  await expect(guard.getByTestId('visit-item')).toHaveCount(1);
+  await expect(guard.getByTestId('checkpoint-input')).toBeFocused();
+  // The keyboard's Enter records the next one.
+  await guard.getByTestId('checkpoint-input').fill('西门');
+  await guard.getByTestId('checkpoint-input').press('Enter');
+  await expect(guard.getByTestId('visit-item')).toHaveCount(2);
+  await expect(guard.getByTestId('checkpoint-input')).toHaveValue('');
+  await context.close();
+});
+
+test('sync_now_with_no_network_says_the_records_wait', async ({ browser }) => {
+  const context = await browser.newContext(h.SMALL_PHONE);
+  let guard = await context.newPage();
+  await h.signIn(guard, h.GUARD);
+  await h.waitForServiceWorker(guard);
+  await guard.close();
+  await context.setOffline(true);
+  guard = await context.newPage();
+  await guard.goto('/');
+  await expect(guard.getByTestId('connection-status')).toHaveAttribute('data-phase', 'offline');
+  await guard.getByTestId('sync-now').click();
+  await expect(guard.getByTestId('notice')).toHaveText('现在没有网络：记录都保存在本机，网络恢复后会自动上传');
+  await context.close();
+});
