@@ -22,6 +22,9 @@ test('admin_adds_a_guard_who_lists_devices_and_changes_password', async ({ brows
   await admin.getByTestId('create-user').click();
   await expect(admin.getByTestId('admin-message')).toHaveText('用户已添加');
   await expect(admin.locator('[data-testid="admin-user"][data-username="night-guard"]')).toHaveCount(1);
+  // Roles in the admin's words, not their codes.
+  await expect(admin.locator('[data-testid="admin-user"][data-username="night-guard"]').getByTestId('admin-user-role')).toHaveText('保安');
+  await expect(admin.getByTestId('admin-user-role').filter({ hasText: /^(guard|office|technician|admin)$/ })).toHaveCount(0);
 
   const phone = await browser.newContext(h.PHONE);
   const guard = await phone.newPage();

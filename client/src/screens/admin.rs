@@ -84,7 +84,7 @@ fn AdminHome() -> impl IntoView {
                         <div class="row-main">
                             <strong>{user.display_name.clone()}</strong>
                             <span>{user.username.clone()}</span>
-                            <span class="pill">{user.role.as_str()}</span>
+                            <span class="pill" data-testid="admin-user-role">{role_name(i18n, user.role)}</span>
                         </div>
                         {if revoked {
                             view! { <span class="status status-rejected">{t!(i18n, admin.revoked_state)}</span> }.into_any()
@@ -187,12 +187,7 @@ fn NewUserForm(on_created: impl Fn() + Copy + 'static) -> impl IntoView {
             }));
         });
     };
-    let role_label = move |role: Role| match role {
-        Role::Guard => t_string!(i18n, role.guard).to_string(),
-        Role::Technician => t_string!(i18n, role.technician).to_string(),
-        Role::Office => t_string!(i18n, role.office).to_string(),
-        Role::Admin => t_string!(i18n, role.admin).to_string(),
-    };
+    let role_label = move |role: Role| role_name(i18n, role);
     view! {
         <form class="card" on:submit=submit>
             <h3>{t!(i18n, admin.add_user)}</h3>
@@ -277,5 +272,15 @@ fn NewEstateForm() -> impl IntoView {
             <FormMessage message=message testid="estate-message"/>
             <button class="secondary" type="submit" data-testid="create-estate">{t!(i18n, admin.add_estate)}</button>
         </form>
+    }
+}
+
+/// A role as staff call it, in the user's language (never the code).
+fn role_name(i18n: leptos_i18n::I18nContext<Locale>, role: Role) -> String {
+    match role {
+        Role::Guard => t_string!(i18n, role.guard).to_string(),
+        Role::Technician => t_string!(i18n, role.technician).to_string(),
+        Role::Office => t_string!(i18n, role.office).to_string(),
+        Role::Admin => t_string!(i18n, role.admin).to_string(),
     }
 }
