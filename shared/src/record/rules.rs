@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::entry::Entry;
 use super::{Kind, Writer};
-use crate::problem::{keys, Problem};
+use crate::problem::{check_text, keys, Problem};
 use crate::DocumentId;
 
 /// Longest entry ID, in characters.
@@ -197,6 +197,69 @@ pub(crate) fn corrections_point_into<E: Entry>(
                     keys::BAD_CORRECTION,
                 ));
             }
+        }
+    }
+}
+
+/// The field rules of a signature entry, for every kind that holds signatures.
+pub(crate) fn check_signature_fields(
+    problems: &mut Vec<Problem>,
+    path: &str,
+    signature: &crate::signature::Signature,
+) {
+    check_text(
+        problems,
+        format!("{path}.signer_name"),
+        &signature.signer_name,
+        crate::signature::MAX_SIGNER_NAME_CHARS,
+    );
+    check_text(
+        problems,
+        format!("{path}.device_id"),
+        &signature.device_id,
+        64,
+    );
+    check_text(problems, format!("{path}.subject"), &signature.subject, 200);
+}
+
+/// The rules on the signatures a change adds (those not in `before`), for every kind: each
+/// taken on the writer's enrolled device, over the content `content_for` gives for its
+/// purpose and subject (`unknown_entry` when there is none), verifying with that device's
+/// key. Problems at `list[i]`.
+pub(crate) fn judge_new_signatures(
+    problems: &mut Vec<Problem>,
+    list: &str,
+    before: &[crate::signature::Signature],
+    after: &[crate::signature::Signature],
+    writer: &Writer<'_>,
+    document: DocumentId,
+    content_for: impl Fn(crate::signature::Purpose, &str) -> Option<crate::signature::SignedContent>,
+) {
+    let old: std::collections::HashSet<&str> = before.iter().map(|s| s.id.as_str()).collect();
+    for (i, signature) in after.iter().enumerate() {
+        if old.contains(signature.id.as_str()) {
+            continue;
+        }
+        let path = format!("{list}[{i}]");
+        if signature.device_id != writer.device_id {
+            problems.push(Problem::new(
+                format!("{path}.device_id"),
+                keys::BAD_SIGNATURE,
+            ));
+            continue;
+        }
+        let Some(content) = content_for(signature.purpose, &signature.subject) else {
+            problems.push(Problem::new(format!("{path}.subject"), keys::UNKNOWN_ENTRY));
+            continue;
+        };
+        for problem in crate::signature::verify(
+            signature,
+            document,
+            &content,
+            writer.device_key,
+            writer.verify_key,
+        ) {
+            problems.push(Problem::new(path.clone(), problem.key()));
         }
     }
 }

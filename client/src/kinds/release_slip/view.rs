@@ -9,7 +9,7 @@ use gatehouse_shared::record::release_slip::{
     slip_number, Applicant, Approval, ApprovalMethod, Decision, GateCheck, Held, IdentityCheck,
     ReleaseSlip, Released,
 };
-use gatehouse_shared::signature::{Purpose, Signature, SignerRole, Stroke, Unsigned};
+use gatehouse_shared::signature::{Purpose, SignerRole, Stroke, Unsigned};
 use gatehouse_shared::{AnyRecord, DocumentId, EntryId, Problem, Role};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -18,7 +18,7 @@ use leptos_i18n::I18nContext;
 use crate::ctx::{random_id, Ctx, EditError};
 use crate::i18n::*;
 use crate::kinds::registry::{registries, today, unit_card};
-use crate::kinds::repair::pad::{SignaturePad, StrokeDrawing};
+use crate::kinds::repair::pad::{take_signature, SignaturePad, StrokeDrawing};
 use crate::text::problem_key_text;
 use crate::time::{format_time, now_ms};
 use crate::widgets::Problems;
@@ -323,20 +323,15 @@ fn PhoneApproval(
                 document: id,
                 device_id: identity.device_id(),
             };
-            let mut entry = Signature::from_parts(&unsigned, Vec::new());
-            let outcome = match identity.sign(&entry.message()).await {
-                Ok(bytes) => {
-                    entry.signature = bytes.into();
+            let outcome = match take_signature(&identity, &unsigned).await {
+                Ok(entry) => {
                     ctx.edit::<ReleaseSlip>(id, move |s| {
                         s.approvals.push(approval);
                         s.signatures.push(entry);
                     })
                     .await
                 }
-                Err(error) => {
-                    leptos::logging::error!("signing failed: {error}");
-                    Err(EditError::NotSaved)
-                }
+                Err(error) => Err(error),
             };
             busy.set(false);
             match outcome {
@@ -589,20 +584,15 @@ fn CheckForm(id: DocumentId, slip: Memo<Option<ReleaseSlip>>) -> impl IntoView {
                 document: id,
                 device_id: identity.device_id(),
             };
-            let mut entry = Signature::from_parts(&unsigned, Vec::new());
-            let outcome = match identity.sign(&entry.message()).await {
-                Ok(bytes) => {
-                    entry.signature = bytes.into();
+            let outcome = match take_signature(&identity, &unsigned).await {
+                Ok(entry) => {
                     ctx.edit::<ReleaseSlip>(id, move |s| {
                         s.checks.push(check);
                         s.signatures.push(entry);
                     })
                     .await
                 }
-                Err(error) => {
-                    leptos::logging::error!("signing failed: {error}");
-                    Err(EditError::NotSaved)
-                }
+                Err(error) => Err(error),
             };
             busy.set(false);
             match outcome {

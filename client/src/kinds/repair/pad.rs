@@ -18,6 +18,7 @@ use super::component_name;
 use super::view::{parts_lines, signer_role_name};
 use crate::ctx::{random_id, Ctx, EditError};
 use crate::i18n::*;
+use crate::identity::DeviceIdentity;
 use crate::text::switch_locale;
 use crate::time::now_ms;
 use crate::widgets::Problems;
@@ -194,6 +195,25 @@ pub(crate) fn SignaturePad(stroke: RwSignal<Stroke>, full: RwSignal<bool>) -> im
     }
 }
 
+/// Signs `unsigned` with this device's key (WebCrypto): the signature entry to add, or
+/// `NotSaved` when the key could not sign. Every signing screen takes its signatures here.
+pub(crate) async fn take_signature(
+    identity: &DeviceIdentity,
+    unsigned: &Unsigned<'_>,
+) -> Result<Signature, EditError> {
+    let mut entry = Signature::from_parts(unsigned, Vec::new());
+    match identity.sign(&entry.message()).await {
+        Ok(bytes) => {
+            entry.signature = bytes.into();
+            Ok(entry)
+        }
+        Err(error) => {
+            leptos::logging::error!("signing failed: {error}");
+            Err(EditError::NotSaved)
+        }
+    }
+}
+
 /// Asks the signer to sign `purpose` over the current estimate: what they agree to, in their
 /// language, then the pad; the signature is made with this device's key and added to the
 /// record.
@@ -259,18 +279,12 @@ pub fn SignStep(
                 document: id,
                 device_id: identity.device_id(),
             };
-            let mut entry = Signature::from_parts(&unsigned, Vec::new());
-            let signed = identity.sign(&entry.message()).await;
-            let outcome = match signed {
-                Ok(bytes) => {
-                    entry.signature = bytes.into();
+            let outcome = match take_signature(&identity, &unsigned).await {
+                Ok(entry) => {
                     ctx.edit::<RepairRecord>(id, move |r| r.signatures.push(entry))
                         .await
                 }
-                Err(error) => {
-                    leptos::logging::error!("signing failed: {error}");
-                    Err(EditError::NotSaved)
-                }
+                Err(error) => Err(error),
             };
             busy.set(false);
             match outcome {

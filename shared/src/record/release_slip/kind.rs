@@ -322,7 +322,7 @@ impl Kind for ReleaseSlip {
         );
         for (i, signature) in self.signatures.iter().enumerate() {
             let path = format!("signatures[{i}]");
-            crate::signature::check_fields(&mut problems, &path, signature);
+            crate::record::rules::check_signature_fields(&mut problems, &path, signature);
             if signature.corrects.is_some() {
                 problems.push(Problem::new(
                     format!("{path}.corrects"),
@@ -401,7 +401,7 @@ impl Kind for ReleaseSlip {
             guard || office,
             creator,
         );
-        crate::signature::judge_new(
+        crate::record::rules::judge_new_signatures(
             problems,
             "signatures",
             before.map_or(&[][..], |b| &b.signatures),

@@ -111,7 +111,7 @@ impl Kind for RepairRecord {
         }
         for (i, signature) in self.signatures.iter().enumerate() {
             let path = format!("signatures[{i}]");
-            signature::check_fields(&mut problems, &path, signature);
+            crate::record::rules::check_signature_fields(&mut problems, &path, signature);
             if !estimates.contains(signature.subject.as_str()) {
                 problems.push(Problem::new(format!("{path}.subject"), keys::UNKNOWN_ENTRY));
             }
