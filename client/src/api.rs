@@ -1,7 +1,9 @@
 //! The server's HTTP routes, as the app calls them.
 
 use gatehouse_shared::device::{DeviceEnrolment, DeviceInfo, DeviceKey};
-use gatehouse_shared::user::{ChangePassword, NewUser, SignInRequest, SignInResponse, UserListing};
+use gatehouse_shared::user::{
+    ChangePassword, EstateSettings, NewUser, SignInRequest, SignInResponse, UserListing,
+};
 use gatehouse_shared::RecordSummary;
 use gatehouse_shared::UserInfo;
 use gloo_net::http::{Request, RequestBuilder, Response};
@@ -150,6 +152,20 @@ pub async fn device_keys(token: &str) -> Result<Vec<DeviceKey>, ApiError> {
 
 pub async fn admin_users(token: &str) -> Result<Vec<UserListing>, ApiError> {
     json(send(with_token(Request::get("/api/admin/users"), token)).await?).await
+}
+
+/// The admin's estates with their settings.
+pub async fn admin_estates(token: &str) -> Result<Vec<EstateSettings>, ApiError> {
+    json(send(with_token(Request::get("/api/admin/estates"), token)).await?).await
+}
+
+/// Sets how long phones keep an estate's records after they are done with.
+pub async fn set_retention(token: &str, estate_id: &str, days: u32) -> Result<(), ApiError> {
+    let url = format!("/api/admin/estates/{estate_id}/retention");
+    let request = with_token(Request::put(&url), token)
+        .json(&serde_json::json!({ "days": days }))
+        .map_err(|_| ApiError::Failed)?;
+    no_content(request.send().await.map_err(|_| ApiError::Unreachable)?).await
 }
 
 pub async fn admin_devices(token: &str) -> Result<Vec<DeviceInfo>, ApiError> {

@@ -38,6 +38,8 @@ pub fn tr(i18n: I18nContext<Locale>, key: &str) -> String {
         "admin.estate_created" => t_string!(i18n, admin.estate_created),
         "admin.estate_invalid" => t_string!(i18n, admin.estate_invalid),
         "admin.estate_taken" => t_string!(i18n, admin.estate_taken),
+        "admin.retention_saved" => t_string!(i18n, admin.retention_saved),
+        "admin.retention_invalid" => t_string!(i18n, admin.retention_invalid),
         "admin.user_invalid" => t_string!(i18n, admin.user_invalid),
         "admin.username_taken" => t_string!(i18n, admin.username_taken),
         "account.password_changed" => t_string!(i18n, account.password_changed),

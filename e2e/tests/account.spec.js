@@ -25,6 +25,18 @@ test('admin_adds_a_guard_who_lists_devices_and_changes_password', async ({ brows
   // Roles in the admin's words, not their codes.
   await expect(admin.locator('[data-testid="admin-user"][data-username="night-guard"]').getByTestId('admin-user-role')).toHaveText('保安');
   await expect(admin.getByTestId('admin-user-role').filter({ hasText: /^(guard|office|technician|admin)$/ })).toHaveCount(0);
+  // The new estate keeps finished slips and work orders on phones 30 days until its admin
+  // says otherwise; a number out of range is refused with what to type.
+  const harbour = admin.locator('[data-testid="admin-estate"][data-estate="harbour-view"]');
+  await expect(harbour.getByTestId('retention-days')).toHaveValue('30');
+  await harbour.getByTestId('retention-days').fill('0');
+  await harbour.getByTestId('save-retention').click();
+  await expect(harbour.getByTestId('retention-message')).toHaveText('请输入 1 至 365 之间的整数天数');
+  await harbour.getByTestId('retention-days').fill('7');
+  await harbour.getByTestId('save-retention').click();
+  await expect(harbour.getByTestId('retention-message')).toHaveText('已保存，已连接的手机随即更新');
+  await admin.reload();
+  await expect(admin.locator('[data-testid="admin-estate"][data-estate="harbour-view"]').getByTestId('retention-days')).toHaveValue('7');
 
   const phone = await browser.newContext(h.PHONE);
   const guard = await phone.newPage();

@@ -1,7 +1,7 @@
 //! Managing users, estates and devices: the rules both the admin routes and the
 //! `gatehouse-server admin` command follow.
 
-use gatehouse_shared::user::{NewUser, MIN_PASSWORD_CHARS};
+use gatehouse_shared::user::{NewUser, MIN_PASSWORD_CHARS, RETENTION_DAYS};
 use gatehouse_shared::UserInfo;
 
 use crate::auth::{hash_password, HashError};
@@ -117,6 +117,17 @@ pub fn upsert_estate(store: &Store, id: &str, name: &str) -> Result<(), AdminErr
         return Err(AdminError::Invalid("admin.bad_estate_name"));
     }
     store.upsert_estate(id, name.trim())?;
+    Ok(())
+}
+
+/// Sets how long (days) phones keep an estate's records after they are done with.
+pub fn set_retention(store: &Store, estate_id: &str, days: u32) -> Result<(), AdminError> {
+    if !RETENTION_DAYS.contains(&days) {
+        return Err(AdminError::Invalid("admin.bad_retention"));
+    }
+    if !store.set_retention_days(estate_id, days)? {
+        return Err(AdminError::UnknownEstate(estate_id.to_owned()));
+    }
     Ok(())
 }
 

@@ -70,6 +70,9 @@ pub enum Command {
 pub enum AdminCommand {
     /// Create an estate, or rename it.
     AddEstate { id: String, name: String },
+    /// Set how long (days, 1 to 365) phones keep an estate's closed slips and finished work
+    /// orders; a running server applies it at each phone's next connection.
+    SetRetention { estate: String, days: u32 },
     /// Create a user; the password is read from the first line of standard input.
     AddUser {
         username: String,

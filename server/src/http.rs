@@ -12,7 +12,8 @@ use axum::Json;
 use gatehouse_shared::device::{DeviceInfo, DeviceKey};
 use gatehouse_shared::protocol::MAX_FRAME_BYTES;
 use gatehouse_shared::user::{
-    ChangePassword, NewUser, SetPassword, SignInRequest, SignInResponse, StaffMember, UserListing,
+    ChangePassword, EstateSettings, NewUser, SetPassword, SignInRequest, SignInResponse,
+    StaffMember, UserListing,
 };
 use gatehouse_shared::{DocumentId, RecordSummary, UserInfo};
 use serde::Deserialize;
@@ -373,6 +374,45 @@ pub async fn admin_create_estate(
         .await??;
     state.access_changed();
     Ok(StatusCode::CREATED)
+}
+
+/// The estates the admin belongs to, with their settings.
+pub async fn admin_estates(
+    State(state): State<AppState>,
+    CurrentAdmin(admin): CurrentAdmin,
+) -> Result<Json<Vec<EstateSettings>>, HttpError> {
+    let estates = admin.user.estate_ids();
+    let list = state
+        .blocking(move |store| store.estate_settings(&estates))
+        .await??;
+    Ok(Json(list))
+}
+
+/// Body of `PUT /api/admin/estates/{id}/retention`.
+#[derive(Debug, Deserialize)]
+pub struct Retention {
+    pub days: u32,
+}
+
+/// Sets how long phones keep an estate's records after they are done with. Only an admin
+/// of that estate; connected phones of the estate get their follow set again.
+pub async fn admin_set_retention(
+    State(state): State<AppState>,
+    CurrentAdmin(admin): CurrentAdmin,
+    Path(estate_id): Path<String>,
+    Json(retention): Json<Retention>,
+) -> Result<StatusCode, HttpError> {
+    if !admin.user.in_estate(&estate_id) {
+        return Err(HttpError::NotFound);
+    }
+    let id = estate_id.clone();
+    state
+        .blocking(move |store| admin::set_retention(store, &id, retention.days))
+        .await?
+        .map_err(admin_error)?;
+    tracing::info!(admin = %admin.user.username, estate = %estate_id, days = retention.days, "retention set");
+    state.retention_changed(estate_id);
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Debug, Deserialize)]

@@ -19,7 +19,7 @@ use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 
 use axum::http::{header, HeaderValue};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::serve::ListenerExt;
 use axum::Router;
 use tokio::net::TcpListener;
@@ -63,6 +63,12 @@ impl AppState {
             next_connection: Arc::new(AtomicU64::new(1)),
             sign_in_limiter: Arc::new(rate_limit::SignInLimiter::default()),
         }
+    }
+
+    /// Tells the connections of `estate_id` that its retention changed.
+    pub fn retention_changed(&self, estate_id: String) {
+        // No receivers is fine: nobody is connected.
+        let _ = self.hub.send(sync::HubEvent::RetentionChanged(estate_id));
     }
 
     /// Tells every connection to check its session again (after a sign-out, revocation or
@@ -132,7 +138,14 @@ pub fn app(state: AppState) -> Router {
             "/api/admin/devices/{id}/revoke",
             post(http::admin_revoke_device),
         )
-        .route("/api/admin/estates", post(http::admin_create_estate))
+        .route(
+            "/api/admin/estates",
+            get(http::admin_estates).post(http::admin_create_estate),
+        )
+        .route(
+            "/api/admin/estates/{id}/retention",
+            put(http::admin_set_retention),
+        )
         .route("/api/sync", get(http::sync_socket))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES));
     let header =

@@ -81,6 +81,10 @@ fn run_admin(config: &Config, command: AdminCommand) -> anyhow::Result<()> {
             admin::upsert_estate(&store, &id, &name)?;
             println!("estate {id} saved");
         }
+        AdminCommand::SetRetention { estate, days } => {
+            admin::set_retention(&store, &estate, days)?;
+            println!("phones keep the records of {estate} {days} days after they are done with");
+        }
         AdminCommand::AddUser {
             username,
             display_name,

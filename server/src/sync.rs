@@ -43,6 +43,8 @@ pub enum HubEvent {
     Changed(Box<DocChanged>),
     /// A session, device or user was ended or changed: connections check theirs again.
     AccessChanged,
+    /// An estate's retention changed: connections in it send their follow set again.
+    RetentionChanged(String),
 }
 
 /// A document changed on the server.
@@ -51,6 +53,9 @@ pub struct DocChanged {
     pub doc: DocumentId,
     pub estate_id: String,
     pub summary: Option<RecordSummary>,
+    /// Until when devices that follow it keep it (its estate's retention after it was done
+    /// with); `None`: for as long as it exists.
+    pub followed_until: Option<i64>,
     /// The connection whose frame made the change.
     pub origin: u64,
 }
@@ -253,7 +258,7 @@ pub async fn serve_socket(state: AppState, socket: WebSocket) {
     // Subscribed before the follow set is read, so no document stored in between is missed.
     let mut events = state.hub.subscribe();
     let mut follows = FollowSet::new(version);
-    if !send_follow_set(&state, &mut sink, &mut follows, &user).await {
+    if !send_follow_set(&state, &mut sink, &mut follows, &user, None).await {
         return;
     }
     let mut session = Some(SyncSession::new());
@@ -276,7 +281,7 @@ pub async fn serve_socket(state: AppState, socket: WebSocket) {
                 match recheck(&state, &token_hash).await {
                     Ok(current) => {
                         user = current;
-                        if follows.is_stale(&user) && !send_follow_set(&state, &mut sink, &mut follows, &user).await { break }
+                        if follows.is_stale(&user) && !send_follow_set(&state, &mut sink, &mut follows, &user, session.as_mut()).await { break }
                     }
                     Err(code) => {
                         end_session(&mut sink, code, &user.username, &device_id).await;
@@ -356,7 +361,7 @@ pub async fn serve_socket(state: AppState, socket: WebSocket) {
                     Err(broadcast::error::RecvError::Lagged(missed)) => {
                         tracing::warn!(missed, "connection fell behind on change events");
                         // A document may have joined the follow set meanwhile: send it whole.
-                        if !send_follow_set(&state, &mut sink, &mut follows, &user).await { break }
+                        if !send_follow_set(&state, &mut sink, &mut follows, &user, session.as_mut()).await { break }
                         continue;
                     }
                     Err(broadcast::error::RecvError::Closed) => break,
@@ -366,7 +371,7 @@ pub async fn serve_socket(state: AppState, socket: WebSocket) {
                         match recheck(&state, &token_hash).await {
                             Ok(current) => {
                                 user = current;
-                                if follows.is_stale(&user) && !send_follow_set(&state, &mut sink, &mut follows, &user).await { break }
+                                if follows.is_stale(&user) && !send_follow_set(&state, &mut sink, &mut follows, &user, session.as_mut()).await { break }
                                 continue;
                             }
                             Err(code) => {
@@ -374,6 +379,10 @@ pub async fn serve_socket(state: AppState, socket: WebSocket) {
                                 break;
                             }
                         }
+                    }
+                    HubEvent::RetentionChanged(estate_id) => {
+                        if user.in_estate(&estate_id) && !send_follow_set(&state, &mut sink, &mut follows, &user, session.as_mut()).await { break }
+                        continue;
                     }
                     HubEvent::Changed(changed) => *changed,
                 };
@@ -393,10 +402,7 @@ pub async fn serve_socket(state: AppState, socket: WebSocket) {
                     }
                     FollowUpdate::Recompute => {
                         // The document left the set: its changes are no longer pushed here.
-                        if let Some(session) = session.as_mut() {
-                            session.forget(&changed.doc);
-                        }
-                        if !send_follow_set(&state, &mut sink, &mut follows, &user).await { break }
+                        if !send_follow_set(&state, &mut sink, &mut follows, &user, session.as_mut()).await { break }
                     }
                     FollowUpdate::None => {}
                 }
@@ -516,11 +522,14 @@ fn split_reply(replies: Vec<DocSync>) -> Vec<Vec<DocSync>> {
 }
 
 /// Computes the connection's whole follow set and sends it (nothing for a version 1 device).
+/// Sends the whole follow set again; the documents that left it are forgotten by `session`
+/// (their changes are no longer pushed here).
 async fn send_follow_set(
     state: &AppState,
     sink: &mut futures_util::stream::SplitSink<WebSocket, Message>,
     follows: &mut FollowSet,
     user: &UserInfo,
+    session: Option<&mut SyncSession>,
 ) -> bool {
     let mut owned = std::mem::replace(follows, FollowSet::new(0));
     let for_user = user.clone();
@@ -533,6 +542,12 @@ async fn send_follow_set(
         return false;
     };
     *follows = owned;
+    let left = follows.take_left();
+    if let Some(session) = session {
+        for doc in &left {
+            session.forget(doc);
+        }
+    }
     match message {
         Ok(Some(message)) => send(sink, &message).await,
         Ok(None) => true,

@@ -98,6 +98,27 @@ pub struct EstateRef {
     pub name: String,
 }
 
+/// How long (days) the phones that follow a record keep it after it is done with (a slip's
+/// window over, a work order taken or cancelled), unless its estate sets another period.
+pub const DEFAULT_RETENTION_DAYS: u32 = 30;
+/// The shortest and longest retention an estate may set, in days.
+pub const RETENTION_DAYS: std::ops::RangeInclusive<u32> = 1..=365;
+
+/// Until when (ms since the Unix epoch) phones keep a record done with at `done_at`, in an
+/// estate that keeps records `retention_days`; `None`: for as long as it exists.
+pub fn followed_until(done_at: Option<i64>, retention_days: u32) -> Option<i64> {
+    done_at.map(|at| at.saturating_add(i64::from(retention_days) * 86_400_000))
+}
+
+/// An estate as its admins manage it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EstateSettings {
+    pub id: String,
+    pub name: String,
+    /// How long (days) phones keep its records after they are done with.
+    pub retention_days: u32,
+}
+
 /// The signed-in user, as returned by sign-in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserInfo {

@@ -3,7 +3,7 @@
 //! `POST /api/admin/users` can also give a user several estates).
 
 use gatehouse_shared::device::DeviceInfo;
-use gatehouse_shared::user::{NewUser, UserListing};
+use gatehouse_shared::user::{EstateSettings, NewUser, UserListing, RETENTION_DAYS};
 use gatehouse_shared::Role;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -72,6 +72,7 @@ fn AdminHome() -> impl IntoView {
     view! {
         <NewUserForm on_created=load/>
         <NewEstateForm/>
+        <EstateSettingsList/>
         <h2>{t!(i18n, admin.users)}</h2>
         <ul class="list" data-testid="admin-users">
             {move || users.get().into_iter().map(|listing| {
@@ -272,6 +273,95 @@ fn NewEstateForm() -> impl IntoView {
             <FormMessage message=message testid="estate-message"/>
             <button class="secondary" type="submit" data-testid="create-estate">{t!(i18n, admin.add_estate)}</button>
         </form>
+    }
+}
+
+/// The admin's estates, each with how long phones keep its records after they are done with
+/// (expired slips, taken or cancelled work orders).
+#[component]
+fn EstateSettingsList() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let i18n = use_i18n();
+    let estates = RwSignal::new(Vec::<EstateSettings>::new());
+    let Some(token) = ctx.session.get_untracked().map(|s| s.token) else {
+        return ().into_any();
+    };
+    // Read again when the admin's estates change (one was added).
+    Effect::new(move |_| {
+        ctx.session.track();
+        let token = token.clone();
+        spawn_local(async move {
+            match api::admin_estates(&token).await {
+                Ok(list) => estates.set(list),
+                Err(_) => ctx.notify("admin.failed", true),
+            }
+        });
+    });
+    view! {
+        <h2>{t!(i18n, admin.estates)}</h2>
+        <ul class="list" data-testid="admin-estates">
+            <For each=move || estates.get() key=|e| (e.id.clone(), e.retention_days) let:estate>
+                <RetentionForm estate=estate/>
+            </For>
+        </ul>
+    }
+    .into_any()
+}
+
+#[component]
+fn RetentionForm(estate: EstateSettings) -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let i18n = use_i18n();
+    let days = RwSignal::new(estate.retention_days.to_string());
+    let message = RwSignal::new(None::<(&'static str, bool)>);
+    let busy = RwSignal::new(false);
+    let estate_id = estate.id.clone();
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(token) = ctx.session.get_untracked().map(|s| s.token) else {
+            return;
+        };
+        let parsed = days
+            .get_untracked()
+            .trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|d| RETENTION_DAYS.contains(d));
+        let Some(chosen) = parsed else {
+            message.set(Some(("admin.retention_invalid", true)));
+            return;
+        };
+        if busy.get_untracked() {
+            return;
+        }
+        busy.set(true);
+        let estate_id = estate_id.clone();
+        spawn_local(async move {
+            let outcome = match api::set_retention(&token, &estate_id, chosen).await {
+                Ok(()) => ("admin.retention_saved", false),
+                Err(ApiError::Invalid) => ("admin.retention_invalid", true),
+                Err(_) => ("admin.failed", true),
+            };
+            message.set(Some(outcome));
+            busy.set(false);
+        });
+    };
+    let input_id = format!("retention-{}", estate.id);
+    view! {
+        <li class="card" data-testid="admin-estate" data-estate=estate.id.clone()>
+            // The form says what is wrong in the user's language, not the browser's bubble.
+            <form novalidate on:submit=submit>
+                <h3>{estate.name.clone()}</h3>
+                <label for=input_id.clone()>{t!(i18n, admin.retention_days)}</label>
+                <input id=input_id type="number" inputmode="numeric" min="1" max="365" step="1"
+                    data-testid="retention-days" prop:value=move || days.get()
+                    on:input=move |ev| days.set(event_target_value(&ev))/>
+                <p class="muted">{t!(i18n, admin.retention_hint)}</p>
+                <FormMessage message=message testid="retention-message"/>
+                <button class="secondary" type="submit" data-testid="save-retention"
+                    disabled=move || busy.get()>{t!(i18n, admin.save_retention)}</button>
+            </form>
+        </li>
     }
 }
 

@@ -124,10 +124,47 @@ ALTER TABLE records ADD COLUMN addressed_to TEXT;
 ALTER TABLE records ADD COLUMN links_to BLOB;
 CREATE INDEX records_by_link ON records(links_to) WHERE links_to IS NOT NULL;
 "#),
+    // Retention per estate: a record says when it is done with (`done_at`) and its estate
+    // how long phones keep it after (30 days: the default before it could be set). The
+    // summaries said "until" and are made again.
+    Migration {
+        sql: r#"
+ALTER TABLE estates ADD COLUMN retention_days INTEGER NOT NULL DEFAULT 30;
+ALTER TABLE records RENAME COLUMN follow_until TO done_at;
+"#,
+        then: Some(record_done_at),
+    },
 ];
 
 /// Makes every record's summary again from its stored document.
 fn summarize_again(tx: &Transaction<'_>) -> Result<(), StoreError> {
+    for_each_record(tx, |doc_id, summary| {
+        // Only the columns this migration's schema has: later migrations add more, and
+        // an old database passes through this one before them.
+        tx.execute(
+            "UPDATE records SET unit = ?2, summary = ?3 WHERE doc_id = ?1",
+            params![doc_id, summary.unit, serde_json::to_string(summary)?],
+        )?;
+        Ok(())
+    })
+}
+
+/// Makes every record's summary again, with when it is done with.
+fn record_done_at(tx: &Transaction<'_>) -> Result<(), StoreError> {
+    for_each_record(tx, |doc_id, summary| {
+        tx.execute(
+            "UPDATE records SET summary = ?2, done_at = ?3 WHERE doc_id = ?1",
+            params![doc_id, serde_json::to_string(summary)?, summary.done_at],
+        )?;
+        Ok(())
+    })
+}
+
+/// Calls `write` with every record's summary made again from its stored document.
+fn for_each_record(
+    tx: &Transaction<'_>,
+    mut write: impl FnMut(&[u8], &RecordSummary) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
     let rows: Vec<(Vec<u8>, i64)> = tx
         .prepare("SELECT doc_id, last_received_at FROM records")?
         .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
@@ -145,12 +182,7 @@ fn summarize_again(tx: &Transaction<'_>) -> Result<(), StoreError> {
             |row| row.get(0),
         )?;
         let summary = RecordSummary::of(id, &record, first_received_at, last_received_at);
-        // Only the columns this migration's schema has: later migrations add more, and
-        // an old database passes through this one before them.
-        tx.execute(
-            "UPDATE records SET unit = ?2, summary = ?3 WHERE doc_id = ?1",
-            params![doc_id, summary.unit, serde_json::to_string(&summary)?],
-        )?;
+        write(&doc_id, &summary)?;
     }
     Ok(())
 }

@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use automerge::Automerge;
-use gatehouse_shared::user::EstateRef;
+use gatehouse_shared::user::{EstateRef, EstateSettings, DEFAULT_RETENTION_DAYS};
 use gatehouse_shared::{DocumentId, RecordKind, RecordSummary, Role, UserInfo};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
@@ -26,12 +26,12 @@ fn upsert_summary(
 ) -> Result<(), StoreError> {
     conn.execute(
         "INSERT INTO records (doc_id, estate_id, kind, unit, started_at, last_received_at, summary,
-                              follow_until, addressed_to, links_to)
+                              done_at, addressed_to, links_to)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
          ON CONFLICT(doc_id) DO UPDATE SET estate_id = excluded.estate_id, kind = excluded.kind,
              unit = excluded.unit, started_at = excluded.started_at,
              last_received_at = excluded.last_received_at, summary = excluded.summary,
-             follow_until = excluded.follow_until, addressed_to = excluded.addressed_to,
+             done_at = excluded.done_at, addressed_to = excluded.addressed_to,
              links_to = excluded.links_to",
         params![
             id.as_bytes(),
@@ -41,12 +41,20 @@ fn upsert_summary(
             summary.started_at,
             summary.last_received_at,
             serde_json::to_string(summary)?,
-            summary.follow_until,
+            summary.done_at,
             summary.addressed_to,
             summary.links_to.map(|doc| doc.as_bytes().to_vec())
         ],
     )?;
     Ok(())
+}
+
+/// How long (days) phones keep the records of estate `id` after they are done with.
+fn retention_days(conn: &Connection, id: &str) -> Result<Option<u32>, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT retention_days FROM estates WHERE id = ?1")?
+        .query_row(params![id], |row| row.get(0))
+        .optional()?)
 }
 
 /// A storage failure.
@@ -154,12 +162,45 @@ impl Store {
         Ok(())
     }
 
+    /// Creates an estate (keeping records the default period) or renames one.
     pub fn upsert_estate(&self, id: &str, name: &str) -> Result<(), StoreError> {
         self.conn.execute(
-            "INSERT INTO estates (id, name) VALUES (?1, ?2) ON CONFLICT(id) DO UPDATE SET name = excluded.name",
-            params![id, name],
+            "INSERT INTO estates (id, name, retention_days) VALUES (?1, ?2, ?3)
+             ON CONFLICT(id) DO UPDATE SET name = excluded.name",
+            params![id, name, DEFAULT_RETENTION_DAYS],
         )?;
         Ok(())
+    }
+
+    /// Sets how long (days) phones keep an estate's records after they are done with;
+    /// `false` if there is no such estate.
+    pub fn set_retention_days(&self, id: &str, days: u32) -> Result<bool, StoreError> {
+        let updated = self.conn.execute(
+            "UPDATE estates SET retention_days = ?2 WHERE id = ?1",
+            params![id, days],
+        )?;
+        Ok(updated == 1)
+    }
+
+    /// How long (days) phones keep the records of `id` after they are done with.
+    pub fn retention_days(&self, id: &str) -> Result<Option<u32>, StoreError> {
+        retention_days(&self.conn, id)
+    }
+
+    /// The settings of `ids` that exist, by ID.
+    pub fn estate_settings(&self, ids: &[String]) -> Result<Vec<EstateSettings>, StoreError> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT id, name, retention_days FROM estates
+             WHERE id IN (SELECT value FROM json_each(?1)) ORDER BY id",
+        )?;
+        let rows = statement.query_map(params![serde_json::to_string(ids)?], |row| {
+            Ok(EstateSettings {
+                id: row.get(0)?,
+                name: row.get(1)?,
+                retention_days: row.get(2)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// Creates a user, or replaces the password, name and role of an existing one.
@@ -405,8 +446,8 @@ impl Store {
     }
 
     /// The documents of `kinds` (by their text form) in `estates` still followed at `now`
-    /// (a record says until when it is followed; most, forever) and addressed to nobody in
-    /// particular or to `user_id`: a device's follow set.
+    /// (never done with, or done with less than their estate's retention period ago) and
+    /// addressed to nobody in particular or to `user_id`: a device's follow set.
     pub fn documents_of_kinds(
         &self,
         estates: &[String],
@@ -418,12 +459,12 @@ impl Store {
             return Ok(Vec::new());
         }
         let mut statement = self.conn.prepare_cached(
-            "SELECT doc_id FROM records
-             WHERE estate_id IN (SELECT value FROM json_each(?1))
-               AND kind IN (SELECT value FROM json_each(?2))
-               AND (follow_until IS NULL OR follow_until > ?3)
-               AND (addressed_to IS NULL OR addressed_to = ?4)
-             ORDER BY doc_id",
+            "SELECT r.doc_id FROM records r JOIN estates e ON e.id = r.estate_id
+             WHERE r.estate_id IN (SELECT value FROM json_each(?1))
+               AND r.kind IN (SELECT value FROM json_each(?2))
+               AND (r.done_at IS NULL OR r.done_at + e.retention_days * 86400000 > ?3)
+               AND (r.addressed_to IS NULL OR r.addressed_to = ?4)
+             ORDER BY r.doc_id",
         )?;
         let rows = statement.query_map(
             params![
@@ -652,6 +693,11 @@ impl StoreTransaction<'_> {
             upsert_summary(&self.tx, id, summary)?;
         }
         Ok(())
+    }
+
+    /// How long (days) phones keep the records of estate `id` after they are done with.
+    pub fn retention_days(&self, id: &str) -> Result<Option<u32>, StoreError> {
+        retention_days(&self.tx, id)
     }
 
     /// When the record was first stored, if it was.

@@ -1,7 +1,7 @@
 use super::*;
 use automerge::ActorId;
 use gatehouse_shared::record::{create_document, edit_document, SummaryDetail};
-use gatehouse_shared::{CheckpointVisit, EntryId, PatrolLog, Writer};
+use gatehouse_shared::{AnyRecord, CheckpointVisit, EntryId, PatrolLog, Writer};
 
 const T0: i64 = 1_780_000_000_000;
 
@@ -149,4 +149,39 @@ fn records_stored_before_summaries_had_common_columns_are_listed_after_the_migra
             remark_count: 1
         }
     );
+}
+
+#[test]
+fn a_record_done_with_stays_followed_for_its_estates_retention() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut store = Store::open(&dir.path().join("test.db")).expect("opens");
+    let (done, open) = (new_id(7), new_id(8));
+    let doc = save_history(&mut store, &done, 1);
+    save_history(&mut store, &open, 1);
+    let estates = vec!["estate".to_owned()];
+    let log: PatrolLog = gatehouse_shared::record::read_kind(&doc).expect("log");
+    let record = AnyRecord::PatrolLog(log);
+    for (id, done_at) in [(done, Some(T0)), (open, None)] {
+        let mut summary = RecordSummary::of(id, &record, T0, T0);
+        summary.done_at = done_at;
+        upsert_summary(&store.conn, &id, &summary).expect("summary");
+    }
+    let day = 86_400_000;
+    let followed = |store: &Store, now: i64| {
+        store
+            .documents_of_kinds(&estates, &["patrol_log"], "guard", now)
+            .expect("reads")
+    };
+    assert_eq!(store.retention_days("estate").expect("reads"), Some(30));
+    assert_eq!(followed(&store, T0 + 29 * day), vec![done, open]);
+    assert_eq!(followed(&store, T0 + 30 * day), vec![open]);
+    assert!(store.set_retention_days("estate", 60).expect("sets"));
+    assert_eq!(followed(&store, T0 + 59 * day), vec![done, open]);
+    assert_eq!(followed(&store, T0 + 61 * day), vec![open]);
+    assert!(!store
+        .set_retention_days("no-such-estate", 60)
+        .expect("answers"));
+    // Renaming an estate keeps its retention.
+    store.upsert_estate("estate", "Renamed").expect("renames");
+    assert_eq!(store.retention_days("estate").expect("reads"), Some(60));
 }

@@ -9,6 +9,7 @@ use gatehouse_shared::problem::keys;
 use gatehouse_shared::protocol::{DocSync, ErrorCode, ServerMessage, StoredDoc};
 use gatehouse_shared::record::{judge, read_record};
 use gatehouse_shared::sync_session::{SyncError, SyncSession};
+use gatehouse_shared::user::{followed_until, DEFAULT_RETENTION_DAYS};
 use gatehouse_shared::{DocumentId, Problem, RecordSummary, UserInfo, Writer};
 
 use super::DocChanged;
@@ -220,11 +221,21 @@ pub fn apply_sync_batch(
                 .as_ref()
                 .map(|record| RecordSummary::of(id, record, first_received_at, now));
             tx.save_changes(&id, &estate_id, &doc, &new_bytes, summary.as_ref(), now)?;
+            // Only a record done with needs its estate's retention.
+            let followed_until = match summary.as_ref().and_then(|summary| summary.done_at) {
+                Some(done_at) => followed_until(
+                    Some(done_at),
+                    tx.retention_days(&estate_id)?
+                        .unwrap_or(DEFAULT_RETENTION_DAYS),
+                ),
+                None => None,
+            };
             outcome.stored.push(stored_doc(id, &after, now));
             outcome.changed.push(DocChanged {
                 doc: id,
                 estate_id,
                 summary,
+                followed_until,
                 origin,
             });
         } else if let Some(updated_at) = stored_at {

@@ -21,6 +21,8 @@ pub struct FollowSet {
     /// The role and estates the set was computed for.
     role: Option<Role>,
     estates: HashSet<String>,
+    /// The documents the last [`FollowSet::complete`] took out of the set.
+    left: Vec<DocumentId>,
 }
 
 impl FollowSet {
@@ -30,6 +32,7 @@ impl FollowSet {
             docs: HashSet::new(),
             role: None,
             estates: HashSet::new(),
+            left: Vec::new(),
         }
     }
 
@@ -51,13 +54,21 @@ impl FollowSet {
             .collect();
         let estates = user.estate_ids();
         let docs = store.documents_of_kinds(&estates, &kinds, &user.id, crate::now_ms())?;
-        self.docs = docs.iter().copied().collect();
+        let docs_now: HashSet<DocumentId> = docs.iter().copied().collect();
+        self.left = self.docs.difference(&docs_now).copied().collect();
+        self.docs = docs_now;
         self.role = Some(user.role);
         self.estates = estates.into_iter().collect();
         Ok(Some(ServerMessage::Follows {
             docs,
             complete: true,
         }))
+    }
+
+    /// The documents the last computation of the whole set took out of it (their changes
+    /// are no longer pushed to the device).
+    pub fn take_left(&mut self) -> Vec<DocumentId> {
+        std::mem::take(&mut self.left)
     }
 
     /// Whether the set must be computed again for `user` (their role or estates changed).
@@ -78,8 +89,8 @@ impl FollowSet {
         if !self.enabled {
             return FollowUpdate::None;
         }
-        let still_followed = summary
-            .follow_until
+        let still_followed = changed
+            .followed_until
             .is_none_or(|until| until > crate::now_ms());
         let for_user = summary
             .addressed_to

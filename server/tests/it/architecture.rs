@@ -1,5 +1,6 @@
 //! The shape of the code, checked: the server's sync path and store know no record kind, so
-//! adding a kind never touches them (only `shared` and the client do).
+//! adding a kind never touches them (only `shared` and the client do); and every message the
+//! app shows by key has its translation.
 
 use std::path::{Path, PathBuf};
 
@@ -96,4 +97,54 @@ fn the_check_finds_a_kind_named_in_code_but_not_in_unit_tests() {
     assert_eq!(kinds_named("// one patrol log\n").len(), 1);
     let tests_only = "fn store() {}\n#[cfg(test)]\nmod tests { use super::PatrolLog; }\n";
     assert!(kinds_named(tests_only).is_empty());
+}
+
+/// The keys of notices and form messages the app shows (`notify("key", …)`, `("key", true)`):
+/// quoted dotted keys right after `notify(` or `(` and followed by `, true)` / `, false)`.
+fn message_keys(text: &str) -> Vec<String> {
+    let mut keys = Vec::new();
+    for (start, _) in text.match_indices('"') {
+        let rest = &text[start + 1..];
+        let Some(end) = rest.find('"') else { break };
+        let key = &rest[..end];
+        let is_key = key.contains('.')
+            && key
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c == '_' || c == '.');
+        let before = &text[..start];
+        let after = &rest[end + 1..];
+        let shown = before.ends_with("notify(")
+            || (before.ends_with('(')
+                && (after.starts_with(", true)") || after.starts_with(", false)")));
+        if is_key && shown {
+            keys.push(key.to_owned());
+        }
+    }
+    keys
+}
+
+#[test]
+fn every_message_the_app_shows_has_a_translation() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../client/src");
+    let table = std::fs::read_to_string(src.join("text.rs")).expect("text.rs");
+    let mut missing = Vec::new();
+    let mut seen = 0;
+    for file in module_files(&src, "") {
+        let text = std::fs::read_to_string(&file).expect("reads");
+        for key in message_keys(&text) {
+            seen += 1;
+            if !table.contains(&format!("\"{key}\" =>")) {
+                missing.push(format!("{}: {key}", file.display()));
+            }
+        }
+    }
+    assert!(seen > 20, "the scan finds the app's messages ({seen})");
+    assert!(
+        missing.is_empty(),
+        "shown with no translation in client/src/text.rs (the user would read 内容不符合要求): {missing:?}"
+    );
+    assert_eq!(
+        message_keys(r#"ctx.notify("a.b", true); message.set(Some(("c.d", false))); f("e.f")"#),
+        vec!["a.b", "c.d"]
+    );
 }

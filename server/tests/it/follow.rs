@@ -16,12 +16,13 @@ use gatehouse_shared::record::release_slip::{
     SlipItem, SlipStatus,
 };
 use gatehouse_shared::signature::{Purpose, Signature, SignerRole, Stroke, Unsigned};
-use gatehouse_shared::user::NewUser;
+use gatehouse_shared::user::{EstateSettings, NewUser, DEFAULT_RETENTION_DAYS};
 use gatehouse_shared::{DocumentId, Role};
+use reqwest::Method;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::device::{entry_id, next_message, Device};
-use crate::helpers::{spawn_app, spawn_app_with, TestApp, CLERK, GUARD, T0, TECH};
+use crate::helpers::{authed, spawn_app, spawn_app_with, TestApp, ADMIN, CLERK, GUARD, T0, TECH};
 
 const ESTATE_B: &str = "estate-b";
 const GUARD_B: (&str, &str) = ("guard-b", "estate-b-password");
@@ -505,6 +506,87 @@ async fn a_guards_phone_receives_open_slips_and_cannot_release_more_than_they_al
     assert!(
         problems.iter().any(|p| p.key == keys::OVER_RELEASED),
         "{problems:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_estate_sets_how_long_phones_keep_slips_after_their_window() {
+    let app = spawn_app().await;
+    let open = office_issues_slip(&app, &day(0), &day(2)).await;
+    // Its window ended 10 days ago: phones keep it 30 days by default.
+    let ended = office_issues_slip(&app, &day(-12), &day(-11)).await;
+    let admin = app.session(ADMIN).await;
+    let estates: Vec<EstateSettings> =
+        authed(Method::GET, app.url("/api/admin/estates"), &admin.token)
+            .send()
+            .await
+            .expect("lists")
+            .json()
+            .await
+            .expect("json");
+    let estate_id = admin.user.estate_id.clone();
+    let ours = estates
+        .iter()
+        .find(|e| e.id == estate_id)
+        .expect("the admin's estate is listed");
+    assert_eq!(ours.retention_days, DEFAULT_RETENTION_DAYS);
+    let guard = app.session(GUARD).await;
+    let (mut socket, docs) = Device::connect_with_follows(app.addr, &guard.token)
+        .await
+        .expect("connects");
+    assert!(docs.contains(&open) && docs.contains(&ended), "{docs:?}");
+
+    // The admin keeps records 5 days: the connected phone is sent its set again, without
+    // the slip that ended 10 days ago.
+    let retention = app.url(&format!("/api/admin/estates/{estate_id}/retention"));
+    let set = |days: serde_json::Value, token: &str| {
+        authed(Method::PUT, retention.clone(), token).json(&serde_json::json!({ "days": days }))
+    };
+    let response = set(5.into(), &admin.token).send().await.expect("sets");
+    assert_eq!(response.status(), 204);
+    let told = tokio::time::timeout(std::time::Duration::from_secs(5), next_message(&mut socket))
+        .await
+        .expect("told in time")
+        .expect("reads");
+    let Some(ServerMessage::Follows { docs, complete }) = told else {
+        panic!("expected the follow set, got {told:?}");
+    };
+    assert!(complete);
+    assert!(docs.contains(&open) && !docs.contains(&ended), "{docs:?}");
+    let (_, docs) = Device::connect_with_follows(app.addr, &guard.token)
+        .await
+        .expect("connects");
+    assert!(docs.contains(&open) && !docs.contains(&ended), "{docs:?}");
+
+    // Out of range, not a number, or from someone who is not the estate's admin: refused,
+    // and the setting stays.
+    for days in [0.into(), 366.into(), (-1).into(), "30".into()] {
+        let response = set(days, &admin.token).send().await.expect("answers");
+        assert!(response.status().is_client_error(), "{}", response.status());
+        if response.status() == 400 {
+            let body: serde_json::Value = response.json().await.expect("json");
+            assert_eq!(body["error"], "admin.bad_retention");
+        }
+    }
+    let clerk = app.session(CLERK).await;
+    let response = set(60.into(), &clerk.token).send().await.expect("answers");
+    assert_eq!(response.status(), 403);
+    estate_b_with_a_guard(&app).await;
+    let other = authed(
+        Method::PUT,
+        app.url(&format!("/api/admin/estates/{ESTATE_B}/retention")),
+        &admin.token,
+    )
+    .json(&serde_json::json!({ "days": 60 }))
+    .send()
+    .await
+    .expect("answers");
+    assert_eq!(other.status(), 404);
+    let store = Store::open(&app.data_dir.join("gatehouse.db")).expect("opens");
+    assert_eq!(store.retention_days(&estate_id).expect("reads"), Some(5));
+    assert_eq!(
+        store.retention_days(ESTATE_B).expect("reads"),
+        Some(DEFAULT_RETENTION_DAYS)
     );
 }
 

@@ -292,6 +292,18 @@ fn routes(users: &Users, counter: usize) -> Vec<Route> {
             ),
             expect: only(Role::Admin, 201),
         },
+        Route {
+            method: Method::GET,
+            path: "/api/admin/estates".into(),
+            body: None,
+            expect: only(Role::Admin, 200),
+        },
+        Route {
+            method: Method::PUT,
+            path: format!("/api/admin/estates/{ESTATE_B}/retention"),
+            body: Some(serde_json::json!({"days": 20 + counter % 30})),
+            expect: Box::new(admin_of(ESTATE_B, 204, 404)),
+        },
     ]
 }
 

@@ -157,9 +157,10 @@ pub trait Kind: Clone + PartialEq + Reconcile + Hydrate + Sized {
     /// key the interface translates (`status.<kind>.<key>`).
     fn status(&self) -> &'static str;
 
-    /// Until when devices that follow the kind keep the record in their follow set (ms since
-    /// the Unix epoch); `None`: for as long as it exists.
-    fn follow_until(&self) -> Option<i64> {
+    /// When the record is done with on the devices that follow its kind (ms since the Unix
+    /// epoch): they keep it in their follow set for the estate's retention period after
+    /// that. `None`: never done with; followed for as long as it exists.
+    fn done_at(&self) -> Option<i64> {
         None
     }
 
@@ -228,15 +229,15 @@ impl AnyRecord {
         }
     }
 
-    /// Until when devices that follow the record's kind keep it in their follow set (ms
-    /// since the Unix epoch); `None`: for as long as it exists.
-    pub fn follow_until(&self) -> Option<i64> {
+    /// When the record is done with on the devices that follow its kind (see
+    /// [`Kind::done_at`]).
+    pub fn done_at(&self) -> Option<i64> {
         match self {
-            AnyRecord::PatrolLog(log) => Kind::follow_until(log),
-            AnyRecord::Repair(repair) => Kind::follow_until(repair),
-            AnyRecord::Registry(registry) => Kind::follow_until(registry),
-            AnyRecord::ReleaseSlip(slip) => Kind::follow_until(slip),
-            AnyRecord::RepairRequest(request) => Kind::follow_until(request),
+            AnyRecord::PatrolLog(log) => Kind::done_at(log),
+            AnyRecord::Repair(repair) => Kind::done_at(repair),
+            AnyRecord::Registry(registry) => Kind::done_at(registry),
+            AnyRecord::ReleaseSlip(slip) => Kind::done_at(slip),
+            AnyRecord::RepairRequest(request) => Kind::done_at(request),
         }
     }
 

@@ -31,10 +31,10 @@ pub struct RecordSummary {
     pub last_received_at: i64,
     /// What is listed of this kind beyond the common columns.
     pub detail: SummaryDetail,
-    /// Until when (ms since the Unix epoch) devices that follow the kind keep the record in
-    /// their follow set; absent: for as long as it exists.
+    /// When (ms since the Unix epoch) the record is done with on the devices that follow its
+    /// kind: they keep it for the estate's retention period after; absent: never done with.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub follow_until: Option<i64>,
+    pub done_at: Option<i64>,
     /// The one user whose devices the follow set sends the record to (a work order's
     /// technician); absent: every user whose role follows the kind.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -112,7 +112,7 @@ impl RecordSummary {
             first_received_at,
             last_received_at,
             detail: record.detail(),
-            follow_until: record.follow_until(),
+            done_at: record.done_at(),
             addressed_to: record.addressed_to().map(str::to_owned),
             links_to: record.links_to(),
         }

@@ -555,8 +555,8 @@ impl Kind for ReleaseSlip {
         ReleaseSlip::status(self).as_str()
     }
 
-    fn follow_until(&self) -> Option<i64> {
-        ReleaseSlip::follow_until(self)
+    fn done_at(&self) -> Option<i64> {
+        ReleaseSlip::done_at(self)
     }
 
     fn into_any(self) -> AnyRecord {

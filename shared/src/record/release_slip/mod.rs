@@ -38,8 +38,6 @@ pub const MAX_TEXT_CHARS: usize = 1000;
 pub const MAX_ITEMS: usize = 50;
 /// Largest quantity of one item.
 pub const MAX_QUANTITY: u32 = 10_000;
-/// How long a slip stays on guards' phones after its window ends, in days.
-pub const FOLLOW_DAYS_AFTER_WINDOW: i64 = 30;
 
 /// The slip's number: the first ten hex digits of its document ID, in two groups
 /// (`3F9AC-21B07`); unique as document IDs are.
@@ -330,11 +328,11 @@ impl ReleaseSlip {
         }
     }
 
-    /// A slip stays on guards' phones until [`FOLLOW_DAYS_AFTER_WINDOW`] days after the last
-    /// day of its window (the start of that day, UTC).
-    pub fn follow_until(&self) -> Option<i64> {
+    /// A slip is done with when its window has ended: the start (UTC) of the day after its
+    /// last day. Guards' phones keep it the estate's retention period after that.
+    pub fn done_at(&self) -> Option<i64> {
         let until = Date::parse(&self.valid_until)?;
-        Some((until.days_since_epoch() + 1 + FOLLOW_DAYS_AFTER_WINDOW) * 86_400_000)
+        Some((until.days_since_epoch() + 1) * 86_400_000)
     }
 
     /// What the guard signs for a check: the slip's unit, the check's date, the carrier and

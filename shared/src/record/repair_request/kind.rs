@@ -321,8 +321,8 @@ impl Kind for RepairRequest {
         RepairRequest::status(self).as_str()
     }
 
-    fn follow_until(&self) -> Option<i64> {
-        RepairRequest::follow_until(self)
+    fn done_at(&self) -> Option<i64> {
+        RepairRequest::done_at(self)
     }
 
     fn addressed_to(&self) -> Option<&str> {

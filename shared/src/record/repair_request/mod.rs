@@ -26,8 +26,6 @@ use crate::DocumentId;
 pub const MAX_SHORT_CHARS: usize = 200;
 /// Longest free text (the fault, a reason), in characters.
 pub const MAX_TEXT_CHARS: usize = 2000;
-/// How long (days) a taken or cancelled request stays on the technicians' phones.
-pub const FOLLOW_DAYS_AFTER_CLOSE: i64 = 30;
 
 /// Where a request stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -255,10 +253,10 @@ impl RepairRequest {
         }
     }
 
-    /// Until when technicians' phones keep it: a month after it was taken or cancelled.
-    pub fn follow_until(&self) -> Option<i64> {
+    /// A request is done with once taken or cancelled; technicians' phones keep it the
+    /// estate's retention period after that.
+    pub fn done_at(&self) -> Option<i64> {
         self.closed_at()
-            .map(|at| at.saturating_add(FOLLOW_DAYS_AFTER_CLOSE * 86_400_000))
     }
 }
 

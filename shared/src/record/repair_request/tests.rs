@@ -77,7 +77,7 @@ fn the_office_writes_a_request_from_a_finding_and_only_the_office_may() {
     assert_eq!(r.status(), RequestStatus::Assigned);
     assert_eq!(r.addressed_to(), Some("user-tech"));
     assert_eq!(Kind::links_to(&r), Some(finding_doc()));
-    assert_eq!(r.follow_until(), None);
+    assert_eq!(r.done_at(), None);
     assert_eq!(request("").status(), RequestStatus::Pooled);
     assert_eq!(request("").addressed_to(), None);
 }
@@ -107,7 +107,7 @@ fn the_assigned_technician_takes_it_and_another_may_not() {
     after.takings.push(taking(2, "user-tech"));
     assert_eq!(change(&before, &after, &TECH), vec![]);
     assert_eq!(after.status(), RequestStatus::Taken);
-    assert_eq!(after.follow_until(), Some(T0 + 100 + 30 * 86_400_000));
+    assert_eq!(after.done_at(), Some(T0 + 100));
 
     let mut stolen = before.clone();
     stolen.takings.push(taking(2, "user-tech-2"));
