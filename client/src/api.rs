@@ -182,6 +182,18 @@ pub async fn revoke_user(token: &str, user_id: &str) -> Result<(), ApiError> {
     no_content(send(with_token(Request::post(&url), token)).await?).await
 }
 
+/// Lifts a device's revocation.
+pub async fn restore_device(token: &str, device_id: &str) -> Result<(), ApiError> {
+    let url = format!("/api/admin/devices/{device_id}/restore");
+    no_content(send(with_token(Request::post(&url), token)).await?).await
+}
+
+/// Lifts a user's revocation.
+pub async fn restore_user(token: &str, user_id: &str) -> Result<(), ApiError> {
+    let url = format!("/api/admin/users/{user_id}/restore");
+    no_content(send(with_token(Request::post(&url), token)).await?).await
+}
+
 pub async fn my_devices(token: &str) -> Result<Vec<DeviceInfo>, ApiError> {
     json(send(with_token(Request::get("/api/devices"), token)).await?).await
 }

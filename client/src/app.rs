@@ -3,7 +3,7 @@
 //! `screens/`, each record kind's in `kinds/`.
 
 use automerge::ActorId;
-use gatehouse_shared::connection::Status;
+use gatehouse_shared::connection::{Phase, Status};
 use gatehouse_shared::user::SignInResponse;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -91,7 +91,20 @@ async fn boot(ctx: Ctx) {
             ctx.set_identity(identity.clone());
             ctx.session.set(Some(session));
             ctx.screen.set(Screen::Home);
-            sync_driver::start(ctx);
+            let revoked = storage
+                .meta::<bool>(sync_driver::REVOKED_KEY)
+                .await
+                .ok()
+                .flatten()
+                .unwrap_or(false);
+            if revoked {
+                // The server said so before: nothing is written or sent until the user signs
+                // in again (which succeeds only once an admin restored the device).
+                ctx.phase.set(Phase::DeviceRevoked);
+                ctx.status.set(Status::DeviceRevoked);
+            } else {
+                sync_driver::start(ctx);
+            }
         }
         _ => ctx.screen.set(Screen::SignIn),
     }
@@ -124,14 +137,22 @@ fn Shell() -> impl IntoView {
     spawn_local(preload_field_screens());
     view! {
         <header class="top">
-            <span class="brand">{t!(i18n, app.title)}</span>
+            <h1 class="brand">{t!(i18n, app.title)}</h1>
             <ConnectionBadge/>
             <button class="link" data-testid="lang-switch" on:click=move |_| switch_locale(i18n)>
                 {t!(i18n, app.switch_language)}
             </button>
         </header>
         <main>
-            {move || match if ctx.released.get() { Screen::OpenElsewhere } else { ctx.screen.get() } {
+            {move || match if ctx.released.get() {
+                Screen::OpenElsewhere
+            } else if ctx.phase.get() == Phase::DeviceRevoked && ctx.screen.get() != Screen::SignIn {
+                // A revoked phone writes nothing more: no screen with a form, only what
+                // happened and the export of what it still holds.
+                Screen::DeviceRevoked
+            } else {
+                ctx.screen.get()
+            } {
                 Screen::Loading => view! { <p class="muted">{t!(i18n, app.loading)}</p> }.into_any(),
                 Screen::SignIn => view! { <screens::sign_in::SignIn/> }.into_any(),
                 Screen::Home => view! { <screens::home::Home/> }.into_any(),
@@ -142,6 +163,7 @@ fn Shell() -> impl IntoView {
                 Screen::NewRequest => lazy_view(crate::kinds::repair_request::new_request_screen()),
                 Screen::Account => lazy_view(screens::account::account()),
                 Screen::OpenElsewhere => view! { <OpenElsewhere/> }.into_any(),
+                Screen::DeviceRevoked => view! { <screens::home::DeviceRevoked/> }.into_any(),
             }}
         </main>
         <NoticeBar/>

@@ -36,6 +36,8 @@ pub enum Screen {
     NewRequest,
     /// The app is open in another tab or window of this phone, which holds the records.
     OpenElsewhere,
+    /// An admin revoked this device: what happened, and the export of what it holds.
+    DeviceRevoked,
 }
 
 /// A message shown briefly at the bottom of the screen (a translation key).
@@ -154,6 +156,10 @@ impl Ctx {
 
     /// Runs `work` with the signed-in user as the rules' writer; `None` when signed out.
     pub fn with_writer<T>(&self, work: impl FnOnce(&Writer<'_>) -> T) -> Option<T> {
+        // A revoked device writes nothing new (it could never be sent).
+        if self.phase.get_untracked() == Phase::DeviceRevoked {
+            return None;
+        }
         let session = self.session.get_untracked()?;
         let estates = session.user.estate_ids();
         let device_key = self.device_key.get_value();

@@ -22,5 +22,9 @@ mod time;
 mod widgets;
 
 fn main() {
+    // The first screen of index.html, shown while the app loaded, gives way to the app.
+    if let Some(first) = leptos::prelude::document().get_element_by_id("boot") {
+        first.remove();
+    }
     leptos::mount::mount_to_body(app::App);
 }

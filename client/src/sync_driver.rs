@@ -98,6 +98,9 @@ pub fn install(ctx: Ctx) {
     });
 }
 
+/// Storage meta key set when the server said this device is revoked.
+pub const REVOKED_KEY: &str = "device_revoked";
+
 /// Starts syncing for the signed-in user.
 pub fn start(ctx: Ctx) {
     stop(ctx);
@@ -165,6 +168,15 @@ pub fn dispatch(ctx: Ctx, event: Event) {
             }
             Phase::DeviceRevoked => {
                 ctx.notify("connection.device_revoked", true);
+                // Remembered across reloads: the phone writes nothing more until a sign-in
+                // succeeds again (an admin restored the device).
+                if let Some(storage) = ctx.storage.get_value() {
+                    leptos::task::spawn_local(async move {
+                        if let Err(error) = storage.put_meta(REVOKED_KEY, &true).await {
+                            leptos::logging::error!("remembering the revocation failed: {error}");
+                        }
+                    });
+                }
                 drop_documents(
                     ctx,
                     ctx.model

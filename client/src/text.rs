@@ -47,6 +47,8 @@ pub fn tr(i18n: I18nContext<Locale>, key: &str) -> String {
         "account.password_too_short" => t_string!(i18n, account.password_too_short),
         "account.needs_network" => t_string!(i18n, account.needs_network),
         "admin.failed" => t_string!(i18n, admin.failed),
+        "admin.restored" => t_string!(i18n, admin.restored),
+        "admin.needs_network" => t_string!(i18n, admin.needs_network),
         "connection.must_update" => t_string!(i18n, connection.must_update),
         "sign_in.invalid" => t_string!(i18n, sign_in.invalid),
         "sign_in.needs_network" => t_string!(i18n, sign_in.needs_network),

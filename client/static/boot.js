@@ -1,3 +1,24 @@
-// Loads the WebAssembly app.
+// Loads the WebAssembly app. Until it runs, the first screen of index.html shows, in the
+// language the user chose (the app keeps it under `gatehouse.locale`).
 import init from '/app.js';
-init({ module_or_path: '/app_bg.wasm' });
+
+try {
+  if (localStorage.getItem('gatehouse.locale') === 'en') {
+    document.documentElement.lang = 'en';
+    for (const element of document.querySelectorAll('#boot [data-en]')) {
+      element.textContent = element.dataset.en;
+    }
+  }
+} catch (_) {
+  // Storage may be refused (private mode): the first screen stays in Chinese.
+}
+
+init({ module_or_path: '/app_bg.wasm' }).catch((error) => {
+  console.error('the app could not load', error);
+  const boot = document.getElementById('boot');
+  if (boot) {
+    boot.setAttribute('aria-busy', 'false');
+    document.getElementById('boot-failed').hidden = false;
+    boot.querySelector('.boot-bar').hidden = true;
+  }
+});

@@ -70,3 +70,39 @@ test('admin_adds_a_guard_who_lists_devices_and_changes_password', async ({ brows
   await phone.close();
   await desk.close();
 });
+
+test('admin_cannot_lock_themselves_out', async ({ browser }) => {
+  const desk = await browser.newContext(h.DESKTOP);
+  const admin = await desk.newPage();
+  await h.signIn(admin, h.ADMIN);
+  const phone = await browser.newContext(h.PHONE);
+  const guard = await phone.newPage();
+  await h.signIn(guard, h.GUARD);
+  await admin.reload();
+  // The admin's own account and the device in hand cannot be revoked from here.
+  const mine = admin.locator('[data-testid="admin-user"][data-username="admin"]');
+  await expect(mine).toContainText('您本人');
+  await expect(mine.getByTestId('revoke-user')).toHaveCount(0);
+  const thisDevice = admin.locator('[data-testid="admin-device"][data-username="admin"]').filter({ has: admin.getByTestId('this-device') });
+  await expect(thisDevice).toHaveCount(1);
+  await expect(thisDevice.getByTestId('revoke-device')).toHaveCount(0);
+  // Revoking the guard's phone asks first; 取消 changes nothing.
+  const guardsPhone = admin.locator('[data-testid="admin-device"][data-username="guard"]').first();
+  await guardsPhone.getByTestId('revoke-device').click();
+  await expect(guardsPhone).toContainText('停用后将无法登录和上传');
+  await guardsPhone.getByTestId('revoke-device-cancel').click();
+  await expect(guardsPhone.getByTestId('revoke-device')).toBeVisible();
+  await guardsPhone.getByTestId('revoke-device').click();
+  await guardsPhone.getByTestId('revoke-device-confirm').click();
+  await expect(admin.getByTestId('notice')).toHaveText('已停用');
+  await expect(guardsPhone).toContainText('已停用');
+  // A revocation made by mistake is undone.
+  await guardsPhone.getByTestId('restore-device').click();
+  await expect(admin.getByTestId('notice')).toHaveText('已恢复启用');
+  await expect(guardsPhone.getByTestId('revoke-device')).toBeVisible();
+  // The admin is still signed in and the list still loads.
+  await admin.reload();
+  await expect(admin.getByTestId('admin-users')).toContainText('王保安');
+  await phone.close();
+  await desk.close();
+});

@@ -1,7 +1,8 @@
 // The app in a gloved hand on a small phone: the header and the user bar stay one line
 // each, a double tap records one visit, Enter records it too and the next checkpoint can be
 // typed at once, a round needs its route, the save notice covers no button, and "sync now"
-// with no network says what happens to the records.
+// with no network says what happens to the records. Before the app's code has loaded, a
+// first screen shows.
 const { test, expect } = require('@playwright/test');
 const h = require('./helpers');
 
@@ -87,4 +88,36 @@ test('sync_now_with_no_network_says_the_records_wait', async ({ browser }) => {
   await guard.getByTestId('sync-now').click();
   await expect(guard.getByTestId('notice')).toHaveText('现在没有网络：记录都保存在本机，网络恢复后会自动上传');
   await context.close();
+});
+
+test('first_paint_shows_the_app_before_its_code_has_loaded', async ({ browser }) => {
+  const context = await browser.newContext(h.SMALL_PHONE);
+  const page = await context.newPage();
+  // The app's code arrives only when the test lets it (a slow link).
+  let release;
+  const held = new Promise((resolve) => { release = resolve; });
+  await page.route('**/app_bg.wasm', async (route) => { await held; await route.continue(); });
+  await page.goto('/');
+  await expect(page.locator('#boot h1')).toHaveText('Gatehouse 物业现场记录');
+  await expect(page.locator('#boot [role="status"]')).toHaveText('正在打开…');
+  await expect(page.locator('#boot')).toContainText('没有网络也能打开和记录');
+  release();
+  // The app replaces it: one h1, the sign-in form.
+  await expect(page.getByTestId('username')).toBeVisible();
+  await expect(page.locator('#boot')).toHaveCount(0);
+  await expect(page.locator('h1')).toHaveCount(1);
+
+  await context.close();
+
+  // The code cannot be fetched at all: the first screen says so, in the language chosen.
+  const other = await browser.newContext(h.SMALL_PHONE);
+  await other.addInitScript(() => localStorage.setItem('gatehouse.locale', 'en'));
+  const broken = await other.newPage();
+  await broken.route('**/app_bg.wasm', (route) => route.abort());
+  await broken.goto('/');
+  await expect(broken.locator('#boot h1')).toHaveText('Gatehouse field records');
+  await expect(broken.locator('#boot-failed')).toBeVisible();
+  await expect(broken.locator('#boot-failed')).toContainText('could not open');
+  await expect(broken.locator('html')).toHaveAttribute('lang', 'en');
+  await other.close();
 });

@@ -1,5 +1,6 @@
 // What the guard sees when the server refuses: a record refused with its reason and put
-// right, and a revoked phone that keeps its unsynced records and exports them.
+// right, and a revoked phone that writes nothing new, keeps its unsynced records and exports
+// them, and sends them once re-enabled.
 const fs = require('fs');
 const { test, expect } = require('@playwright/test');
 const h = require('./helpers');
@@ -44,18 +45,21 @@ test('record_refused_by_the_server_is_corrected_and_syncs', async ({ browser }) 
   await context.close();
 });
 
-test('revoked_phone_keeps_its_unsynced_records_and_exports_them', async ({ browser }) => {
+test('revoked_phone_cannot_write', async ({ browser }) => {
   const phone = await browser.newContext({ ...h.PHONE, acceptDownloads: true });
   const guard = await phone.newPage();
   await h.signIn(guard, h.GUARD);
   await expect(guard.getByTestId('connection-status')).toHaveAttribute('data-phase', 'online');
+  // The app opens offline later in the test.
+  await h.waitForServiceWorker(guard);
   const deviceId = (await guard.getByTestId('device-id').textContent()).trim();
   expect(deviceId).toMatch(/^dev-/);
 
   // Offline, the guard records a round; meanwhile the admin revokes the phone.
+  const title = `被停用手机的巡逻 ${Date.now()}`;
   await phone.setOffline(true);
   await expect(guard.getByTestId('connection-status')).toHaveAttribute('data-phase', 'offline');
-  await h.startRound(guard, '被停用手机的巡逻');
+  await h.startRound(guard, title);
   await guard.getByTestId('back').click();
 
   const desk = await browser.newContext(h.DESKTOP);
@@ -63,14 +67,22 @@ test('revoked_phone_keeps_its_unsynced_records_and_exports_them', async ({ brows
   await h.signIn(admin, h.ADMIN);
   const row = admin.locator(`[data-testid="admin-device"][data-device="${deviceId}"]`);
   await row.getByTestId('revoke-device').click();
+  await row.getByTestId('revoke-device-confirm').click();
   await expect(row).toContainText('已停用');
 
-  // Back online, the phone is told, syncs nothing, and keeps the round.
+  // Back online, the phone is told and says what happened; it offers no form to write in,
+  // also after a reload with no network.
   await phone.setOffline(false);
   await expect(guard.getByTestId('connection-status')).toHaveAttribute('data-phase', 'device_revoked', { timeout: 45_000 });
-  await expect(guard.getByTestId('session-ended')).toContainText('此设备已被管理员停用');
-  await expect(h.roundItem(guard, '被停用手机的巡逻').getByTestId('record-status')).toHaveAttribute('data-status', 'local');
+  await expect(guard.getByTestId('device-revoked')).toContainText('此设备已停用');
+  await expect(guard.getByTestId('start-round')).toHaveCount(0);
   await expect(guard.getByTestId('unsynced-count')).toHaveText('1');
+  await phone.setOffline(true);
+  await guard.reload();
+  await expect(guard.getByTestId('device-revoked')).toBeVisible();
+  await expect(guard.getByTestId('start-round')).toHaveCount(0);
+  await expect(guard.getByTestId('unsynced-count')).toHaveText('1');
+  await phone.setOffline(false);
 
   // The round can be exported as a file.
   const [download] = await Promise.all([
@@ -79,7 +91,7 @@ test('revoked_phone_keeps_its_unsynced_records_and_exports_them', async ({ brows
   ]);
   const exported = JSON.parse(fs.readFileSync(await download.path(), 'utf8'));
   expect(exported.format).toBe('gatehouse-unsynced-records-v2');
-  expect(exported.records.map((r) => r.title)).toEqual(['被停用手机的巡逻']);
+  expect(exported.records.map((r) => r.title)).toEqual([title]);
   expect(exported.records[0].automerge_base64.length).toBeGreaterThan(100);
 
   // Signing in again on this phone is refused, and the record is still there.
@@ -95,7 +107,17 @@ test('revoked_phone_keeps_its_unsynced_records_and_exports_them', async ({ brows
   const clerkPage = await office.newPage();
   await h.signIn(clerkPage, h.CLERK);
   await expect(clerkPage.getByTestId('office-item').first()).toBeVisible();
-  await expect(h.officeItem(clerkPage, '被停用手机的巡逻')).toHaveCount(0);
+  await expect(h.officeItem(clerkPage, title)).toHaveCount(0);
+
+  // The admin re-enables the phone: the guard signs in again and the round goes up.
+  await admin.reload();
+  await row.getByTestId('restore-device').click();
+  await expect(row.getByTestId('revoke-device')).toBeVisible();
+  await guard.getByTestId('password').fill(h.GUARD.password);
+  await guard.getByTestId('sign-in').click();
+  await expect(h.roundItem(guard, title).getByTestId('record-status')).toHaveAttribute('data-status', 'received', { timeout: 45_000 });
+  await clerkPage.reload();
+  await expect(h.officeItem(clerkPage, title)).toHaveCount(1);
   await office.close();
   await desk.close();
   await phone.close();

@@ -30,6 +30,8 @@ use crate::{now_ms, AppState};
 /// revoked.
 pub struct CurrentUser {
     pub user: UserInfo,
+    /// The device the session was opened on.
+    pub device_id: String,
     token_hash: Vec<u8>,
 }
 
@@ -60,6 +62,7 @@ impl FromRequestParts<AppState> for CurrentUser {
         }
         Ok(Self {
             user: session.user,
+            device_id: session.device_id,
             token_hash: hash,
         })
     }
@@ -325,7 +328,35 @@ pub async fn admin_devices(
     Ok(Json(devices))
 }
 
+/// Revokes a device of a user the admin manages; never the device the admin is using (that
+/// would lock them out of the page they did it from).
 pub async fn admin_revoke_device(
+    State(state): State<AppState>,
+    CurrentAdmin(admin): CurrentAdmin,
+    Path(device_id): Path<String>,
+) -> Result<StatusCode, HttpError> {
+    let admin_user = admin.user.clone();
+    let id = device_id.clone();
+    let own_device = admin.device_id.clone();
+    state
+        .blocking(move |store| -> Result<(), HttpError> {
+            let owner = store.device_owner(&id)?.ok_or(HttpError::NotFound)?;
+            managed_user(store, &admin_user, &owner)?;
+            if id == own_device {
+                return Err(HttpError::BadRequest("admin.cannot_revoke_own_device"));
+            }
+            store.revoke_device(&id, now_ms())?;
+            Ok(())
+        })
+        .await??;
+    tracing::info!(admin = %admin.user.username, device = %device_id, "device revoked");
+    state.access_changed();
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Lets a revoked device of a user the admin manages sign in and sync again (a revocation
+/// made by mistake, or a phone found again). What it signed before stays as it was.
+pub async fn admin_restore_device(
     State(state): State<AppState>,
     CurrentAdmin(admin): CurrentAdmin,
     Path(device_id): Path<String>,
@@ -336,12 +367,30 @@ pub async fn admin_revoke_device(
         .blocking(move |store| -> Result<(), HttpError> {
             let owner = store.device_owner(&id)?.ok_or(HttpError::NotFound)?;
             managed_user(store, &admin_user, &owner)?;
-            store.revoke_device(&id, now_ms())?;
+            store.restore_device(&id)?;
             Ok(())
         })
         .await??;
-    tracing::info!(admin = %admin.user.username, device = %device_id, "device revoked");
-    state.access_changed();
+    tracing::info!(admin = %admin.user.username, device = %device_id, "device restored");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Lets a revoked user of the admin's estates sign in again.
+pub async fn admin_restore_user(
+    State(state): State<AppState>,
+    CurrentAdmin(admin): CurrentAdmin,
+    Path(user_id): Path<String>,
+) -> Result<StatusCode, HttpError> {
+    let admin_user = admin.user.clone();
+    let target_id = user_id.clone();
+    state
+        .blocking(move |store| -> Result<(), HttpError> {
+            let target = managed_user(store, &admin_user, &target_id)?;
+            store.restore_user(&target.id)?;
+            Ok(())
+        })
+        .await??;
+    tracing::info!(admin = %admin.user.username, user = %user_id, "user restored");
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -573,6 +622,11 @@ pub async fn sync_socket(
         .max_message_size(2 * MAX_FRAME_BYTES)
         .max_frame_size(2 * MAX_FRAME_BYTES)
         .on_upgrade(move |socket| crate::sync::serve_socket(state, socket))
+}
+
+/// An API path that does not exist.
+pub async fn no_such_route() -> HttpError {
+    HttpError::NotFound
 }
 
 pub async fn health() -> &'static str {

@@ -19,7 +19,8 @@ use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 
 use axum::http::{header, HeaderValue};
-use axum::routing::{get, post, put};
+use axum::response::IntoResponse;
+use axum::routing::{any, get, post, put};
 use axum::serve::ListenerExt;
 use axum::Router;
 use tokio::net::TcpListener;
@@ -139,6 +140,14 @@ pub fn app(state: AppState) -> Router {
             post(http::admin_revoke_device),
         )
         .route(
+            "/api/admin/devices/{id}/restore",
+            post(http::admin_restore_device),
+        )
+        .route(
+            "/api/admin/users/{id}/restore",
+            post(http::admin_restore_user),
+        )
+        .route(
             "/api/admin/estates",
             get(http::admin_estates).post(http::admin_create_estate),
         )
@@ -147,13 +156,36 @@ pub fn app(state: AppState) -> Router {
             put(http::admin_set_retention),
         )
         .route("/api/sync", get(http::sync_socket))
+        // Any other API path: a JSON 404, never the app's page.
+        .route("/api", any(http::no_such_route))
+        .route("/api/{*rest}", any(http::no_such_route))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES));
     let header =
         |name, value| SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value));
+    // A path that is no file: the app's page for a navigation (a path with no file
+    // extension), 404 for a missing file (`/favicon.ico`), so nothing mistakes the page for it.
+    let page_or_missing = move |request: axum::extract::Request| {
+        let mut index = index.clone();
+        async move {
+            let name = request.uri().path().rsplit('/').next().unwrap_or_default();
+            if name.contains('.') {
+                return axum::http::StatusCode::NOT_FOUND.into_response();
+            }
+            match index.try_call(request).await {
+                Ok(response) => response.into_response(),
+                Err(error) => {
+                    tracing::error!(%error, "reading index.html failed");
+                    axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response()
+                }
+            }
+        }
+    };
     let files = ServeDir::new(static_dir)
         .precompressed_br()
         .precompressed_gzip()
-        .fallback(index);
+        .fallback(axum::handler::HandlerWithoutStateExt::into_service(
+            page_or_missing,
+        ));
     // Caches must keep the encodings apart (ServeDir does not say so itself).
     let files = Router::new()
         .fallback_service(files)

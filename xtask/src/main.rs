@@ -284,9 +284,13 @@ fn build_client() -> Result<()> {
             ])
             .arg(module))?;
     }
-    for file in ["index.html", "boot.js", "app.css", "manifest.webmanifest"] {
+    for file in ["boot.js", "app.css", "manifest.webmanifest"] {
         std::fs::copy(Path::new("client/static").join(file), dist.join(file))?;
     }
+    std::fs::write(
+        dist.join("index.html"),
+        first_screen(&std::fs::read_to_string("client/static/index.html")?)?,
+    )?;
     for size in ICON_SIZES {
         std::fs::write(dist.join(format!("icon-{size}.png")), icon_png(size)?)?;
     }
@@ -355,6 +359,47 @@ fn build_client() -> Result<()> {
         bail!("the app's wasm is {gzip} bytes gzip-compressed, over the {WASM_GZIP_BUDGET}-byte budget");
     }
     Ok(())
+}
+
+/// `index.html` with the words of its first screen put in from the locale files: `{{key}}`
+/// in Simplified Chinese, `{{en:key}}` in English (`key` is `section.name`). A key missing
+/// from either file fails the build.
+fn first_screen(template: &str) -> Result<String> {
+    let locale = |name: &str| -> Result<serde_json::Value> {
+        let path = Path::new("client/locales").join(name);
+        Ok(serde_json::from_str(&std::fs::read_to_string(&path)?)?)
+    };
+    let (zh, en) = (locale("zh-Hans.json")?, locale("en.json")?);
+    let mut html = String::new();
+    let mut rest = template;
+    while let Some(start) = rest.find("{{") {
+        let end = rest[start..]
+            .find("}}")
+            .context("an unclosed {{ in index.html")?
+            + start;
+        let key = &rest[start + 2..end];
+        let (words, key) = match key.strip_prefix("en:") {
+            Some(key) => (&en, key),
+            None => (&zh, key),
+        };
+        let text = key
+            .split('.')
+            .try_fold(words, |value, part| value.get(part))
+            .and_then(|value| value.as_str())
+            .with_context(|| format!("index.html names {key}, which a locale file lacks"))?;
+        html.push_str(&rest[..start]);
+        html.push_str(&escape_html(text));
+        rest = &rest[end + 2..];
+    }
+    html.push_str(rest);
+    Ok(html)
+}
+
+fn escape_html(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 /// The app icon's sizes (the manifest lists both; Android wants 192 and 512 px).
@@ -664,6 +709,22 @@ mod tests {
             assert_eq!(png[16..20], size.to_be_bytes());
             assert_eq!(png[20..24], size.to_be_bytes());
         }
+    }
+
+    #[test]
+    fn the_first_screen_has_its_words_in_both_languages() {
+        std::env::set_current_dir(project_root()).expect("root exists");
+        let template = std::fs::read_to_string("client/static/index.html").expect("index");
+        let html = first_screen(&template).expect("every key is in both locale files");
+        assert!(!html.contains("{{"), "{html}");
+        assert!(html.contains(">正在打开…<"), "{html}");
+        assert!(html.contains(r#"data-en="Opening…""#), "{html}");
+        assert!(first_screen("<p>{{boot.nothing}}</p>").is_err());
+        assert!(first_screen("<p>{{boot.title</p>").is_err());
+        assert_eq!(
+            escape_html(r#"<a href="x">&"#),
+            "&lt;a href=&quot;x&quot;&gt;&amp;"
+        );
     }
 
     #[test]

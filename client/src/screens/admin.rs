@@ -44,31 +44,31 @@ fn AdminHome() -> impl IntoView {
         });
     };
     load();
-    let revoke_device = move |device_id: String| {
+    // Revoking and restoring: the list is read again whatever came of it.
+    let act = move |action: Action, id: String| {
         let Some(token) = ctx.session.get_untracked().map(|s| s.token) else {
             return;
         };
         spawn_local(async move {
-            match api::revoke_device(&token, &device_id).await {
-                Ok(()) => ctx.notify("admin.revoked", false),
-                Err(_) => ctx.notify("admin.failed", true),
-            }
-            load();
-        });
-    };
-    let revoke_user = move |user_id: String| {
-        let Some(token) = ctx.session.get_untracked().map(|s| s.token) else {
-            return;
-        };
-        spawn_local(async move {
-            match api::revoke_user(&token, &user_id).await {
-                Ok(()) => ctx.notify("admin.revoked", false),
-                Err(_) => ctx.notify("admin.failed", true),
+            let outcome = match action {
+                Action::RevokeDevice => api::revoke_device(&token, &id).await,
+                Action::RevokeUser => api::revoke_user(&token, &id).await,
+                Action::RestoreDevice => api::restore_device(&token, &id).await,
+                Action::RestoreUser => api::restore_user(&token, &id).await,
+            };
+            match (outcome, action) {
+                (Ok(()), Action::RevokeDevice | Action::RevokeUser) => {
+                    ctx.notify("admin.revoked", false)
+                }
+                (Ok(()), _) => ctx.notify("admin.restored", false),
+                (Err(ApiError::Unreachable), _) => ctx.notify("admin.needs_network", true),
+                (Err(_), _) => ctx.notify("admin.failed", true),
             }
             load();
         });
     };
     let me = move || ctx.session.get().map(|s| s.user.id).unwrap_or_default();
+    let this_device = move || ctx.session.get().map(|s| s.device_id).unwrap_or_default();
     view! {
         <NewUserForm on_created=load/>
         <NewEstateForm/>
@@ -88,14 +88,19 @@ fn AdminHome() -> impl IntoView {
                             <span class="pill" data-testid="admin-user-role">{role_name(i18n, user.role)}</span>
                         </div>
                         {if revoked {
-                            view! { <span class="status status-rejected">{t!(i18n, admin.revoked_state)}</span> }.into_any()
+                            view! {
+                                <span class="status status-rejected">{t!(i18n, admin.revoked_state)}</span>
+                                <button class="secondary" data-testid="restore-user" on:click=move |_| act(Action::RestoreUser, id.clone())>
+                                    {t!(i18n, admin.restore)}
+                                </button>
+                            }.into_any()
                         } else if is_me {
-                            ().into_any()
+                            view! { <span class="pill">{t!(i18n, admin.you)}</span> }.into_any()
                         } else {
                             view! {
-                                <button class="secondary" data-testid="revoke-user" on:click=move |_| revoke_user(id.clone())>
+                                <ConfirmRevoke testid="revoke-user" on_confirm=move || act(Action::RevokeUser, id.clone())>
                                     {t!(i18n, admin.revoke_user)}
-                                </button>
+                                </ConfirmRevoke>
                             }.into_any()
                         }}
                     </li>
@@ -107,6 +112,7 @@ fn AdminHome() -> impl IntoView {
             {move || devices.get().into_iter().map(|device| {
                 let id = device.device_id.clone();
                 let revoked = device.revoked_at.is_some();
+                let is_this = device.device_id == this_device();
                 view! {
                     <li class="row" data-testid="admin-device" data-device=device.device_id.clone() data-username=device.username.clone()>
                         <div class="row-main">
@@ -115,18 +121,69 @@ fn AdminHome() -> impl IntoView {
                             <span class="muted">{t!(i18n, admin.last_seen)}" "{format_time(device.last_seen_at)}</span>
                         </div>
                         {if revoked {
-                            view! { <span class="status status-rejected">{t!(i18n, admin.revoked_state)}</span> }.into_any()
+                            view! {
+                                <span class="status status-rejected">{t!(i18n, admin.revoked_state)}</span>
+                                <button class="secondary" data-testid="restore-device" on:click=move |_| act(Action::RestoreDevice, id.clone())>
+                                    {t!(i18n, admin.restore)}
+                                </button>
+                            }.into_any()
+                        } else if is_this {
+                            // Revoking the device in hand would lock the admin out.
+                            view! { <span class="pill" data-testid="this-device">{t!(i18n, admin.this_device)}</span> }.into_any()
                         } else {
                             view! {
-                                <button class="secondary" data-testid="revoke-device" on:click=move |_| revoke_device(id.clone())>
+                                <ConfirmRevoke testid="revoke-device" on_confirm=move || act(Action::RevokeDevice, id.clone())>
                                     {t!(i18n, admin.revoke_device)}
-                                </button>
+                                </ConfirmRevoke>
                             }.into_any()
                         }}
                     </li>
                 }
             }).collect_view()}
         </ul>
+    }
+}
+
+/// What an admin does to a user or a device from the lists.
+#[derive(Clone, Copy)]
+enum Action {
+    RevokeDevice,
+    RevokeUser,
+    RestoreDevice,
+    RestoreUser,
+}
+
+/// A revoke button that asks first: the first tap shows what it does, with 确认停用 and 取消.
+#[component]
+fn ConfirmRevoke(
+    testid: &'static str,
+    on_confirm: impl Fn() + Clone + Send + Sync + 'static,
+    children: ChildrenFn,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let asking = RwSignal::new(false);
+    move || {
+        if asking.get() {
+            let on_confirm = on_confirm.clone();
+            view! {
+                <span class="confirm" role="group">
+                    <span class="problems">{t!(i18n, admin.confirm_revoke)}</span>
+                    <button class="danger" data-testid=format!("{testid}-confirm") on:click=move |_| {
+                        asking.set(false);
+                        on_confirm();
+                    }>{t!(i18n, admin.confirm_revoke_button)}</button>
+                    <button class="secondary" data-testid=format!("{testid}-cancel") on:click=move |_| asking.set(false)>
+                        {t!(i18n, admin.cancel)}
+                    </button>
+                </span>
+            }
+            .into_any()
+        } else {
+            view! {
+                <button class="secondary" data-testid=testid on:click=move |_| asking.set(true)>{children()}</button>
+            }
+            .into_any()
+        }
     }
 }
 

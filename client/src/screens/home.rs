@@ -125,6 +125,29 @@ fn SessionEnded() -> impl IntoView {
     }
 }
 
+/// The whole screen of a revoked device: what happened, what becomes of the records still on
+/// it (exported, or sent once an admin restores the device and the user signs in again), and
+/// no form that could write anything new.
+#[component]
+pub fn DeviceRevoked() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let i18n = use_i18n();
+    view! {
+        <section class="card warning" data-testid="device-revoked">
+            <h2>{t!(i18n, revoked.title)}</h2>
+            <p>{t!(i18n, revoked.what_happened)}</p>
+            <p>{t!(i18n, revoked.records)}</p>
+        </section>
+        <UnsyncedPanel/>
+        <section class="card">
+            <p class="muted">{t!(i18n, revoked.restored_hint)}</p>
+            <button class="secondary" data-testid="sign-in-again" on:click=move |_| spawn_local(back_to_sign_in(ctx))>
+                {t!(i18n, sign_in.again)}
+            </button>
+        </section>
+    }
+}
+
 /// How many records have not reached the server, with the export.
 #[component]
 pub fn UnsyncedPanel() -> impl IntoView {

@@ -57,7 +57,11 @@ pub fn SignIn() -> impl IntoView {
                         .update_value(|m| m.sign_in(&session.user.id, identity.actor_id()));
                     ctx.set_identity(identity.clone());
                     let stored = match ctx.storage.get_value() {
-                        Some(storage) => storage.put_meta("session", &session).await.is_ok(),
+                        // Signed in: the device is not revoked (any more).
+                        Some(storage) => {
+                            storage.put_meta("session", &session).await.is_ok()
+                                && storage.delete_meta(sync_driver::REVOKED_KEY).await.is_ok()
+                        }
                         None => false,
                     };
                     if !stored {

@@ -75,6 +75,15 @@ impl Store {
         Ok(changed > 0)
     }
 
+    /// Lifts a device's revocation.
+    pub fn restore_device(&self, device_id: &str) -> Result<bool, StoreError> {
+        let changed = self.conn.execute(
+            "UPDATE devices SET revoked_at = NULL WHERE id = ?1",
+            params![device_id],
+        )?;
+        Ok(changed > 0)
+    }
+
     /// The user a device is enrolled for.
     pub fn device_owner(&self, device_id: &str) -> Result<Option<String>, StoreError> {
         Ok(self

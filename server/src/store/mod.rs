@@ -334,6 +334,15 @@ impl Store {
         Ok(changed > 0)
     }
 
+    /// Lifts a user's revocation: they may sign in again (their sessions ended with it).
+    pub fn restore_user(&self, user_id: &str) -> Result<bool, StoreError> {
+        let changed = self.conn.execute(
+            "UPDATE users SET revoked_at = NULL WHERE id = ?1",
+            params![user_id],
+        )?;
+        Ok(changed > 0)
+    }
+
     pub fn create_session(
         &self,
         token_hash: &[u8],

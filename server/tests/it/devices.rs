@@ -141,6 +141,108 @@ async fn a_revoked_user_cannot_sign_in_or_sync() {
     assert_hello_refused(app.addr, &guard.token, ErrorCode::Unauthorized).await;
 }
 
+async fn admin_post(app: &TestApp, token: &str, path: &str) -> reqwest::Response {
+    authed(Method::POST, app.url(path), token)
+        .send()
+        .await
+        .expect("sent")
+}
+
+#[tokio::test]
+async fn admin_cannot_lock_themselves_out() {
+    let app = spawn_app().await;
+    let laptop = Device::new();
+    let admin = app.session_on(&laptop, ADMIN).await;
+    // Not the device this session runs on, nor their own user.
+    let own = admin_post(
+        &app,
+        &admin.token,
+        &format!("/api/admin/devices/{}/revoke", laptop.device_id),
+    )
+    .await;
+    assert_eq!(own.status(), 400);
+    let body: serde_json::Value = own.json().await.expect("json");
+    assert_eq!(body["error"], "admin.cannot_revoke_own_device");
+    let me = admin_post(
+        &app,
+        &admin.token,
+        &format!("/api/admin/users/{}/revoke", admin.user.id),
+    )
+    .await;
+    assert_eq!(me.status(), 400);
+    // The session still works.
+    let me = authed(Method::GET, app.url("/api/me"), &admin.token)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(me.status(), 200);
+    // Another device of the admin's (a lost phone) may be revoked from this one.
+    let phone = Device::new();
+    app.session_on(&phone, ADMIN).await;
+    revoke_device(&app, &admin.token, &phone.device_id).await;
+    assert_eq!(app.sign_in_on(&phone, ADMIN).await.status(), 403);
+}
+
+#[tokio::test]
+async fn a_revoked_device_or_user_restored_signs_in_again() {
+    let app = spawn_app().await;
+    let admin = app.session(ADMIN).await;
+    let phone = Device::new();
+    let guard = app.session_on(&phone, GUARD).await;
+    revoke_device(&app, &admin.token, &phone.device_id).await;
+    assert_eq!(app.sign_in_on(&phone, GUARD).await.status(), 403);
+    let restored = admin_post(
+        &app,
+        &admin.token,
+        &format!("/api/admin/devices/{}/restore", phone.device_id),
+    )
+    .await;
+    assert_eq!(restored.status(), 204);
+    assert_eq!(app.sign_in_on(&phone, GUARD).await.status(), 200);
+
+    let revoked = admin_post(
+        &app,
+        &admin.token,
+        &format!("/api/admin/users/{}/revoke", guard.user.id),
+    )
+    .await;
+    assert_eq!(revoked.status(), 204);
+    assert_eq!(app.sign_in_on(&phone, GUARD).await.status(), 401);
+    let listed: Vec<UserListing> = authed(Method::GET, app.url("/api/admin/users"), &admin.token)
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    let listing = listed
+        .iter()
+        .find(|l| l.user.id == guard.user.id)
+        .expect("listed");
+    assert!(listing.revoked_at.is_some());
+    let restored = admin_post(
+        &app,
+        &admin.token,
+        &format!("/api/admin/users/{}/restore", guard.user.id),
+    )
+    .await;
+    assert_eq!(restored.status(), 204);
+    assert_eq!(app.sign_in_on(&phone, GUARD).await.status(), 200);
+    // The session the revocation ended stays ended.
+    assert_hello_refused(app.addr, &guard.token, ErrorCode::Unauthorized).await;
+    // Nothing of another estate's, and nothing that does not exist.
+    let clerk = app.session(CLERK).await;
+    let forbidden = admin_post(
+        &app,
+        &clerk.token,
+        &format!("/api/admin/users/{}/restore", guard.user.id),
+    )
+    .await;
+    assert_eq!(forbidden.status(), 403);
+    let missing = admin_post(&app, &admin.token, "/api/admin/users/nobody/restore").await;
+    assert_eq!(missing.status(), 404);
+}
+
 #[tokio::test]
 async fn enrolment_that_does_not_match_the_device_is_refused() {
     let app = spawn_app().await;

@@ -286,6 +286,24 @@ fn routes(users: &Users, counter: usize) -> Vec<Route> {
         },
         Route {
             method: Method::POST,
+            path: format!("/api/admin/devices/{}/restore", users.spare_device_b),
+            body: None,
+            expect: Box::new(admin_of(ESTATE_B, 204, 404)),
+        },
+        Route {
+            method: Method::POST,
+            path: format!("/api/admin/users/{}/restore", users.victim_b),
+            body: None,
+            expect: Box::new(admin_of(ESTATE_B, 204, 404)),
+        },
+        Route {
+            method: Method::POST,
+            path: "/api/admin/devices/no-such-device/restore".into(),
+            body: None,
+            expect: only(Role::Admin, 404),
+        },
+        Route {
+            method: Method::POST,
             path: "/api/admin/estates".into(),
             body: Some(
                 serde_json::json!({"id": format!("new-estate-{counter}"), "name": "New estate"}),

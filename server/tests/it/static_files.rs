@@ -80,3 +80,47 @@ async fn app_files_are_sent_compressed_as_the_browser_accepts() {
     assert_eq!(header(&response, CONTENT_ENCODING), "");
     assert_eq!(response.bytes().await.expect("body").to_vec(), wasm_bytes());
 }
+
+#[tokio::test]
+async fn unknown_paths_are_404_and_only_navigations_get_the_app_page() {
+    let app = spawn_app_with(with_static_files).await;
+    let client = reqwest::Client::new();
+    // An API path that does not exist, by any method: a JSON 404, never the page.
+    for (method, path) in [
+        (reqwest::Method::GET, "/api/nothing"),
+        (reqwest::Method::POST, "/api/nothing/deeper"),
+        (reqwest::Method::GET, "/api"),
+        (reqwest::Method::GET, "/api/admin/nothing"),
+    ] {
+        let response = client
+            .request(method.clone(), app.url(path))
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(response.status(), 404, "{method} {path}");
+        let body: serde_json::Value = response.json().await.expect("JSON");
+        assert_eq!(body["error"], "error.not_found", "{method} {path}");
+    }
+    // A missing file: 404, not the page (a browser would take the page for an icon).
+    for path in ["/favicon.ico", "/missing.js", "/deep/path/chunk_9.wasm"] {
+        let response = client.get(app.url(path)).send().await.expect("sent");
+        assert_eq!(response.status(), 404, "{path}");
+    }
+    // A navigation to a path of the app: the page.
+    for path in ["/", "/records", "/some/screen"] {
+        let response = client.get(app.url(path)).send().await.expect("sent");
+        assert_eq!(response.status(), 200, "{path}");
+        assert!(response
+            .text()
+            .await
+            .expect("body")
+            .contains("<title>app</title>"));
+    }
+    // Known API routes still answer as before.
+    let health = client
+        .get(app.url("/api/health"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(health.status(), 200);
+}
