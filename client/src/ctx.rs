@@ -13,7 +13,7 @@ use gatehouse_shared::{DocumentId, Problem, Writer};
 use leptos::prelude::*;
 
 use crate::identity::DeviceIdentity;
-use crate::model::Model;
+use crate::model::{Correction, Model};
 use crate::storage::Storage;
 use crate::time::now_ms;
 
@@ -357,17 +357,20 @@ impl Ctx {
         self.keep_or_take_back(id, |m| m.undo(id, &before)).await
     }
 
-    /// Sets a refused record's refused changes aside and rebuilds it on what the server
-    /// accepted; resolves once that is saved on the phone.
-    pub async fn correct(&self, id: DocumentId) -> Result<(), EditError> {
+    /// Corrects a refused record (see [`Model::correct_refused`]); resolves once that is
+    /// saved on the phone, with whether the record is sent again as it was (the server had
+    /// accepted nothing of it: nothing to enter again).
+    pub async fn correct(&self, id: DocumentId) -> Result<bool, EditError> {
         let now = now_ms();
-        let refused = self
+        let correction = self
             .model
-            .try_update_value(|m| m.set_aside_refused(id, now))
+            .try_update_value(|m| m.correct_refused(id, now))
             .flatten()
             .ok_or(EditError::NotSaved)?;
-        self.keep_or_take_back(id, |m| m.undo_set_aside(id, refused))
-            .await
+        let sent_again = matches!(correction, Correction::SentAgain(_));
+        self.keep_or_take_back(id, |m| m.undo_correction(id, correction))
+            .await?;
+        Ok(sent_again)
     }
 
     /// How many records on the phone have not reached the server.

@@ -39,6 +39,14 @@ impl RecordStatus {
 }
 
 /// One record on the phone.
+/// How a refused record was corrected, to take it back.
+pub enum Correction {
+    /// The refused version was set aside; this is it.
+    SetAside(Box<Automerge>),
+    /// The record is sent again as it is; these were the server's reasons.
+    SentAgain(Vec<Problem>),
+}
+
 pub struct LocalRecord {
     pub doc: Automerge,
     /// The record, read after every change (None until the document holds one).
@@ -264,18 +272,31 @@ impl Model {
         ids
     }
 
-    /// Sets the refused version of a record aside and rebuilds the record on what the
-    /// server accepted, so the user can enter the refused part again and the next sync
-    /// goes through. Nothing is deleted: the refused version stays in `set_aside`.
-    /// Returns the refused document, for `undo_set_aside` if the phone cannot store the result.
-    pub fn set_aside_refused(&mut self, id: DocumentId, now: i64) -> Option<Automerge> {
+    /// Corrects a refused record so the next sync goes through. Nothing is deleted.
+    ///
+    /// When the server accepted part of it, the refused version is set aside (kept in
+    /// `set_aside`) and the record is rebuilt on what the server accepted, for the user to
+    /// enter the refused part again.
+    ///
+    /// When the server accepted nothing of it (refused at its start), there is nothing to
+    /// rebuild on: an empty record would be neither shown nor ever sent. It is sent again as
+    /// it is, for the server to judge again (a record refused for a clock that was ahead goes
+    /// through once its times are no longer ahead of the server's; until then it is refused
+    /// again, with the reason).
+    ///
+    /// Returns what `undo_correction` needs if the phone cannot store the result; `None`:
+    /// no refused record `id`.
+    pub fn correct_refused(&mut self, id: DocumentId, now: i64) -> Option<Correction> {
         let actor = self.actor.clone();
         let record = self.records.get_mut(&id).filter(|r| r.rejected)?;
-        let rebuilt = if record.acked_heads.is_empty() {
-            Automerge::new()
-        } else {
-            record.doc.fork_at(&record.acked_heads).ok()?
-        };
+        if record.acked_heads.is_empty() {
+            record.rejected = false;
+            let problems = std::mem::take(&mut record.problems);
+            record.refresh();
+            self.session.forget(&id);
+            return Some(Correction::SentAgain(problems));
+        }
+        let rebuilt = record.doc.fork_at(&record.acked_heads).ok()?;
         record.set_aside.push(SetAside {
             doc: record.doc.save(),
             problems: std::mem::take(&mut record.problems),
@@ -286,17 +307,22 @@ impl Model {
         record.refresh();
         // Start the sync with the server afresh: it forgot the refused changes too.
         self.session.forget(&id);
-        Some(refused)
+        Some(Correction::SetAside(Box::new(refused)))
     }
 
     /// Takes back a correction the phone could not store: the record is refused again, as
     /// it still is in storage.
-    pub fn undo_set_aside(&mut self, id: DocumentId, refused: Automerge) {
+    pub fn undo_correction(&mut self, id: DocumentId, correction: Correction) {
         if let Some(record) = self.records.get_mut(&id) {
-            if let Some(aside) = record.set_aside.pop() {
-                record.problems = aside.problems;
+            match correction {
+                Correction::SetAside(refused) => {
+                    if let Some(aside) = record.set_aside.pop() {
+                        record.problems = aside.problems;
+                    }
+                    record.doc = *refused;
+                }
+                Correction::SentAgain(problems) => record.problems = problems,
             }
-            record.doc = refused;
             record.rejected = true;
             record.refresh();
             self.session.forget(&id);

@@ -33,6 +33,7 @@ pub fn tr(i18n: I18nContext<Locale>, key: &str) -> String {
         "export.done" => t_string!(i18n, export.done),
         "export.failed" => t_string!(i18n, export.failed),
         "correct.done" => t_string!(i18n, correct.done),
+        "correct.sent_again" => t_string!(i18n, correct.sent_again),
         "admin.revoked" => t_string!(i18n, admin.revoked),
         "admin.user_created" => t_string!(i18n, admin.user_created),
         "admin.estate_created" => t_string!(i18n, admin.estate_created),
@@ -205,7 +206,7 @@ pub fn problem_key_text(i18n: I18nContext<Locale>, key: ProblemKey) -> &'static 
     }
 }
 
-/// "Field: message" for a problem found by the rules.
+/// "Field: message" (with the locale's colon: full-width in Chinese) for a problem found by the rules.
 pub fn problem_text(i18n: I18nContext<Locale>, problem: &Problem) -> String {
     let mut segments = problem.path.rsplit('.');
     let field = segments.next().unwrap_or_default();
@@ -245,8 +246,9 @@ pub fn problem_text(i18n: I18nContext<Locale>, problem: &Problem) -> String {
         },
     };
     format!(
-        "{}: {}",
+        "{}{}{}",
         tr(i18n, &label_key),
+        t_string!(i18n, app.colon),
         problem_key_text(i18n, problem.key)
     )
 }

@@ -55,7 +55,7 @@ test('a_double_tap_records_one_visit_and_enter_records_the_next', async ({ brows
 
   await guard.getByTestId('checkpoint-input').fill('东门');
   await guard.getByTestId('add-visit').dblclick();
-  await expect(guard.getByTestId('notice')).toHaveText('巡更点已保存在本机');
+  await expect(guard.getByTestId('notice')).toHaveText('已打卡，保存在本机');
   // The notice covers no button the round needs.
   const notice = await guard.getByTestId('notice').boundingBox();
   for (const id of ['add-visit', 'end-round', 'add-finding']) {

@@ -26,7 +26,7 @@ test('record_patrol_round_offline_and_office_sees_it_merged', async ({ browser }
   await h.startRound(guard, '地下车库夜间巡逻');
   await expect(guard.getByTestId('notice')).toHaveText('巡逻已保存在本机');
   await h.addVisit(guard, 'B2 东门', '正常');
-  await expect(guard.getByTestId('notice')).toHaveText('巡更点已保存在本机');
+  await expect(guard.getByTestId('notice')).toHaveText('已打卡，保存在本机');
   await expect(guard.getByTestId('visit-item')).toHaveCount(1);
   await h.addFinding(guard, { what: '消防通道门未关', where: 'B2 楼梯间', severity: 'high', followUp: true });
   await expect(guard.getByTestId('notice')).toHaveText('异常情况已保存在本机');
@@ -60,7 +60,7 @@ test('record_patrol_round_offline_and_office_sees_it_merged', async ({ browser }
   await phone.setOffline(false);
   const status = h.roundItem(guard, '地下车库夜间巡逻').getByTestId('record-status');
   await expect(status).toHaveAttribute('data-status', 'received', { timeout: 45_000 });
-  await expect(status).toContainText('服务器已接收');
+  await expect(status).toContainText('已上传');
 
   // 6. The office clerk sees the merged logs, newest first, and new ones arrive live.
   const desk = await browser.newContext(h.DESKTOP);
@@ -114,7 +114,7 @@ test('visit_without_checkpoint_is_refused_with_the_reason', async ({ browser }) 
   await h.signIn(page, h.GUARD);
   await h.startRound(page, '设备巡检');
   await h.addVisit(page, '   ', '');
-  await expect(page.getByTestId('problems')).toContainText('巡更点: 必填');
+  await expect(page.getByTestId('problems')).toContainText('巡更点：必填');
   await expect(page.getByTestId('visit-item')).toHaveCount(0);
   await context.close();
 });

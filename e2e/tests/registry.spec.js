@@ -60,7 +60,7 @@ test('registry_reaches_the_gate_offline', async ({ browser }) => {
   await expect(clerk.getByTestId('unit-room')).toHaveValue('101');
   await clerk.getByTestId('unit-occupancy').selectOption('let');
   await clerk.getByTestId('save-unit').click();
-  await expect(clerk.getByTestId('problems')).toContainText('租户: 必填');
+  await expect(clerk.getByTestId('problems')).toContainText('租户：必填');
   await clerk.getByTestId('add-tenant').click();
   await clerk.getByTestId('tenant-name').fill('赵丽');
   await clerk.getByTestId('tenant-id').fill('440101199201012468');

@@ -48,7 +48,7 @@ test('release_goods_offline', async ({ browser }) => {
   await expect(clerk.getByTestId('approver-name')).toHaveValue('王建国');
   await expect(clerk.getByTestId('approver-phone')).toHaveValue('13800138000');
   await clerk.getByTestId('save-approval').click();
-  await expect(clerk.getByTestId('problems')).toContainText('核对项目: 必填');
+  await expect(clerk.getByTestId('problems')).toContainText('核对项目：必填');
   await clerk.getByTestId('identity-id_number').check();
   await clerk.getByTestId('identity-employer').check();
   await clerk.getByTestId('save-approval').click();

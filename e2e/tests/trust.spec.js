@@ -23,7 +23,7 @@ test('record_refused_by_the_server_is_corrected_and_syncs', async ({ browser }) 
   await h.addVisit(page, 'B1 出口', '时钟错误时记录');
   await expect(page.getByTestId('visit-item')).toHaveCount(1);
   await expect(status).toHaveAttribute('data-status', 'rejected', { timeout: 45_000 });
-  await expect(page.getByTestId('server-problems')).toContainText('时间: 晚于服务器时间：请检查手机时钟');
+  await expect(page.getByTestId('server-problems')).toContainText('时间：晚于服务器时间：请检查手机时钟');
   // More changes on top of a refused one are not accepted until it is corrected.
   await expect(page.getByTestId('add-visit')).toHaveCount(0);
 
@@ -41,6 +41,50 @@ test('record_refused_by_the_server_is_corrected_and_syncs', async ({ browser }) 
   await h.roundItem(page, '停车场巡逻（时钟）').click();
   await expect(page.getByTestId('visit-item')).toHaveText(/重新记录/);
   await expect(page.getByTestId('set-aside-item')).toHaveCount(1);
+  await expect(page.getByTestId('record-status')).toHaveAttribute('data-status', 'received', { timeout: 45_000 });
+  await context.close();
+});
+
+test('a_round_refused_at_its_start_is_corrected_not_left_dead', async ({ browser }) => {
+  const context = await browser.newContext(h.PHONE);
+  await context.clock.install({ time: Date.now() });
+  const page = await context.newPage();
+  await h.signIn(page, h.GUARD);
+  await expect(page.getByTestId('connection-status')).toHaveAttribute('data-phase', 'online');
+  // The phone's clock is 5 min 15 s fast when the round starts: the server refuses it
+  // (it allows 5 minutes), and has nothing of it.
+  const startedAt = Date.now();
+  await context.clock.setSystemTime(startedAt + 315_000);
+  const title = `快时钟巡逻 ${startedAt}`;
+  await h.startRound(page, title);
+  const status = page.getByTestId('record-status');
+  await expect(status).toHaveAttribute('data-status', 'rejected', { timeout: 45_000 });
+  await expect(page.getByTestId('server-problems')).toContainText('晚于服务器时间');
+
+  // The record is there, with why and what to do, counted among those not uploaded.
+  await expect(page.getByTestId('record-title')).toHaveText(title);
+  await expect(page.getByTestId('clock-hint')).toContainText('手机时钟偏快');
+  await page.getByTestId('back').click();
+  await expect(page.getByTestId('unsynced-count')).toHaveText('1');
+
+  // The clock is put right and the guard corrects at once: the round is sent again as it is
+  // and, its start still being later than the server allows, refused again with the reason.
+  await context.clock.setSystemTime(Date.now());
+  await h.roundItem(page, title).click();
+  await page.getByTestId('correct-record').click();
+  await expect(page.getByTestId('notice')).toHaveText('已重新发送，等待服务器接收');
+  await expect(status).toHaveAttribute('data-status', 'rejected', { timeout: 45_000 });
+  await expect(page.getByTestId('server-problems')).toContainText('晚于服务器时间');
+  await expect(page.getByTestId('correct-record')).toBeVisible();
+
+  // Once its start is no longer ahead of the server by more than it allows, correcting
+  // sends it again and it goes up, with nothing to fill in again; visits can be added.
+  await page.waitForTimeout(Math.max(0, startedAt + 27_000 - Date.now()));
+  await page.getByTestId('correct-record').click();
+  await expect(status).toHaveAttribute('data-status', 'received', { timeout: 45_000 });
+  await expect(page.getByTestId('add-visit')).toBeVisible();
+  await page.reload();
+  await h.roundItem(page, title).click();
   await expect(page.getByTestId('record-status')).toHaveAttribute('data-status', 'received', { timeout: 45_000 });
   await context.close();
 });

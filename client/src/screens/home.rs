@@ -158,8 +158,7 @@ pub fn UnsyncedPanel() -> impl IntoView {
         <Show when=move || count() != 0>
             <section class="card" data-testid="unsynced-panel">
                 <p>
-                    {t!(i18n, unsynced.waiting)}" "
-                    <strong data-testid="unsynced-count">{count}</strong>
+                    {t!(i18n, unsynced.waiting, count = move || view! { <strong data-testid="unsynced-count">{count}</strong> })}
                 </p>
                 <button class="secondary" data-testid="export-unsynced" on:click=move |_| ctx.export_unsynced()>
                     {t!(i18n, unsynced.export)}

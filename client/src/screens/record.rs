@@ -2,6 +2,7 @@
 //! server refused it and the correction, refused versions set aside) around the kind's own
 //! body from `kinds`.
 
+use gatehouse_shared::problem::keys;
 use gatehouse_shared::{AnyRecord, DocumentId};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -35,10 +36,28 @@ pub fn RecordScreen(id: DocumentId) -> impl IntoView {
     let correct = move |_| {
         spawn_local(async move {
             match ctx.correct(id).await {
-                Ok(()) => ctx.notify("correct.done", false),
+                Ok(true) => ctx.notify("correct.sent_again", false),
+                Ok(false) => ctx.notify("correct.done", false),
                 Err(_) => ctx.notify("error.not_saved", true),
             }
         });
+    };
+    let nothing_accepted = move || {
+        ctx.version.track();
+        ctx.model
+            .with_value(|m| m.records.get(&id).is_some_and(|r| r.acked_heads.is_empty()))
+    };
+    // Refused at its start for a clock that was ahead: sending it again goes through only
+    // once its times are no longer ahead of the server's.
+    let clock_was_ahead = move || {
+        ctx.version.track();
+        ctx.model.with_value(|m| {
+            m.records.get(&id).is_some_and(|r| {
+                r.rejected
+                    && r.acked_heads.is_empty()
+                    && r.problems.iter().any(|p| p.key == keys::IN_FUTURE)
+            })
+        })
     };
     let server_problems = move || {
         ctx.version.track();
@@ -81,10 +100,17 @@ pub fn RecordScreen(id: DocumentId) -> impl IntoView {
                     {move || server_problems().iter().map(|p| view! { <li>{problem_text(i18n, p)}</li> }).collect_view()}
                 </ul>
                 <Show when=rejected>
-                    <p class="muted">{t!(i18n, correct.explain)}</p>
+                    <p class="muted">{move || if nothing_accepted() {
+                        t_string!(i18n, correct.explain_again).to_string()
+                    } else {
+                        t_string!(i18n, correct.explain).to_string()
+                    }}</p>
                     <button class="primary" data-testid="correct-record" on:click=correct>
                         {t!(i18n, correct.button)}
                     </button>
+                    <Show when=clock_was_ahead>
+                        <p class="muted" data-testid="clock-hint">{t!(i18n, correct.clock_hint)}</p>
+                    </Show>
                 </Show>
             </section>
             <Show when=has_set_aside>

@@ -135,9 +135,9 @@ fn Details(repair: RepairRecord) -> impl IntoView {
                     {status_name(i18n, status.as_str())}
                 </span>
             </p>
-            <p><span class="muted">{t!(i18n, repair.fault)}": "</span>{repair.fault.clone()}</p>
-            <p><span class="muted">{t!(i18n, repair.component)}": "</span>{component}</p>
-            <p><span class="muted">{t!(i18n, repair.reported_by)}": "</span>{repair.reported_by.clone()}
+            <p><span class="muted">{t!(i18n, repair.fault)}{t!(i18n, app.colon)}</span>{repair.fault.clone()}</p>
+            <p><span class="muted">{t!(i18n, repair.component)}{t!(i18n, app.colon)}</span>{component}</p>
+            <p><span class="muted">{t!(i18n, repair.reported_by)}{t!(i18n, app.colon)}</span>{repair.reported_by.clone()}
                 {(!repair.contact.is_empty()).then(|| view! { " · "<a href=format!("tel:{}", repair.contact)>{repair.contact.clone()}</a> })}
             </p>
             {repair.request.as_deref().and_then(|r| r.parse::<DocumentId>().ok()).map(|request| view! {
@@ -175,10 +175,10 @@ fn estimate_item(
             data-current=current.to_string() data-consented=consented.to_string()>
             <strong>{t!(i18n, repair.revision)}" "{revision}</strong>" "
             <span class="pill">{state}</span>
-            <div><span class="muted">{t!(i18n, repair.cause)}": "</span>{estimate.cause.clone()}</div>
-            <div><span class="muted">{t!(i18n, repair.method)}": "</span>{estimate.method.clone()}</div>
+            <div><span class="muted">{t!(i18n, repair.cause)}{t!(i18n, app.colon)}</span>{estimate.cause.clone()}</div>
+            <div><span class="muted">{t!(i18n, repair.method)}{t!(i18n, app.colon)}</span>{estimate.method.clone()}</div>
             {parts_lines(&estimate.parts)}
-            <div><span class="muted">{t!(i18n, repair.labour)}": "</span>{yuan(estimate.labour_fen)}</div>
+            <div><span class="muted">{t!(i18n, repair.labour)}{t!(i18n, app.colon)}</span>{yuan(estimate.labour_fen)}</div>
             <div><strong>{t!(i18n, repair.fee)}": "<span data-testid="estimate-fee">{yuan(estimate.fee_fen())}</span></strong></div>
             <div class="muted">{format_time(estimate.written_at)}</div>
         </li>
