@@ -121,3 +121,26 @@ test('first_paint_shows_the_app_before_its_code_has_loaded', async ({ browser })
   await expect(broken.locator('html')).toHaveAttribute('lang', 'en');
   await other.close();
 });
+
+test('a_guard_on_a_second_phone_sees_his_own_rounds', async ({ browser }) => {
+  // The round of a phone handed over (or replaced): written on the first phone...
+  const first = await browser.newContext(h.PHONE);
+  const old = await first.newPage();
+  await h.signIn(old, h.GUARD);
+  const title = `交接班巡逻 ${Date.now()}`;
+  await h.startRound(old, title);
+  await h.addVisit(old, '东门岗亭', '交接前');
+  await expect(old.getByTestId('record-status')).toHaveAttribute('data-status', 'received', { timeout: 45_000 });
+  // ...is on the second phone the guard signs in on, with its visit, and he can go on with it.
+  const second = await browser.newContext(h.SMALL_PHONE);
+  const phone = await second.newPage();
+  await h.signIn(phone, h.GUARD);
+  await expect(h.roundItem(phone, title)).toHaveCount(1, { timeout: 45_000 });
+  await h.roundItem(phone, title).click();
+  await expect(phone.getByTestId('visit-item')).toHaveText(/东门岗亭/, { timeout: 45_000 });
+  await h.addVisit(phone, '北门', '交接后');
+  await expect(phone.getByTestId('record-status')).toHaveAttribute('data-status', 'received', { timeout: 45_000 });
+  await expect(old.getByTestId('visit-item')).toHaveCount(2, { timeout: 45_000 });
+  await first.close();
+  await second.close();
+});

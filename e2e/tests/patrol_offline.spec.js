@@ -71,6 +71,9 @@ test('record_patrol_round_offline_and_office_sees_it_merged', async ({ browser }
   await expect(h.officeItem(office, '大堂白班巡逻')).toHaveCount(1);
   const routes = await office.getByTestId('office-title').allTextContents();
   expect(routes.indexOf('大堂白班巡逻')).toBeLessThan(routes.indexOf('地下车库夜间巡逻'));
+  // A round under way and an ended one do not look the same.
+  await expect(h.officeItem(office, '大堂白班巡逻').getByTestId('office-status')).toHaveAttribute('data-open', 'true');
+  await expect(h.officeItem(office, '地下车库夜间巡逻').getByTestId('office-status')).toHaveAttribute('data-open', 'false');
   await guard.getByTestId('back').click();
 
   // 7. The clerk remarks on the night round while the guard, offline, adds a visit to it.
@@ -81,7 +84,9 @@ test('record_patrol_round_offline_and_office_sees_it_merged', async ({ browser }
   await expect(guard.getByTestId('visit-item')).toHaveCount(1);
   await expect(guard.getByTestId('record-status')).toHaveAttribute('data-status', 'local');
 
-  await h.officeItem(office, '大堂白班巡逻').click();
+  // The clerk opens it from the keyboard.
+  await h.officeItem(office, '大堂白班巡逻').focus();
+  await office.keyboard.press('Enter');
   await expect(office.getByTestId('record-title')).toHaveText('大堂白班巡逻');
   await office.getByTestId('remark-input').fill('已通知保洁跟进');
   await office.getByTestId('add-remark').click();

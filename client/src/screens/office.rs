@@ -68,8 +68,19 @@ fn OfficeHome() -> impl IntoView {
                 } else {
                     records.into_iter().map(|r| {
                         let id = r.doc;
+                        // Open ones (a round under way) and closed ones look different.
+                        let open_now = r.closed_at.is_none();
                         view! {
-                            <li class="row" data-testid="office-item" data-doc=id.to_string() on:click=move |_| open(id)>
+                            // Opened by a tap, or from the keyboard (Tab to it, Enter or Space).
+                            <li class="row" data-testid="office-item" data-doc=id.to_string()
+                                role="button" tabindex="0"
+                                on:click=move |_| open(id)
+                                on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                                    if ev.key() == "Enter" || ev.key() == " " {
+                                        ev.prevent_default();
+                                        open(id);
+                                    }
+                                }>
                                 <div class="row-main">
                                     <strong data-testid="office-title">{r.title.clone()}</strong>
                                     {(!r.unit.is_empty()).then(|| view! { <span data-testid="office-unit">{r.unit.clone()}</span> })}
@@ -78,7 +89,10 @@ fn OfficeHome() -> impl IntoView {
                                 </div>
                                 <div class="row-meta">
                                     <span class="pill" data-testid="office-kind">{kinds::kind_name(i18n, r.kind)}</span>
-                                    <span data-testid="office-status">{kinds::status_name(i18n, r.kind, &r.status)}</span>
+                                    <span data-testid="office-status" data-open=open_now.to_string()
+                                        class=if open_now { "pill open" } else { "pill ok" }>
+                                        {kinds::status_name(i18n, r.kind, &r.status)}
+                                    </span>
                                     {kinds::summary_detail(i18n, &r.detail)}
                                     <span class="muted">{t!(i18n, office.received)}" "{format_time(r.last_received_at)}</span>
                                 </div>

@@ -134,6 +134,13 @@ ALTER TABLE records RENAME COLUMN follow_until TO done_at;
 "#,
         then: Some(record_done_at),
     },
+    // A user's own recent records reach every phone they sign in on (a handover, a replaced
+    // phone): records say who created them in a column.
+    sql(r#"
+ALTER TABLE records ADD COLUMN created_by TEXT;
+UPDATE records SET created_by = json_extract(summary, '$.created_by');
+CREATE INDEX records_by_creator ON records(created_by, started_at);
+"#),
 ];
 
 /// Makes every record's summary again from its stored document.

@@ -26,13 +26,13 @@ fn upsert_summary(
 ) -> Result<(), StoreError> {
     conn.execute(
         "INSERT INTO records (doc_id, estate_id, kind, unit, started_at, last_received_at, summary,
-                              done_at, addressed_to, links_to)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                              done_at, addressed_to, links_to, created_by)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
          ON CONFLICT(doc_id) DO UPDATE SET estate_id = excluded.estate_id, kind = excluded.kind,
              unit = excluded.unit, started_at = excluded.started_at,
              last_received_at = excluded.last_received_at, summary = excluded.summary,
              done_at = excluded.done_at, addressed_to = excluded.addressed_to,
-             links_to = excluded.links_to",
+             links_to = excluded.links_to, created_by = excluded.created_by",
         params![
             id.as_bytes(),
             summary.estate_id,
@@ -43,7 +43,8 @@ fn upsert_summary(
             serde_json::to_string(summary)?,
             summary.done_at,
             summary.addressed_to,
-            summary.links_to.map(|doc| doc.as_bytes().to_vec())
+            summary.links_to.map(|doc| doc.as_bytes().to_vec()),
+            summary.created_by
         ],
     )?;
     Ok(())
@@ -454,25 +455,29 @@ impl Store {
         Ok(records)
     }
 
-    /// The documents of `kinds` (by their text form) in `estates` still followed at `now`
-    /// (never done with, or done with less than their estate's retention period ago) and
-    /// addressed to nobody in particular or to `user_id`: a device's follow set.
+    /// A device's follow set: in `estates`, the documents of `kinds` (by their text form)
+    /// still followed at `now` (never done with, or done with less than their estate's
+    /// retention period ago) and addressed to nobody in particular or to `user_id`; and the
+    /// records `user_id` created that started after `own_since` (their own recent records,
+    /// whichever phone wrote them).
     pub fn documents_of_kinds(
         &self,
         estates: &[String],
         kinds: &[&str],
         user_id: &str,
         now: i64,
+        own_since: i64,
     ) -> Result<Vec<DocumentId>, StoreError> {
-        if kinds.is_empty() || estates.is_empty() {
+        if estates.is_empty() {
             return Ok(Vec::new());
         }
         let mut statement = self.conn.prepare_cached(
             "SELECT r.doc_id FROM records r JOIN estates e ON e.id = r.estate_id
              WHERE r.estate_id IN (SELECT value FROM json_each(?1))
-               AND r.kind IN (SELECT value FROM json_each(?2))
-               AND (r.done_at IS NULL OR r.done_at + e.retention_days * 86400000 > ?3)
-               AND (r.addressed_to IS NULL OR r.addressed_to = ?4)
+               AND ((r.kind IN (SELECT value FROM json_each(?2))
+                     AND (r.done_at IS NULL OR r.done_at + e.retention_days * 86400000 > ?3)
+                     AND (r.addressed_to IS NULL OR r.addressed_to = ?4))
+                    OR (r.created_by = ?4 AND r.started_at > ?5))
              ORDER BY r.doc_id",
         )?;
         let rows = statement.query_map(
@@ -480,7 +485,8 @@ impl Store {
                 serde_json::to_string(estates)?,
                 serde_json::to_string(kinds)?,
                 now,
-                user_id
+                user_id,
+                own_since
             ],
             |row| row.get::<_, Vec<u8>>(0),
         )?;

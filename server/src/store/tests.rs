@@ -169,7 +169,7 @@ fn a_record_done_with_stays_followed_for_its_estates_retention() {
     let day = 86_400_000;
     let followed = |store: &Store, now: i64| {
         store
-            .documents_of_kinds(&estates, &["patrol_log"], "guard", now)
+            .documents_of_kinds(&estates, &["patrol_log"], "nobody", now, i64::MAX)
             .expect("reads")
     };
     assert_eq!(store.retention_days("estate").expect("reads"), Some(30));
@@ -184,4 +184,31 @@ fn a_record_done_with_stays_followed_for_its_estates_retention() {
     // Renaming an estate keeps its retention.
     store.upsert_estate("estate", "Renamed").expect("renames");
     assert_eq!(store.retention_days("estate").expect("reads"), Some(60));
+}
+
+#[test]
+fn a_users_own_recent_records_are_in_their_follow_set_whatever_the_kinds() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut store = Store::open(&dir.path().join("test.db")).expect("opens");
+    let id = new_id(9);
+    let doc = save_history(&mut store, &id, 1);
+    let log: PatrolLog = gatehouse_shared::record::read_kind(&doc).expect("log");
+    let summary = RecordSummary::of(id, &AnyRecord::PatrolLog(log), T0, T0);
+    assert_eq!(
+        (summary.created_by.as_str(), summary.started_at),
+        ("guard", T0)
+    );
+    upsert_summary(&store.conn, &id, &summary).expect("summary");
+    let estates = vec!["estate".to_owned()];
+    let follows = |user: &str, estates: &[String], own_since: i64| {
+        store
+            .documents_of_kinds(estates, &[], user, T0 + 1, own_since)
+            .expect("reads")
+    };
+    // Their own, started after the limit: followed though the role follows no kind.
+    assert_eq!(follows("guard", &estates, T0 - 1), vec![id]);
+    // Started before the limit, someone else's, or in an estate they left: not.
+    assert!(follows("guard", &estates, T0).is_empty());
+    assert!(follows("guard-2", &estates, T0 - 1).is_empty());
+    assert!(follows("guard", &["elsewhere".to_owned()], T0 - 1).is_empty());
 }

@@ -2,7 +2,9 @@
 //! receives without asking, decided here from the user's role, estates and ID alone: every
 //! document of a kind the role follows (the role table in `shared` says which), in the
 //! user's estates, still followed now, and addressed to nobody in particular or to this
-//! user (a record says so in its summary). Kind-agnostic.
+//! user (a record says so in its summary); and the user's own records of the last
+//! [`OWN_RECORDS_DAYS`] days in those estates, whichever of their phones wrote them.
+//! Kind-agnostic.
 
 use std::collections::HashSet;
 
@@ -12,6 +14,10 @@ use gatehouse_shared::{DocumentId, Role, UserInfo};
 
 use super::DocChanged;
 use crate::store::{Store, StoreError};
+
+/// How many days back a user's own records (by the time they started) are in the follow set
+/// of every phone they sign in on.
+pub const OWN_RECORDS_DAYS: i64 = 7;
 
 /// What one connection follows.
 pub struct FollowSet {
@@ -53,7 +59,9 @@ impl FollowSet {
             .map(RecordKind::as_str)
             .collect();
         let estates = user.estate_ids();
-        let docs = store.documents_of_kinds(&estates, &kinds, &user.id, crate::now_ms())?;
+        let now = crate::now_ms();
+        let own_since = now.saturating_sub(OWN_RECORDS_DAYS * 86_400_000);
+        let docs = store.documents_of_kinds(&estates, &kinds, &user.id, now, own_since)?;
         let docs_now: HashSet<DocumentId> = docs.iter().copied().collect();
         self.left = self.docs.difference(&docs_now).copied().collect();
         self.docs = docs_now;
@@ -89,17 +97,21 @@ impl FollowSet {
         if !self.enabled {
             return FollowUpdate::None;
         }
-        let still_followed = changed
-            .followed_until
-            .is_none_or(|until| until > crate::now_ms());
+        let now = crate::now_ms();
+        let still_followed = changed.followed_until.is_none_or(|until| until > now);
+        // Their own recent record, written on another of their phones.
+        let own = summary.created_by == user.id
+            && summary.started_at > now.saturating_sub(OWN_RECORDS_DAYS * 86_400_000)
+            && user.in_estate(&changed.estate_id);
         let for_user = summary
             .addressed_to
             .as_ref()
             .is_none_or(|to| *to == user.id);
-        let follows = still_followed
-            && for_user
-            && user.role.follows(summary.kind)
-            && user.in_estate(&changed.estate_id);
+        let follows = own
+            || (still_followed
+                && for_user
+                && user.role.follows(summary.kind)
+                && user.in_estate(&changed.estate_id));
         if follows && self.docs.insert(changed.doc) {
             FollowUpdate::Send(ServerMessage::Follows {
                 docs: vec![changed.doc],

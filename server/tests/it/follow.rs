@@ -17,7 +17,7 @@ use gatehouse_shared::record::release_slip::{
 };
 use gatehouse_shared::signature::{Purpose, Signature, SignerRole, Stroke, Unsigned};
 use gatehouse_shared::user::{EstateSettings, NewUser, DEFAULT_RETENTION_DAYS};
-use gatehouse_shared::{DocumentId, Role};
+use gatehouse_shared::{DocumentId, PatrolLog, Role};
 use reqwest::Method;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -588,6 +588,84 @@ async fn an_estate_sets_how_long_phones_keep_slips_after_their_window() {
         store.retention_days(ESTATE_B).expect("reads"),
         Some(DEFAULT_RETENTION_DAYS)
     );
+}
+
+#[tokio::test]
+async fn a_guard_on_a_second_phone_receives_their_own_recent_rounds() {
+    let app = spawn_app().await;
+    let mut first = Device::new();
+    let session = app.session_on(&first, GUARD).await;
+    let user = session.user.clone();
+    let now = now_ms();
+    let recent = first.start_round(&user.estate_id, &user.id, "昨夜巡逻", now - 86_400_000);
+    let old = first.start_round(&user.estate_id, &user.id, "上周巡逻", now - 8 * 86_400_000);
+    let mut socket = Device::connect_ok(app.addr, &session.token)
+        .await
+        .expect("connects");
+    first.sync(&mut socket).await.expect("syncs");
+    assert!(
+        first.is_stored(recent) && first.is_stored(old),
+        "{:?}",
+        first.errors
+    );
+    // Another guard's round in the same estate is not this guard's to receive.
+    {
+        let store = Store::open(&app.data_dir.join("gatehouse.db")).expect("opens");
+        admin::create_user(
+            &store,
+            &NewUser {
+                username: "guard-2".into(),
+                display_name: "李保安".into(),
+                password: GUARD_B.1.into(),
+                role: Role::Guard,
+                estates: vec![user.estate_id.clone()],
+            },
+            T0,
+        )
+        .expect("user");
+    }
+    let mut stranger = Device::new();
+    let other = app.session_on(&stranger, ("guard-2", GUARD_B.1)).await;
+    let theirs = stranger.start_round(&other.user.estate_id, &other.user.id, "别人的巡逻", now);
+    let mut other_socket = Device::connect_ok(app.addr, &other.token)
+        .await
+        .expect("connects");
+    stranger.sync(&mut other_socket).await.expect("syncs");
+    assert!(stranger.is_stored(theirs), "{:?}", stranger.errors);
+
+    // The guard signs in on a second phone: this week's round is in its follow set, last
+    // week's and the clerk's are not; and it syncs down whole.
+    let mut second = Device::new();
+    let second_session = app.session_on(&second, GUARD).await;
+    let mut second_socket = second
+        .connect_following(app.addr, &second_session.token)
+        .await
+        .expect("connects");
+    assert!(second.followed.contains(&recent));
+    assert!(!second.followed.contains(&old));
+    assert!(!second.followed.contains(&theirs));
+    second.sync(&mut second_socket).await.expect("syncs");
+    let round: PatrolLog = read_kind(&second.docs[&recent]).expect("round");
+    assert_eq!(round.route, "昨夜巡逻");
+
+    // A round the first phone starts meanwhile reaches the second while it is connected.
+    let tonight = first.start_round(&user.estate_id, &user.id, "今夜巡逻", now_ms());
+    first.sync(&mut socket).await.expect("syncs");
+    let told = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        loop {
+            match next_message(&mut second_socket).await.expect("reads") {
+                Some(ServerMessage::Follows {
+                    docs,
+                    complete: false,
+                }) => break docs,
+                Some(_) => continue,
+                None => panic!("closed"),
+            }
+        }
+    })
+    .await
+    .expect("told in time");
+    assert_eq!(told, vec![tonight]);
 }
 
 #[tokio::test]
