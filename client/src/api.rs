@@ -182,6 +182,15 @@ pub async fn revoke_user(token: &str, user_id: &str) -> Result<(), ApiError> {
     no_content(send(with_token(Request::post(&url), token)).await?).await
 }
 
+/// Names one of the user's own devices (empty: no name).
+pub async fn name_device(token: &str, device_id: &str, name: &str) -> Result<(), ApiError> {
+    let url = format!("/api/devices/{device_id}/name");
+    let request = with_token(Request::put(&url), token)
+        .json(&serde_json::json!({ "name": name }))
+        .map_err(|_| ApiError::Failed)?;
+    no_content(request.send().await.map_err(|_| ApiError::Unreachable)?).await
+}
+
 /// Lifts a device's revocation.
 pub async fn restore_device(token: &str, device_id: &str) -> Result<(), ApiError> {
     let url = format!("/api/admin/devices/{device_id}/restore");

@@ -123,6 +123,8 @@ async fn preload_field_screens() {
     crate::kinds::release_slip::__preload_slips_screen().await;
     crate::kinds::release_slip::__preload_slip_body().await;
     crate::kinds::registry::__preload_registry_screen().await;
+    // A phone told it is revoked shows this screen, maybe offline at once.
+    crate::screens::home::__preload_device_revoked_screen().await;
 }
 
 #[component]
@@ -135,6 +137,10 @@ fn Shell() -> impl IntoView {
     provide_context(ctx);
     spawn_local(boot(ctx));
     spawn_local(preload_field_screens());
+    // Only whether the device is revoked matters to the screen: a memo, so that the phase
+    // changing otherwise (connecting, online, offline) does not rebuild the screen and lose
+    // what is being typed.
+    let revoked = Memo::new(move |_| ctx.phase.get() == Phase::DeviceRevoked);
     view! {
         <header class="top">
             <h1 class="brand">{t!(i18n, app.title)}</h1>
@@ -146,7 +152,7 @@ fn Shell() -> impl IntoView {
         <main>
             {move || match if ctx.released.get() {
                 Screen::OpenElsewhere
-            } else if ctx.phase.get() == Phase::DeviceRevoked && ctx.screen.get() != Screen::SignIn {
+            } else if revoked.get() && ctx.screen.get() != Screen::SignIn {
                 // A revoked phone writes nothing more: no screen with a form, only what
                 // happened and the export of what it still holds.
                 Screen::DeviceRevoked
@@ -163,7 +169,7 @@ fn Shell() -> impl IntoView {
                 Screen::NewRequest => lazy_view(crate::kinds::repair_request::new_request_screen()),
                 Screen::Account => lazy_view(screens::account::account()),
                 Screen::OpenElsewhere => view! { <OpenElsewhere/> }.into_any(),
-                Screen::DeviceRevoked => view! { <screens::home::DeviceRevoked/> }.into_any(),
+                Screen::DeviceRevoked => lazy_view(screens::home::device_revoked_screen()),
             }}
         </main>
         <NoticeBar/>

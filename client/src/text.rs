@@ -47,6 +47,8 @@ pub fn tr(i18n: I18nContext<Locale>, key: &str) -> String {
         "account.wrong_password" => t_string!(i18n, account.wrong_password),
         "account.password_too_short" => t_string!(i18n, account.password_too_short),
         "account.needs_network" => t_string!(i18n, account.needs_network),
+        "account.device_named" => t_string!(i18n, account.device_named),
+        "account.bad_device_name" => t_string!(i18n, account.bad_device_name),
         "admin.failed" => t_string!(i18n, admin.failed),
         "admin.restored" => t_string!(i18n, admin.restored),
         "admin.needs_network" => t_string!(i18n, admin.needs_network),

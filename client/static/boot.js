@@ -1,7 +1,7 @@
 // Loads the WebAssembly app. Until it runs, the first screen of index.html shows, in the
-// language the user chose (the app keeps it under `gatehouse.locale`).
-import init from '/app.js';
-
+// language the user chose (the app keeps it under `gatehouse.locale`). The app's script is
+// imported here, not statically, so that a script that cannot be fetched still shows the
+// failure on the first screen.
 try {
   if (localStorage.getItem('gatehouse.locale') === 'en') {
     document.documentElement.lang = 'en';
@@ -13,12 +13,14 @@ try {
   // Storage may be refused (private mode): the first screen stays in Chinese.
 }
 
-init({ module_or_path: '/app_bg.wasm' }).catch((error) => {
-  console.error('the app could not load', error);
-  const boot = document.getElementById('boot');
-  if (boot) {
-    boot.setAttribute('aria-busy', 'false');
-    document.getElementById('boot-failed').hidden = false;
-    boot.querySelector('.boot-bar').hidden = true;
-  }
-});
+import('/app.js')
+  .then((app) => app.default({ module_or_path: '/app_bg.wasm' }))
+  .catch((error) => {
+    console.error('the app could not load', error);
+    const boot = document.getElementById('boot');
+    if (boot) {
+      boot.setAttribute('aria-busy', 'false');
+      document.getElementById('boot-failed').hidden = false;
+      boot.querySelector('.boot-bar').hidden = true;
+    }
+  });

@@ -46,6 +46,17 @@ test('admin_adds_a_guard_who_lists_devices_and_changes_password', async ({ brows
   await guard.getByTestId('account').click();
   await expect(guard.getByTestId('my-device')).toHaveCount(1);
   await expect(guard.getByTestId('session-count')).toHaveText('1');
+  // The guard names this phone; the admin's list shows the name and the same short ID.
+  await expect(guard.getByTestId('device-name')).toContainText('Linux');
+  await guard.getByTestId('device-name-input').fill('东门岗亭手机');
+  await guard.getByTestId('save-device-name').click();
+  await expect(guard.getByTestId('device-name-message')).toContainText('名称已保存');
+  const shortId = (await guard.getByTestId('device-short-id').textContent()).trim();
+  expect(shortId).toMatch(/^dev-[0-9a-f]{8}$/);
+  await admin.reload();
+  const named = admin.locator('[data-testid="admin-device"][data-username="night-guard"]');
+  await expect(named.getByTestId('admin-device-name')).toHaveText('东门岗亭手机');
+  await expect(named.getByTestId('admin-device-short-id')).toHaveText(shortId);
 
   await guard.getByTestId('current-password').fill('wrong-password');
   await guard.getByTestId('new-password').fill('a-better-password-1');

@@ -144,3 +144,17 @@ test('a_guard_on_a_second_phone_sees_his_own_rounds', async ({ browser }) => {
   await first.close();
   await second.close();
 });
+
+test('what_is_typed_survives_the_network_coming_and_going', async ({ browser }) => {
+  const context = await browser.newContext(h.SMALL_PHONE);
+  const page = await context.newPage();
+  await h.signIn(page, h.GUARD);
+  await expect(page.getByTestId('connection-status')).toHaveAttribute('data-phase', 'online');
+  await page.getByTestId('route-input').fill('写到一半的路线');
+  await context.setOffline(true);
+  await expect(page.getByTestId('connection-status')).toHaveAttribute('data-phase', 'offline');
+  await context.setOffline(false);
+  await expect(page.getByTestId('connection-status')).toHaveAttribute('data-phase', 'online', { timeout: 45_000 });
+  await expect(page.getByTestId('route-input')).toHaveValue('写到一半的路线');
+  await context.close();
+});

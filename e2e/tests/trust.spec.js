@@ -98,7 +98,7 @@ test('revoked_phone_cannot_write', async ({ browser }) => {
   await expect(guard.getByTestId('connection-status')).toHaveAttribute('data-phase', 'online');
   // The app opens offline later in the test.
   await h.waitForServiceWorker(guard);
-  const deviceId = (await guard.getByTestId('device-id').textContent()).trim();
+  const deviceId = await guard.getByTestId('device-id').getAttribute('data-device');
   expect(deviceId).toMatch(/^dev-/);
 
   // Offline, the guard records a round; meanwhile the admin revokes the phone.

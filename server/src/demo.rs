@@ -7,7 +7,8 @@ use crate::store::{Store, StoreError};
 
 pub const ESTATE_ID: &str = "demo-estate";
 pub const ESTATE_NAME: &str = "阳光花园 Sunshine Gardens";
-/// A second estate; the demo guard works in both, the other demo users in the first only.
+/// A second estate; the demo guard and admin work in both, the other demo users in the first
+/// only.
 pub const SECOND_ESTATE_ID: &str = "jade-lake";
 pub const SECOND_ESTATE_NAME: &str = "翠湖居 Jade Lake";
 
@@ -42,7 +43,7 @@ pub fn seed(store: &Store, now: i64) -> Result<(), DemoError> {
             estates: Vec::new(),
         };
         store.upsert_user(&user, &hash_password(password)?, now)?;
-        if *role == Role::Guard {
+        if matches!(*role, Role::Guard | Role::Admin) {
             store.set_memberships(
                 &user.id,
                 &[ESTATE_ID.to_owned(), SECOND_ESTATE_ID.to_owned()],

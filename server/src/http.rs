@@ -9,7 +9,7 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use gatehouse_shared::device::{DeviceInfo, DeviceKey};
+use gatehouse_shared::device::{DeviceInfo, DeviceKey, MAX_DEVICE_NAME_CHARS};
 use gatehouse_shared::protocol::MAX_FRAME_BYTES;
 use gatehouse_shared::user::{
     ChangePassword, EstateSettings, NewUser, SetPassword, SignInRequest, SignInResponse,
@@ -183,6 +183,36 @@ pub async fn my_devices(
     Ok(Json(devices))
 }
 
+/// Body of `PUT /api/devices/{id}/name`.
+#[derive(Debug, Deserialize)]
+pub struct DeviceName {
+    pub name: String,
+}
+
+/// A user names one of their own devices (empty: no name). Another user's device: 404.
+pub async fn name_device(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(device_id): Path<String>,
+    Json(body): Json<DeviceName>,
+) -> Result<StatusCode, HttpError> {
+    let name = body.name.trim().to_owned();
+    if name.chars().count() > MAX_DEVICE_NAME_CHARS || name.chars().any(char::is_control) {
+        return Err(HttpError::BadRequest("account.bad_device_name"));
+    }
+    let user_id = current.user.id.clone();
+    let named = state
+        .blocking(move |store| {
+            store.set_device_name(&device_id, &user_id, (!name.is_empty()).then_some(&*name))
+        })
+        .await??;
+    if named {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(HttpError::NotFound)
+    }
+}
+
 /// A user changing their own password: every other session of theirs ends.
 pub async fn change_password(
     State(state): State<AppState>,
@@ -263,6 +293,16 @@ pub async fn admin_create_user(
 
 /// Loads a user the admin manages, or answers 404 (an admin of another estate learns
 /// nothing about the user, not even that it exists).
+/// Giving access back needs more than sharing an estate: the admin must belong to every
+/// estate the user does, or an admin of one estate could undo another estate's revocation.
+fn manages_every_estate_of(admin: &UserInfo, target: &UserInfo) -> Result<(), HttpError> {
+    if target.estate_ids().iter().all(|e| admin.in_estate(e)) {
+        Ok(())
+    } else {
+        Err(HttpError::Forbidden)
+    }
+}
+
 fn managed_user(store: &Store, admin: &UserInfo, user_id: &str) -> Result<UserInfo, HttpError> {
     match store.user_by_id(user_id)? {
         Some(stored) if manages(admin, &stored.info) => Ok(stored.info),
@@ -366,7 +406,8 @@ pub async fn admin_restore_device(
     state
         .blocking(move |store| -> Result<(), HttpError> {
             let owner = store.device_owner(&id)?.ok_or(HttpError::NotFound)?;
-            managed_user(store, &admin_user, &owner)?;
+            let target = managed_user(store, &admin_user, &owner)?;
+            manages_every_estate_of(&admin_user, &target)?;
             store.restore_device(&id)?;
             Ok(())
         })
@@ -386,6 +427,7 @@ pub async fn admin_restore_user(
     state
         .blocking(move |store| -> Result<(), HttpError> {
             let target = managed_user(store, &admin_user, &target_id)?;
+            manages_every_estate_of(&admin_user, &target)?;
             store.restore_user(&target.id)?;
             Ok(())
         })

@@ -118,6 +118,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/sign-out", post(http::sign_out))
         .route("/api/me", get(http::me))
         .route("/api/devices", get(http::my_devices))
+        .route("/api/devices/{id}/name", put(http::name_device))
         .route("/api/password", post(http::change_password))
         .route("/api/records", get(http::list_records))
         .route("/api/device-keys", get(http::device_keys))

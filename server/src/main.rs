@@ -29,7 +29,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let address = listener.local_addr()?;
     if config.demo {
         println!(
-            "Demo estates: {} and {} (the guard works in both)",
+            "Demo estates: {} and {} (the guard and the admin work in both)",
             demo::ESTATE_NAME,
             demo::SECOND_ESTATE_NAME
         );

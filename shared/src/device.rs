@@ -10,6 +10,66 @@ pub const ACTOR_ID_BYTES: usize = 16;
 /// Longest device label (e.g. the browser's description), in characters.
 pub const MAX_DEVICE_LABEL_CHARS: usize = 120;
 
+/// Longest name a user gives their device, in characters.
+pub const MAX_DEVICE_NAME_CHARS: usize = 40;
+
+/// A device ID as people read it, the same on the phone and in the admin's list: `dev-` and
+/// the first 8 hex digits (`dev-1a2b3c4d`); an ID of another form is shown whole.
+pub fn short_device_id(device_id: &str) -> &str {
+    match device_id.get(..12) {
+        Some(short) if device_id.starts_with("dev-") => short,
+        _ => device_id,
+    }
+}
+
+/// What kind of device a browser's user agent describes, as people tell phones apart: the
+/// system with its version, the model where the browser gives it (Android phones do, unless
+/// the browser reduced it to `K`), and the browser (`Android 13 · SM-A135F · Chrome 148`).
+/// Whatever cannot be read is left out; an unreadable agent gives its first 40 characters.
+pub fn describe_device(user_agent: &str) -> String {
+    let inside = user_agent
+        .split_once('(')
+        .and_then(|(_, rest)| rest.split_once(')'))
+        .map(|(inside, _)| inside)
+        .unwrap_or_default();
+    let parts: Vec<&str> = inside.split(';').map(str::trim).collect();
+    let mut words: Vec<String> = Vec::new();
+    if let Some(position) = parts.iter().position(|p| p.starts_with("Android")) {
+        words.push(parts[position].to_owned());
+        if let Some(model) = parts.get(position + 1) {
+            let model = model.split(" Build/").next().unwrap_or_default().trim();
+            if !model.is_empty() && model != "K" && model != "wv" {
+                words.push(model.to_owned());
+            }
+        }
+    } else if let Some(apple) = ["iPhone", "iPad"].iter().find(|d| inside.contains(*d)) {
+        words.push((*apple).to_owned());
+    } else if inside.contains("Windows") {
+        words.push("Windows".to_owned());
+    } else if inside.contains("Macintosh") {
+        words.push("Mac".to_owned());
+    } else if inside.contains("Linux") {
+        words.push("Linux".to_owned());
+    }
+    let browser = |name: &str, token: &str| {
+        user_agent.split(token).nth(1).map(|rest| {
+            let major = rest.split(['.', ' ']).next().unwrap_or_default();
+            format!("{name} {major}")
+        })
+    };
+    let found = browser("Edge", "Edg/")
+        .or_else(|| browser("WeChat", "MicroMessenger/"))
+        .or_else(|| browser("Firefox", "Firefox/"))
+        .or_else(|| browser("Chrome", "Chrome/"))
+        .or_else(|| browser("Safari", "Version/"));
+    words.extend(found);
+    if words.is_empty() {
+        user_agent.chars().take(40).collect()
+    } else {
+        words.join(" · ")
+    }
+}
+
 /// What a device sends with a sign-in to enrol (or re-present) itself.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeviceEnrolment {
@@ -121,6 +181,9 @@ pub struct DeviceInfo {
     pub user_id: String,
     pub username: String,
     pub label: String,
+    /// The name its user gave it (`东门岗亭手机`), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     /// Hex of the actor ID, as it appears in a record's history.
     pub actor: String,
     pub enrolled_at: i64,
@@ -171,6 +234,47 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn devices_are_described_as_people_tell_phones_apart() {
+        let cases = [
+            (
+                "Mozilla/5.0 (Linux; Android 13; SM-A135F Build/TP1A.220624.014) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/148.0.0.0 Mobile Safari/537.36",
+                "Android 13 · SM-A135F · Chrome 148",
+            ),
+            (
+                "Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/148.0.0.0 Mobile Safari/537.36",
+                "Android 10 · Chrome 148",
+            ),
+            (
+                "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1",
+                "iPhone · Safari 17",
+            ),
+            (
+                "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/148.0.0.0 Safari/537.36 Edg/148.0.0.0",
+                "Windows · Edge 148",
+            ),
+            (
+                "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/148.0.0.0 Safari/537.36",
+                "Linux · Chrome 148",
+            ),
+            ("curl/8.0", "curl/8.0"),
+            ("", ""),
+        ];
+        for (agent, described) in cases {
+            assert_eq!(describe_device(agent), described, "{agent}");
+        }
+    }
+
+    #[test]
+    fn a_device_id_reads_the_same_everywhere_in_short() {
+        assert_eq!(
+            short_device_id("dev-1a2b3c4d-0000-4000-8000-000000000000"),
+            "dev-1a2b3c4d"
+        );
+        assert_eq!(short_device_id("phone-7"), "phone-7");
+        assert_eq!(short_device_id("dev-12"), "dev-12");
+    }
 
     const SEED: [u8; 32] = [7; 32];
 

@@ -16,8 +16,11 @@ use clap::{Parser, Subcommand};
 
 /// Most the app's WebAssembly may weigh, gzip-compressed. Raised from 700 KB when devices,
 /// corrections, the export, the admin and account screens took the app from 643 KB to
-/// 721 KB (issue 3). Automerge and its column store are about half of the code.
-const WASM_GZIP_BUDGET: usize = 710 * 1024;
+/// 721 KB (issue 3). Automerge and its column store are about half of the code. Lowered to
+/// 710 KB once screens were loaded lazily (703 KB), then 712 KB when the revoked device, the
+/// correction of a record refused at its start and the first screen's hand-over took it to
+/// 710.2 KB (issue 9); issue 11 aims at 600 KB by loading screens by role.
+const WASM_GZIP_BUDGET: usize = 712 * 1024;
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 const CHROMIUM: &str = "/usr/bin/chromium";
 /// cargo-fuzz, installed from crates.io when missing.

@@ -1,7 +1,9 @@
 //! The signed-in user's own account: their devices with their sessions, and a password
 //! change (which ends every other session).
 
-use gatehouse_shared::device::DeviceInfo;
+use gatehouse_shared::device::{
+    describe_device, short_device_id, DeviceInfo, MAX_DEVICE_NAME_CHARS,
+};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -62,10 +64,16 @@ fn Account() -> impl IntoView {
         <ul class="list" data-testid="my-devices">
             {move || devices.get().map(|list| list.into_iter().map(|device| {
                 let this = device.sessions.iter().any(|s| s.current);
+                let described = describe_device(&device.label);
                 view! {
                     <li class="entry" data-testid="my-device" data-device=device.device_id.clone()>
-                        <strong>{device.label.chars().take(60).collect::<String>()}</strong>
+                        <strong data-testid="device-name">{device.name.clone().unwrap_or_else(|| described.clone())}</strong>
                         {this.then(|| view! { " "<span class="pill">{t!(i18n, app.device)}</span> })}
+                        <div class="muted">
+                            <span data-testid="device-short-id">{short_device_id(&device.device_id).to_owned()}</span>
+                            {device.name.is_some().then(|| view! { " · "{described.clone()} })}
+                        </div>
+                        {this.then(|| view! { <NameDevice device_id=device.device_id.clone() name=device.name.clone().unwrap_or_default()/> })}
                         {device.revoked_at.map(|_| view! { " "<span class="status status-rejected">{t!(i18n, admin.revoked_state)}</span> })}
                         <div class="muted">
                             {t!(i18n, account.enrolled)}" "{format_time(device.enrolled_at)}" · "
@@ -88,6 +96,48 @@ fn Account() -> impl IntoView {
             </label>
             <FormMessage message=message testid="password-message"/>
             <button class="primary" type="submit" data-testid="change-password">{t!(i18n, account.change_password)}</button>
+        </form>
+    }
+}
+
+/// Names the device in hand, so it is told apart from phones of the same model.
+#[component]
+fn NameDevice(device_id: String, name: String) -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let i18n = use_i18n();
+    let value = RwSignal::new(name);
+    let message = RwSignal::new(None::<(&'static str, bool)>);
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(token) = ctx.session.get_untracked().map(|s| s.token) else {
+            return;
+        };
+        let name = value.get_untracked();
+        if name.trim().chars().count() > MAX_DEVICE_NAME_CHARS {
+            message.set(Some(("account.bad_device_name", true)));
+            return;
+        }
+        let device_id = device_id.clone();
+        spawn_local(async move {
+            message.set(Some(
+                match api::name_device(&token, &device_id, &name).await {
+                    Ok(()) => ("account.device_named", false),
+                    Err(ApiError::Invalid) => ("account.bad_device_name", true),
+                    Err(ApiError::Unreachable) => ("account.needs_network", true),
+                    Err(_) => ("admin.failed", true),
+                },
+            ));
+        });
+    };
+    view! {
+        <form class="inline-form" novalidate on:submit=save>
+            <label>{t!(i18n, account.device_name)}
+                <input data-testid="device-name-input" maxlength="40" prop:value=move || value.get()
+                    placeholder=move || t_string!(i18n, account.device_name_hint).to_string()
+                    on:input=move |ev| value.set(event_target_value(&ev))/>
+            </label>
+            <FormMessage message=message testid="device-name-message"/>
+            <button class="secondary" type="submit" data-testid="save-device-name">{t!(i18n, account.save_device_name)}</button>
         </form>
     }
 }

@@ -2,7 +2,7 @@
 //! to add a user to one of the admin's estates (`gatehouse-server admin add-user` and
 //! `POST /api/admin/users` can also give a user several estates).
 
-use gatehouse_shared::device::DeviceInfo;
+use gatehouse_shared::device::{describe_device, short_device_id, DeviceInfo};
 use gatehouse_shared::user::{EstateSettings, NewUser, UserListing, RETENTION_DAYS};
 use gatehouse_shared::Role;
 use leptos::prelude::*;
@@ -117,7 +117,9 @@ fn AdminHome() -> impl IntoView {
                     <li class="row" data-testid="admin-device" data-device=device.device_id.clone() data-username=device.username.clone()>
                         <div class="row-main">
                             <strong>{device.username.clone()}</strong>
-                            <span class="muted">{device.label.chars().take(60).collect::<String>()}</span>
+                            <span data-testid="admin-device-name">{device.name.clone().unwrap_or_else(|| describe_device(&device.label))}</span>
+                            {device.name.is_some().then(|| view! { <span class="muted">{describe_device(&device.label)}</span> })}
+                            <span class="muted" data-testid="admin-device-short-id">{short_device_id(&device.device_id).to_owned()}</span>
                             <span class="muted">{t!(i18n, admin.last_seen)}" "{format_time(device.last_seen_at)}</span>
                         </div>
                         {if revoked {

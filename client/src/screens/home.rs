@@ -2,6 +2,7 @@
 //! server, and the role's own screen.
 
 use gatehouse_shared::connection::Phase;
+use gatehouse_shared::device::short_device_id;
 use gatehouse_shared::{RecordKind, Role};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -43,8 +44,10 @@ pub fn Home() -> impl IntoView {
             " · "
             <span>{move || user().map(|u| u.estate_name)}</span>
             " · "
-            <span class="muted" data-testid="device-id" title=move || t_string!(i18n, app.device).to_string()>
-                {move || ctx.session.get().map(|s| s.device_id)}
+            // The same short ID as in the admin's list of devices.
+            <span class="muted" data-testid="device-id" title=move || t_string!(i18n, app.device).to_string()
+                data-device=move || ctx.session.get().map(|s| s.device_id)>
+                {move || ctx.session.get().map(|s| short_device_id(&s.device_id).to_owned())}
             </span>
             <button class="link" data-testid="account" on:click=move |_| ctx.screen.set(Screen::Account)>{t!(i18n, account.title)}</button>
             <button class="link" data-testid="sign-out" on:click=sign_out>{t!(i18n, app.sign_out)}</button>
@@ -98,25 +101,20 @@ async fn back_to_sign_in(ctx: Ctx) {
     ctx.screen.set(Screen::SignIn);
 }
 
-/// Shown when the server ended the session or revoked the device: syncing has stopped,
-/// nothing on the phone is deleted, and the user can sign in again.
+/// Shown when the server ended the session: syncing has stopped, nothing on the phone is
+/// deleted, and the user can sign in again. (A revoked device gets a screen of its own.)
 #[component]
 fn SessionEnded() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let i18n = use_i18n();
-    let ended = move || matches!(ctx.phase.get(), Phase::SignedOut | Phase::DeviceRevoked);
-    let revoked = move || ctx.phase.get() == Phase::DeviceRevoked;
+    let ended = move || ctx.phase.get() == Phase::SignedOut;
     let sign_in_again = move |_| {
         spawn_local(back_to_sign_in(ctx));
     };
     view! {
         <Show when=ended>
             <section class="card warning" data-testid="session-ended">
-                <p>{move || if revoked() {
-                    t_string!(i18n, connection.device_revoked).to_string()
-                } else {
-                    t_string!(i18n, connection.signed_out).to_string()
-                }}</p>
+                <p>{t!(i18n, connection.signed_out)}</p>
                 <button class="secondary" data-testid="sign-in-again" on:click=sign_in_again>
                     {t!(i18n, sign_in.again)}
                 </button>
@@ -125,11 +123,18 @@ fn SessionEnded() -> impl IntoView {
     }
 }
 
-/// The whole screen of a revoked device: what happened, what becomes of the records still on
-/// it (exported, or sent once an admin restores the device and the user signs in again), and
-/// no form that could write anything new.
+/// The whole screen of a revoked device, loaded on first use (the service worker keeps its
+/// chunk with the app's files, so it opens offline).
+#[lazy]
+pub fn device_revoked_screen() -> AnyView {
+    view! { <DeviceRevoked/> }.into_any()
+}
+
+/// What happened, what becomes of the records still on the device (exported, or sent once
+/// an admin restores the device and the user signs in again), and no form that could write
+/// anything new.
 #[component]
-pub fn DeviceRevoked() -> impl IntoView {
+fn DeviceRevoked() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let i18n = use_i18n();
     view! {

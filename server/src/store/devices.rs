@@ -75,8 +75,28 @@ impl Store {
         Ok(changed > 0)
     }
 
-    /// Lifts a device's revocation.
+    /// Names a device of `user_id` (`None` clears the name); `false` if they have no such
+    /// device.
+    pub fn set_device_name(
+        &self,
+        device_id: &str,
+        user_id: &str,
+        name: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let changed = self.conn.execute(
+            "UPDATE devices SET name = ?3 WHERE id = ?1 AND user_id = ?2",
+            params![device_id, user_id, name],
+        )?;
+        Ok(changed > 0)
+    }
+
+    /// Lifts a device's revocation. The sessions it had stay ended: a token on a phone that
+    /// was lost does not come back to life; the device signs in again.
     pub fn restore_device(&self, device_id: &str) -> Result<bool, StoreError> {
+        self.conn.execute(
+            "DELETE FROM sessions WHERE device_id = ?1",
+            params![device_id],
+        )?;
         let changed = self.conn.execute(
             "UPDATE devices SET revoked_at = NULL WHERE id = ?1",
             params![device_id],
@@ -132,7 +152,7 @@ impl Store {
     ) -> Result<Vec<DeviceInfo>, StoreError> {
         let mut devices = Vec::new();
         let mut statement = self.conn.prepare_cached(
-            "SELECT d.id, d.user_id, u.username, d.label, d.actor, d.enrolled_at, d.last_seen_at, d.revoked_at
+            "SELECT d.id, d.user_id, u.username, d.label, d.actor, d.enrolled_at, d.last_seen_at, d.revoked_at, d.name
              FROM devices d JOIN users u ON u.id = d.user_id WHERE d.user_id = ?1 ORDER BY d.enrolled_at, d.id",
         )?;
         let mut sessions = self.conn.prepare_cached(
@@ -151,6 +171,7 @@ impl Store {
                     enrolled_at: row.get(5)?,
                     last_seen_at: row.get(6)?,
                     revoked_at: row.get(7)?,
+                    name: row.get(8)?,
                     sessions: Vec::new(),
                 })
             })?;

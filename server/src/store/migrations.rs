@@ -141,6 +141,10 @@ ALTER TABLE records ADD COLUMN created_by TEXT;
 UPDATE records SET created_by = json_extract(summary, '$.created_by');
 CREATE INDEX records_by_creator ON records(created_by, started_at);
 "#),
+    // Users name their devices, so phones of the same model are told apart.
+    sql(r#"
+ALTER TABLE devices ADD COLUMN name TEXT;
+"#),
 ];
 
 /// Makes every record's summary again from its stored document.

@@ -458,8 +458,8 @@ impl Store {
     /// A device's follow set: in `estates`, the documents of `kinds` (by their text form)
     /// still followed at `now` (never done with, or done with less than their estate's
     /// retention period ago) and addressed to nobody in particular or to `user_id`; and the
-    /// records `user_id` created that started after `own_since` (their own recent records,
-    /// whichever phone wrote them).
+    /// records of `own_kinds` (the kinds their role reads) `user_id` created that started
+    /// after `own_since` (their own recent records, whichever phone wrote them).
     pub fn documents_of_kinds(
         &self,
         estates: &[String],
@@ -467,6 +467,7 @@ impl Store {
         user_id: &str,
         now: i64,
         own_since: i64,
+        own_kinds: &[&str],
     ) -> Result<Vec<DocumentId>, StoreError> {
         if estates.is_empty() {
             return Ok(Vec::new());
@@ -477,7 +478,8 @@ impl Store {
                AND ((r.kind IN (SELECT value FROM json_each(?2))
                      AND (r.done_at IS NULL OR r.done_at + e.retention_days * 86400000 > ?3)
                      AND (r.addressed_to IS NULL OR r.addressed_to = ?4))
-                    OR (r.created_by = ?4 AND r.started_at > ?5))
+                    OR (r.created_by = ?4 AND r.started_at > ?5
+                        AND r.kind IN (SELECT value FROM json_each(?6))))
              ORDER BY r.doc_id",
         )?;
         let rows = statement.query_map(
@@ -486,7 +488,8 @@ impl Store {
                 serde_json::to_string(kinds)?,
                 now,
                 user_id,
-                own_since
+                own_since,
+                serde_json::to_string(own_kinds)?
             ],
             |row| row.get::<_, Vec<u8>>(0),
         )?;

@@ -169,7 +169,7 @@ fn a_record_done_with_stays_followed_for_its_estates_retention() {
     let day = 86_400_000;
     let followed = |store: &Store, now: i64| {
         store
-            .documents_of_kinds(&estates, &["patrol_log"], "nobody", now, i64::MAX)
+            .documents_of_kinds(&estates, &["patrol_log"], "nobody", now, i64::MAX, &[])
             .expect("reads")
     };
     assert_eq!(store.retention_days("estate").expect("reads"), Some(30));
@@ -202,7 +202,7 @@ fn a_users_own_recent_records_are_in_their_follow_set_whatever_the_kinds() {
     let estates = vec!["estate".to_owned()];
     let follows = |user: &str, estates: &[String], own_since: i64| {
         store
-            .documents_of_kinds(estates, &[], user, T0 + 1, own_since)
+            .documents_of_kinds(estates, &[], user, T0 + 1, own_since, &["patrol_log"])
             .expect("reads")
     };
     // Their own, started after the limit: followed though the role follows no kind.
@@ -211,4 +211,9 @@ fn a_users_own_recent_records_are_in_their_follow_set_whatever_the_kinds() {
     assert!(follows("guard", &estates, T0).is_empty());
     assert!(follows("guard-2", &estates, T0 - 1).is_empty());
     assert!(follows("guard", &["elsewhere".to_owned()], T0 - 1).is_empty());
+    // A kind their role no longer reads (moved to another role): not.
+    let none = store
+        .documents_of_kinds(&estates, &[], "guard", T0 + 1, T0 - 1, &["repair"])
+        .expect("reads");
+    assert!(none.is_empty());
 }

@@ -61,7 +61,13 @@ impl FollowSet {
         let estates = user.estate_ids();
         let now = crate::now_ms();
         let own_since = now.saturating_sub(OWN_RECORDS_DAYS * 86_400_000);
-        let docs = store.documents_of_kinds(&estates, &kinds, &user.id, now, own_since)?;
+        let readable: Vec<&str> = RecordKind::ALL
+            .into_iter()
+            .filter(|kind| user.role.reads(*kind))
+            .map(RecordKind::as_str)
+            .collect();
+        let docs =
+            store.documents_of_kinds(&estates, &kinds, &user.id, now, own_since, &readable)?;
         let docs_now: HashSet<DocumentId> = docs.iter().copied().collect();
         self.left = self.docs.difference(&docs_now).copied().collect();
         self.docs = docs_now;
@@ -101,6 +107,7 @@ impl FollowSet {
         let still_followed = changed.followed_until.is_none_or(|until| until > now);
         // Their own recent record, written on another of their phones.
         let own = summary.created_by == user.id
+            && user.role.reads(summary.kind)
             && summary.started_at > now.saturating_sub(OWN_RECORDS_DAYS * 86_400_000)
             && user.in_estate(&changed.estate_id);
         let for_user = summary
@@ -117,7 +124,7 @@ impl FollowSet {
                 docs: vec![changed.doc],
                 complete: false,
             })
-        } else if !for_user && self.docs.contains(&changed.doc) {
+        } else if !follows && self.docs.contains(&changed.doc) {
             FollowUpdate::Recompute
         } else {
             FollowUpdate::None

@@ -198,6 +198,9 @@ async fn a_revoked_device_or_user_restored_signs_in_again() {
     )
     .await;
     assert_eq!(restored.status(), 204);
+    // The token the phone had before stays dead (a lost phone found by someone else does
+    // not come back to life): it signs in again.
+    assert_hello_refused(app.addr, &guard.token, ErrorCode::Unauthorized).await;
     assert_eq!(app.sign_in_on(&phone, GUARD).await.status(), 200);
 
     let revoked = admin_post(
@@ -241,6 +244,95 @@ async fn a_revoked_device_or_user_restored_signs_in_again() {
     assert_eq!(forbidden.status(), 403);
     let missing = admin_post(&app, &admin.token, "/api/admin/users/nobody/restore").await;
     assert_eq!(missing.status(), 404);
+
+    // A user of two estates revoked: an admin of only one of them cannot give them back
+    // the other.
+    let both = {
+        let store = gatehouse_server::store::Store::open(&app.data_dir.join("gatehouse.db"))
+            .expect("opens");
+        gatehouse_server::admin::upsert_estate(&store, "estate-b", "Estate B").expect("estate");
+        let user = gatehouse_server::admin::create_user(
+            &store,
+            &gatehouse_shared::user::NewUser {
+                username: "two-estates".into(),
+                display_name: "两处保安".into(),
+                password: "two-estates-password".into(),
+                role: gatehouse_shared::Role::Guard,
+                estates: vec![guard.user.estate_id.clone(), "estate-b".into()],
+            },
+            T0,
+        )
+        .expect("user");
+        store.revoke_user(&user.id, T0).expect("revoked");
+        user
+    };
+    let partial = admin_post(
+        &app,
+        &admin.token,
+        &format!("/api/admin/users/{}/restore", both.id),
+    )
+    .await;
+    assert_eq!(partial.status(), 403);
+}
+
+#[tokio::test]
+async fn a_user_names_their_own_device_and_the_admin_sees_the_name() {
+    let app = spawn_app().await;
+    let phone = Device::new();
+    let guard = app.session_on(&phone, GUARD).await;
+    let name = |token: &str, device: &str, name: &str| {
+        authed(
+            Method::PUT,
+            app.url(&format!("/api/devices/{device}/name")),
+            token,
+        )
+        .json(&serde_json::json!({ "name": name }))
+        .send()
+    };
+    let named = name(&guard.token, &phone.device_id, "  东门岗亭手机 ")
+        .await
+        .expect("sent");
+    assert_eq!(named.status(), 204);
+    let admin = app.session(ADMIN).await;
+    let listed: Vec<DeviceInfo> = authed(Method::GET, app.url("/api/admin/devices"), &admin.token)
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    let device = listed
+        .iter()
+        .find(|d| d.device_id == phone.device_id)
+        .expect("listed");
+    assert_eq!(device.name.as_deref(), Some("东门岗亭手机"));
+    // Too long, or with control characters: refused, and the name stays.
+    for bad in ["长".repeat(41), "东门\n岗亭".to_owned()] {
+        let refused = name(&guard.token, &phone.device_id, &bad)
+            .await
+            .expect("sent");
+        assert_eq!(refused.status(), 400, "{bad:?}");
+    }
+    // Someone else's device (the clerk's): not theirs to name.
+    let laptop = Device::new();
+    app.session_on(&laptop, CLERK).await;
+    let foreign = name(&guard.token, &laptop.device_id, "我的")
+        .await
+        .expect("sent");
+    assert_eq!(foreign.status(), 404);
+    // An empty name clears it.
+    let cleared = name(&guard.token, &phone.device_id, " ")
+        .await
+        .expect("sent");
+    assert_eq!(cleared.status(), 204);
+    let mine: Vec<DeviceInfo> = authed(Method::GET, app.url("/api/devices"), &guard.token)
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(mine[0].name, None);
 }
 
 #[tokio::test]

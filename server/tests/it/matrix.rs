@@ -311,6 +311,12 @@ fn routes(users: &Users, counter: usize) -> Vec<Route> {
             expect: only(Role::Admin, 201),
         },
         Route {
+            method: Method::PUT,
+            path: "/api/devices/no-such-device/name".into(),
+            body: Some(serde_json::json!({"name": "东门岗亭"})),
+            expect: Box::new(|a| gate(a).unwrap_or(404)),
+        },
+        Route {
             method: Method::GET,
             path: "/api/admin/estates".into(),
             body: None,
