@@ -159,6 +159,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/sync", get(http::sync_socket))
         // Any other API path: a JSON 404, never the app's page.
         .route("/api", any(http::no_such_route))
+        .route("/api/", any(http::no_such_route))
         .route("/api/{*rest}", any(http::no_such_route))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES));
     let header =

@@ -90,6 +90,7 @@ async fn unknown_paths_are_404_and_only_navigations_get_the_app_page() {
         (reqwest::Method::GET, "/api/nothing"),
         (reqwest::Method::POST, "/api/nothing/deeper"),
         (reqwest::Method::GET, "/api"),
+        (reqwest::Method::GET, "/api/"),
         (reqwest::Method::GET, "/api/admin/nothing"),
     ] {
         let response = client
