@@ -240,17 +240,28 @@ impl Ctx {
         edit: impl FnOnce(&mut K) + 'static,
         done: impl FnOnce() + 'static,
     ) {
-        leptos::task::spawn_local(async move {
-            match self.edit(id, edit).await {
-                Ok(()) => {
-                    problems.set(Vec::new());
-                    self.notify(saved_key, false);
-                    done();
-                }
-                Err(EditError::Invalid(found)) => problems.set(found),
-                Err(EditError::NotSaved) => self.notify("error.not_saved", true),
+        leptos::task::spawn_local(self.edit_and_report(id, problems, saved_key, edit, done));
+    }
+
+    /// The edit, then what came of it: the form's problems cleared, `saved_key` shown and
+    /// `done` run; or why it was not saved.
+    async fn edit_and_report<K: Kind + 'static>(
+        self,
+        id: DocumentId,
+        problems: RwSignal<Vec<Problem>>,
+        saved_key: &'static str,
+        edit: impl FnOnce(&mut K) + 'static,
+        done: impl FnOnce() + 'static,
+    ) {
+        match self.edit(id, edit).await {
+            Ok(()) => {
+                problems.set(Vec::new());
+                self.notify(saved_key, false);
+                done();
             }
-        });
+            Err(EditError::Invalid(found)) => problems.set(found),
+            Err(EditError::NotSaved) => self.notify("error.not_saved", true),
+        }
     }
 
     /// [`Ctx::save_edit`] for a form: nothing happens while `busy` (a second tap, Enter
@@ -270,15 +281,8 @@ impl Ctx {
         }
         busy.set(true);
         leptos::task::spawn_local(async move {
-            match self.edit(id, edit).await {
-                Ok(()) => {
-                    problems.set(Vec::new());
-                    self.notify(saved_key, false);
-                    done();
-                }
-                Err(EditError::Invalid(found)) => problems.set(found),
-                Err(EditError::NotSaved) => self.notify("error.not_saved", true),
-            }
+            self.edit_and_report(id, problems, saved_key, edit, done)
+                .await;
             busy.set(false);
         });
     }

@@ -303,6 +303,16 @@ fn manages_every_estate_of(admin: &UserInfo, target: &UserInfo) -> Result<(), Ht
     }
 }
 
+/// The user of device `device_id`, if the admin manages them (else, or no such device: 404).
+fn managed_device_user(
+    store: &Store,
+    admin: &UserInfo,
+    device_id: &str,
+) -> Result<UserInfo, HttpError> {
+    let owner = store.device_owner(device_id)?.ok_or(HttpError::NotFound)?;
+    managed_user(store, admin, &owner)
+}
+
 fn managed_user(store: &Store, admin: &UserInfo, user_id: &str) -> Result<UserInfo, HttpError> {
     match store.user_by_id(user_id)? {
         Some(stored) if manages(admin, &stored.info) => Ok(stored.info),
@@ -380,8 +390,7 @@ pub async fn admin_revoke_device(
     let own_device = admin.device_id.clone();
     state
         .blocking(move |store| -> Result<(), HttpError> {
-            let owner = store.device_owner(&id)?.ok_or(HttpError::NotFound)?;
-            managed_user(store, &admin_user, &owner)?;
+            managed_device_user(store, &admin_user, &id)?;
             if id == own_device {
                 return Err(HttpError::BadRequest("admin.cannot_revoke_own_device"));
             }
@@ -405,8 +414,7 @@ pub async fn admin_restore_device(
     let id = device_id.clone();
     state
         .blocking(move |store| -> Result<(), HttpError> {
-            let owner = store.device_owner(&id)?.ok_or(HttpError::NotFound)?;
-            let target = managed_user(store, &admin_user, &owner)?;
+            let target = managed_device_user(store, &admin_user, &id)?;
             manages_every_estate_of(&admin_user, &target)?;
             store.restore_device(&id)?;
             Ok(())

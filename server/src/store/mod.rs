@@ -7,11 +7,12 @@
 use std::path::Path;
 
 use automerge::Automerge;
-use gatehouse_shared::user::{EstateRef, EstateSettings, DEFAULT_RETENTION_DAYS};
+use gatehouse_shared::user::EstateRef;
 use gatehouse_shared::{DocumentId, RecordKind, RecordSummary, Role, UserInfo};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
 mod devices;
+mod estates;
 mod migrations;
 use migrations::MIGRATIONS;
 
@@ -48,14 +49,6 @@ fn upsert_summary(
         ],
     )?;
     Ok(())
-}
-
-/// How long (days) phones keep the records of estate `id` after they are done with.
-fn retention_days(conn: &Connection, id: &str) -> Result<Option<u32>, StoreError> {
-    Ok(conn
-        .prepare_cached("SELECT retention_days FROM estates WHERE id = ?1")?
-        .query_row(params![id], |row| row.get(0))
-        .optional()?)
 }
 
 /// A storage failure.
@@ -163,47 +156,6 @@ impl Store {
         Ok(())
     }
 
-    /// Creates an estate (keeping records the default period) or renames one.
-    pub fn upsert_estate(&self, id: &str, name: &str) -> Result<(), StoreError> {
-        self.conn.execute(
-            "INSERT INTO estates (id, name, retention_days) VALUES (?1, ?2, ?3)
-             ON CONFLICT(id) DO UPDATE SET name = excluded.name",
-            params![id, name, DEFAULT_RETENTION_DAYS],
-        )?;
-        Ok(())
-    }
-
-    /// Sets how long (days) phones keep an estate's records after they are done with;
-    /// `false` if there is no such estate.
-    pub fn set_retention_days(&self, id: &str, days: u32) -> Result<bool, StoreError> {
-        let updated = self.conn.execute(
-            "UPDATE estates SET retention_days = ?2 WHERE id = ?1",
-            params![id, days],
-        )?;
-        Ok(updated == 1)
-    }
-
-    /// How long (days) phones keep the records of `id` after they are done with.
-    pub fn retention_days(&self, id: &str) -> Result<Option<u32>, StoreError> {
-        retention_days(&self.conn, id)
-    }
-
-    /// The settings of `ids` that exist, by ID.
-    pub fn estate_settings(&self, ids: &[String]) -> Result<Vec<EstateSettings>, StoreError> {
-        let mut statement = self.conn.prepare_cached(
-            "SELECT id, name, retention_days FROM estates
-             WHERE id IN (SELECT value FROM json_each(?1)) ORDER BY id",
-        )?;
-        let rows = statement.query_map(params![serde_json::to_string(ids)?], |row| {
-            Ok(EstateSettings {
-                id: row.get(0)?,
-                name: row.get(1)?,
-                retention_days: row.get(2)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
-
     /// Creates a user, or replaces the password, name and role of an existing one.
     pub fn upsert_user(
         &self,
@@ -248,30 +200,6 @@ impl Store {
             )?;
         }
         Ok(())
-    }
-
-    pub fn estate_exists(&self, id: &str) -> Result<bool, StoreError> {
-        Ok(self
-            .conn
-            .query_row("SELECT 1 FROM estates WHERE id = ?1", params![id], |_| {
-                Ok(())
-            })
-            .optional()?
-            .is_some())
-    }
-
-    /// Every estate, as (id, name).
-    pub fn estates(&self) -> Result<Vec<EstateRef>, StoreError> {
-        let mut statement = self
-            .conn
-            .prepare("SELECT id, name FROM estates ORDER BY id")?;
-        let rows = statement.query_map([], |row| {
-            Ok(EstateRef {
-                id: row.get(0)?,
-                name: row.get(1)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     pub fn user_by_username(&self, username: &str) -> Result<Option<StoredUser>, StoreError> {
@@ -715,7 +643,7 @@ impl StoreTransaction<'_> {
 
     /// How long (days) phones keep the records of estate `id` after they are done with.
     pub fn retention_days(&self, id: &str) -> Result<Option<u32>, StoreError> {
-        retention_days(&self.tx, id)
+        estates::retention_days(&self.tx, id)
     }
 
     /// When the record was first stored, if it was.
