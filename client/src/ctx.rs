@@ -34,6 +34,8 @@ pub enum Screen {
     Register,
     /// A new work order from a call (office staff).
     NewRequest,
+    /// Patrol routes and the rounds done on them (office staff).
+    Routes,
     /// The app is open in another tab or window of this phone, which holds the records.
     OpenElsewhere,
     /// An admin revoked this device: what happened, and the export of what it holds.

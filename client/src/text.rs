@@ -128,6 +128,17 @@ pub fn tr(i18n: I18nContext<Locale>, key: &str) -> String {
         "field.held_what" => t_string!(i18n, field.held_what),
         "slip.approved" => t_string!(i18n, slip.approved),
         "slip.checked" => t_string!(i18n, slip.checked_saved),
+        "route.saved" => t_string!(i18n, route.saved),
+        "visit.scanned_saved" => t_string!(i18n, visit.scanned_saved),
+        "scan.not_on_route" => t_string!(i18n, scan.not_on_route),
+        "scan.not_a_checkpoint" => t_string!(i18n, scan.not_a_checkpoint),
+        "field.checkpoints" => t_string!(i18n, field.checkpoints),
+        "field.due_times" => t_string!(i18n, field.due_times),
+        "field.max_minutes" => t_string!(i18n, field.max_minutes),
+        "field.hint" => t_string!(i18n, field.hint),
+        "field.planned" => t_string!(i18n, field.planned),
+        "field.checkpoint_id" => t_string!(i18n, field.checkpoint_id),
+        "field.route_name" => t_string!(i18n, field.route_name),
         "field.applicant_name" => t_string!(i18n, field.applicant_name),
         "field.valid_from" => t_string!(i18n, field.valid_from),
         "field.valid_until" => t_string!(i18n, field.valid_until),
@@ -205,6 +216,11 @@ pub fn problem_key_text(i18n: I18nContext<Locale>, key: ProblemKey) -> &'static 
         ProblemKey::NotAssigned => t_string!(i18n, validation.not_assigned),
         ProblemKey::RequestClosed => t_string!(i18n, validation.request_closed),
         ProblemKey::ApprovalMismatch => t_string!(i18n, validation.approval_mismatch),
+        ProblemKey::BadTime => t_string!(i18n, validation.bad_time),
+        ProblemKey::DuplicateName => t_string!(i18n, validation.duplicate_name),
+        ProblemKey::OnRoute => t_string!(i18n, validation.on_route),
+        ProblemKey::NotOnRoute => t_string!(i18n, validation.not_on_route),
+        ProblemKey::RouteChanged => t_string!(i18n, validation.route_changed),
     }
 }
 
@@ -220,6 +236,8 @@ pub fn problem_text(i18n: I18nContext<Locale>, problem: &Problem) -> String {
         Some("tenants") => Some("tenant"),
         Some("items") => Some("item"),
         Some("held") => Some("held"),
+        Some("revision" | "revisions") => Some("route"),
+        Some("checkpoints" | "planned") => Some("checkpoint"),
         _ => None,
     };
     let label_key = match (person, field) {
@@ -227,6 +245,8 @@ pub fn problem_text(i18n: I18nContext<Locale>, problem: &Problem) -> String {
             format!("field.{person}_{field}")
         }
         (Some(list @ ("item" | "held")), "what") => format!("field.{list}_what"),
+        (Some("route"), "name") => "field.route_name".to_owned(),
+        (Some("checkpoint"), "name" | "id") => "field.checkpoint".to_owned(),
         (
             _,
             "building" | "entrance" | "room" | "occupancy" | "company" | "owners" | "tenants"
@@ -239,11 +259,13 @@ pub fn problem_text(i18n: I18nContext<Locale>, problem: &Problem) -> String {
             | "corrects" | "guard_name" | "started_at" | "ended_at" | "unit" | "reported_by"
             | "contact" | "fault" | "model" | "cause" | "method" | "name" | "quantity"
             | "unit_price_fen" | "labour_fen" | "fee_fen" | "done" | "minutes" | "reason"
-            | "signer_name" | "stroke" | "subject" | "estimate" | "technician_name" => {
+            | "signer_name" | "stroke" | "subject" | "estimate" | "technician_name"
+            | "checkpoints" | "due_times" | "max_minutes" | "hint" | "planned"
+            | "checkpoint_id" => {
                 format!("field.{field}")
             }
             "visited_at" | "found_at" | "written_at" | "taken_at" | "done_at" | "decided_at"
-            | "signed_at" | "closed_at" => "field.time".to_owned(),
+            | "signed_at" | "closed_at" | "revised_at" => "field.time".to_owned(),
             _ => "field.other".to_owned(),
         },
     };

@@ -31,7 +31,9 @@ test('record_patrol_round_offline_and_office_sees_it_merged', async ({ browser }
   await h.addFinding(guard, { what: '消防通道门未关', where: 'B2 楼梯间', severity: 'high', followUp: true });
   await expect(guard.getByTestId('notice')).toHaveText('异常情况已保存在本机');
   await expect(guard.getByTestId('finding-item')).toHaveCount(1);
+  // Ending asks first (a round on no route lists no checkpoints).
   await guard.getByTestId('end-round').click();
+  await guard.getByTestId('confirm-end-round').click();
   await expect(guard.getByTestId('notice')).toHaveText('巡逻已结束并保存在本机');
   await expect(guard.getByTestId('record-status')).toHaveAttribute('data-status', 'local');
 

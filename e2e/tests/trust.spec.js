@@ -8,11 +8,13 @@ const h = require('./helpers');
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 test('record_refused_by_the_server_is_corrected_and_syncs', async ({ browser }) => {
+  // A guard of his own: the demo guard's open rounds would change what this counts.
+  const guardUser = await h.newGuard(browser, 'clock');
   const context = await browser.newContext(h.PHONE);
   // The phone's clock, which the test sets wrong and then right again.
   await context.clock.install({ time: Date.now() });
   const page = await context.newPage();
-  await h.signIn(page, h.GUARD);
+  await h.signIn(page, guardUser);
   await expect(page.getByTestId('connection-status')).toHaveAttribute('data-phase', 'online');
   await h.startRound(page, '停车场巡逻（时钟）');
   const status = page.getByTestId('record-status');
@@ -46,10 +48,12 @@ test('record_refused_by_the_server_is_corrected_and_syncs', async ({ browser }) 
 });
 
 test('a_round_refused_at_its_start_is_corrected_not_left_dead', async ({ browser }) => {
+  // A guard of his own: the demo guard's open rounds would change what this counts.
+  const guardUser = await h.newGuard(browser, 'start');
   const context = await browser.newContext(h.PHONE);
   await context.clock.install({ time: Date.now() });
   const page = await context.newPage();
-  await h.signIn(page, h.GUARD);
+  await h.signIn(page, guardUser);
   await expect(page.getByTestId('connection-status')).toHaveAttribute('data-phase', 'online');
   // The phone's clock is 5 min 15 s fast when the round starts: the server refuses it
   // (it allows 5 minutes), and has nothing of it.
@@ -92,9 +96,11 @@ test('a_round_refused_at_its_start_is_corrected_not_left_dead', async ({ browser
 });
 
 test('revoked_phone_cannot_write', async ({ browser }) => {
+  // A guard of his own: the demo guard's open rounds would change what this counts.
+  const guardUser = await h.newGuard(browser, 'revoked');
   const phone = await browser.newContext({ ...h.PHONE, acceptDownloads: true });
   const guard = await phone.newPage();
-  await h.signIn(guard, h.GUARD);
+  await h.signIn(guard, guardUser);
   await expect(guard.getByTestId('connection-status')).toHaveAttribute('data-phase', 'online');
   // The app opens offline later in the test.
   await h.waitForServiceWorker(guard);
@@ -143,8 +149,8 @@ test('revoked_phone_cannot_write', async ({ browser }) => {
   // Signing in again on this phone is refused, and the record is still there.
   await guard.getByTestId('sign-in-again').click();
   await expect(guard.getByTestId('unsynced-count')).toHaveText('1');
-  await guard.getByTestId('username').fill(h.GUARD.username);
-  await guard.getByTestId('password').fill(h.GUARD.password);
+  await guard.getByTestId('username').fill(guardUser.username);
+  await guard.getByTestId('password').fill(guardUser.password);
   await guard.getByTestId('sign-in').click();
   await expect(guard.getByTestId('sign-in-error')).toContainText('此设备已被管理员停用');
 
@@ -159,7 +165,7 @@ test('revoked_phone_cannot_write', async ({ browser }) => {
   await admin.reload();
   await row.getByTestId('restore-device').click();
   await expect(row.getByTestId('revoke-device')).toBeVisible();
-  await guard.getByTestId('password').fill(h.GUARD.password);
+  await guard.getByTestId('password').fill(guardUser.password);
   await guard.getByTestId('sign-in').click();
   await expect(h.roundItem(guard, title).getByTestId('record-status')).toHaveAttribute('data-status', 'received', { timeout: 45_000 });
   await clerkPage.reload();

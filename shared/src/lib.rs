@@ -22,5 +22,5 @@ pub use automerge;
 pub use document_id::DocumentId;
 pub use problem::Problem;
 pub use record::patrol_log::{CheckpointVisit, Finding, Remark, Severity};
-pub use record::{AnyRecord, EntryId, PatrolLog, RecordKind, RecordSummary, Writer};
+pub use record::{AnyRecord, EntryId, PatrolLog, PatrolRoute, RecordKind, RecordSummary, Writer};
 pub use user::{Role, UserInfo};

@@ -137,6 +137,16 @@ problem_keys! {
     NotAssigned = "validation.not_assigned", NOT_ASSIGNED;
     /// A work order already taken or cancelled.
     RequestClosed = "validation.request_closed", REQUEST_CLOSED;
+    /// Not a time of day (`HH:MM`).
+    BadTime = "validation.bad_time", BAD_TIME;
+    /// Two checkpoints of one route with the same name.
+    DuplicateName = "validation.duplicate_name", DUPLICATE_NAME;
+    /// A visit typed by hand to a checkpoint of the round's route (it is scanned or picked).
+    OnRoute = "validation.on_route", ON_ROUTE;
+    /// A visit to a checkpoint the round's route does not have.
+    NotOnRoute = "validation.not_on_route", NOT_ON_ROUTE;
+    /// A round's route or planned checkpoints changed after it started.
+    RouteChanged = "validation.route_changed", ROUTE_CHANGED;
     /// A key this version does not know (from a newer server), or no better one.
     Unknown = "validation.unknown", UNKNOWN;
 }

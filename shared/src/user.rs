@@ -47,6 +47,8 @@ impl Role {
             | (Role::Technician, RecordKind::ReleaseSlip)
             | (Role::Guard, RecordKind::Repair)
             | (Role::Technician, RecordKind::PatrolLog)
+            | (Role::Guard, RecordKind::PatrolRoute)
+            | (Role::Technician, RecordKind::PatrolRoute)
             | (Role::Admin, _) => false,
         }
     }
@@ -56,9 +58,10 @@ impl Role {
         match kind {
             RecordKind::PatrolLog => self == Role::Guard,
             RecordKind::Repair => self == Role::Technician,
-            RecordKind::Registry | RecordKind::ReleaseSlip | RecordKind::RepairRequest => {
-                self == Role::Office
-            }
+            RecordKind::Registry
+            | RecordKind::ReleaseSlip
+            | RecordKind::RepairRequest
+            | RecordKind::PatrolRoute => self == Role::Office,
         }
     }
 
@@ -69,8 +72,10 @@ impl Role {
     pub fn follows(self, kind: RecordKind) -> bool {
         matches!(
             (self, kind),
-            (Role::Guard | Role::Office, RecordKind::Registry)
-                | (Role::Guard, RecordKind::ReleaseSlip)
+            (
+                Role::Guard | Role::Office,
+                RecordKind::Registry | RecordKind::PatrolRoute
+            ) | (Role::Guard, RecordKind::ReleaseSlip)
                 | (Role::Technician, RecordKind::RepairRequest)
         )
     }

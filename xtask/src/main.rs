@@ -19,8 +19,10 @@ use clap::{Parser, Subcommand};
 /// 721 KB (issue 3). Automerge and its column store are about half of the code. Lowered to
 /// 710 KB once screens were loaded lazily (703 KB), then 712 KB when the revoked device, the
 /// correction of a record refused at its start and the first screen's hand-over took it to
-/// 710.2 KB (issue 9); issue 11 aims at 600 KB by loading screens by role.
-const WASM_GZIP_BUDGET: usize = 712 * 1024;
+/// 710.2 KB (issue 9), then 722 KB when a fifth kind, the patrol route, and the rounds on
+/// routes took it to 721 KB (issue 9: every kind's rules and document reading are in the main
+/// module, as sync judges every document); issue 11 aims at 600 KB by loading screens by role.
+const WASM_GZIP_BUDGET: usize = 722 * 1024;
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 const CHROMIUM: &str = "/usr/bin/chromium";
 /// cargo-fuzz, installed from crates.io when missing.

@@ -2,6 +2,7 @@
 //! each kind has. Adding a kind adds a module here and an arm to each function.
 
 pub mod patrol_log;
+pub mod patrol_route;
 pub mod registry;
 pub mod release_slip;
 pub mod repair;
@@ -23,6 +24,7 @@ pub fn kind_name(i18n: I18nContext<Locale>, kind: RecordKind) -> String {
         RecordKind::Registry => t_string!(i18n, kind.registry).to_string(),
         RecordKind::ReleaseSlip => t_string!(i18n, kind.release_slip).to_string(),
         RecordKind::RepairRequest => t_string!(i18n, kind.repair_request).to_string(),
+        RecordKind::PatrolRoute => t_string!(i18n, kind.patrol_route).to_string(),
     }
 }
 
@@ -34,6 +36,7 @@ pub fn status_name(i18n: I18nContext<Locale>, kind: RecordKind, status: &str) ->
         RecordKind::Registry => registry::status_name(i18n, status),
         RecordKind::ReleaseSlip => release_slip::status_name(i18n, status),
         RecordKind::RepairRequest => repair_request::status_name(i18n, status),
+        RecordKind::PatrolRoute => patrol_route::status_name(i18n, status),
     }
 }
 
@@ -45,6 +48,7 @@ pub fn summary_detail(i18n: I18nContext<Locale>, detail: &SummaryDetail) -> AnyV
         SummaryDetail::Registry { .. } => registry::summary_detail(i18n, detail),
         SummaryDetail::ReleaseSlip { .. } => release_slip::summary_detail(i18n, detail),
         SummaryDetail::RepairRequest { .. } => repair_request::summary_detail(i18n, detail),
+        SummaryDetail::PatrolRoute { .. } => patrol_route::summary_detail(i18n, detail),
     }
 }
 
@@ -59,6 +63,7 @@ pub fn record_body(id: DocumentId, record: Memo<Option<AnyRecord>>) -> AnyView {
         Some(RecordKind::Registry) => lazy_view(registry::registry_screen()),
         Some(RecordKind::ReleaseSlip) => lazy_view(release_slip::slip_body(id, record)),
         Some(RecordKind::RepairRequest) => lazy_view(repair_request::request_body(id, record)),
+        Some(RecordKind::PatrolRoute) => lazy_view(patrol_route::route_body(id, record)),
         None => ().into_any(),
     })
     .into_any()
@@ -81,6 +86,9 @@ pub fn set_aside_lines(refused: &AnyRecord, current: Option<&AnyRecord>) -> Vec<
         }
         AnyRecord::RepairRequest(refused) => {
             repair_request::set_aside_lines(refused, current.and_then(AnyRecord::as_repair_request))
+        }
+        AnyRecord::PatrolRoute(refused) => {
+            patrol_route::set_aside_lines(refused, current.and_then(AnyRecord::as_patrol_route))
         }
     }
 }

@@ -3,6 +3,8 @@
 //! guard corrects it with a new entry, and the corrected one is shown struck through.
 
 use gatehouse_shared::record::entry::corrected_ids;
+use gatehouse_shared::record::patrol_log::VisitMethod;
+use gatehouse_shared::record::patrol_route::{checkpoint_in_code, Checkpoint};
 use gatehouse_shared::record::SummaryDetail;
 use gatehouse_shared::{
     AnyRecord, CheckpointVisit, DocumentId, EntryId, Finding, PatrolLog, Problem, RecordKind, Role,
@@ -11,6 +13,7 @@ use gatehouse_shared::{
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_i18n::I18nContext;
+use wasm_bindgen::JsCast;
 
 use crate::ctx::{random_id, Ctx, EditError, Screen};
 use crate::i18n::*;
@@ -30,15 +33,22 @@ pub fn summary_detail(i18n: I18nContext<Locale>, detail: &SummaryDetail) -> AnyV
         finding_count,
         follow_up_count,
         remark_count,
-    } = *detail
+        planned_count,
+        missed,
+        ..
+    } = detail
     else {
         return ().into_any();
     };
+    let done = planned_count.saturating_sub(missed.len() as u32);
     view! {
-        <span data-testid="office-visits">{t!(i18n, patrol.visits)}" "{visit_count}</span>
-        <span>{t!(i18n, patrol.findings)}" "{finding_count}</span>
-        <span>{t!(i18n, office.follow_ups)}" "{follow_up_count}</span>
-        <span data-testid="office-remarks">{t!(i18n, patrol.remarks)}" "{remark_count}</span>
+        {(*planned_count > 0).then(|| view! {
+            <span data-testid="office-progress">{t!(i18n, patrol.progress, done = done, total = *planned_count)}</span>
+        })}
+        <span data-testid="office-visits">{t!(i18n, patrol.visits)}" "{*visit_count}</span>
+        <span>{t!(i18n, patrol.findings)}" "{*finding_count}</span>
+        <span>{t!(i18n, office.follow_ups)}" "{*follow_up_count}</span>
+        <span data-testid="office-remarks">{t!(i18n, patrol.remarks)}" "{*remark_count}</span>
     }
     .into_any()
 }
@@ -83,6 +93,13 @@ pub fn patrol_home() -> AnyView {
     view! { <PatrolHome/> }.into_any()
 }
 
+/// What a guard asked to start: a round on a route, or one named by hand.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum NewRound {
+    OnRoute(DocumentId),
+    Typed,
+}
+
 #[component]
 fn PatrolHome() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
@@ -97,25 +114,90 @@ fn PatrolHome() -> impl IntoView {
             .map(|s| s.user.estates)
             .unwrap_or_default()
     };
-    let start = move |_| {
+    let rounds = move || {
+        ctx.version.track();
+        ctx.model.with_value(|m| m.mine_of::<PatrolLog>())
+    };
+    // One open round per guard: the one he has not ended (a refused one is corrected first,
+    // it does not count).
+    let open_round = Memo::new(move |_| {
+        let rounds = rounds();
+        ctx.model.with_value(|m| {
+            rounds
+                .into_iter()
+                .find(|(id, log)| !log.is_ended() && m.records.get(id).is_some_and(|r| !r.rejected))
+                .map(|(id, log)| (id, log.route))
+        })
+    });
+    let routes = move || crate::kinds::patrol_route::routes(ctx, false);
+    // A new round asked for while another is open: the guard ends that one first.
+    let pending = RwSignal::new(None::<NewRound>);
+    let busy = RwSignal::new(false);
+    let start = move |what: NewRound| {
         let Some(user) = ctx.session.get_untracked().map(|s| s.user) else {
             return;
         };
-        let Some(estate_id) = ctx.start_estate(estate.get_untracked()) else {
-            return;
+        let now = now_ms();
+        let round = match what {
+            NewRound::OnRoute(route_doc) => {
+                let Some((_, on)) = crate::kinds::patrol_route::routes(ctx, false)
+                    .into_iter()
+                    .find(|(id, _)| *id == route_doc)
+                else {
+                    return;
+                };
+                PatrolLog::start_on_route(
+                    &on.estate_id,
+                    &user.id,
+                    &user.display_name,
+                    route_doc,
+                    &on,
+                    now,
+                )
+            }
+            NewRound::Typed => {
+                let Some(estate_id) = ctx.start_estate(estate.get_untracked()) else {
+                    return;
+                };
+                PatrolLog::start(
+                    &estate_id,
+                    &user.id,
+                    &user.display_name,
+                    &route.get_untracked(),
+                    now,
+                )
+            }
         };
-        let round = PatrolLog::start(
-            &estate_id,
-            &user.id,
-            &user.display_name,
-            &route.get_untracked(),
-            now_ms(),
-        );
+        let round = match round {
+            Ok(round) => round,
+            Err(found) => return problems.set(found),
+        };
+        if busy.get_untracked() {
+            return;
+        }
+        let open = open_round.get_untracked();
+        if open.is_some() && pending.get_untracked() != Some(what) {
+            pending.set(Some(what));
+            return;
+        }
+        busy.set(true);
         spawn_local(async move {
-            let started = match round {
-                Ok(round) => ctx.start(round).await,
-                Err(found) => Err(EditError::Invalid(found)),
-            };
+            if let Some((open_id, _)) = open {
+                let ended = ctx
+                    .edit::<PatrolLog>(open_id, move |log| log.ended_at = Some(now))
+                    .await;
+                if let Err(error) = ended {
+                    busy.set(false);
+                    match error {
+                        EditError::Invalid(found) => problems.set(found),
+                        EditError::NotSaved => ctx.notify("error.not_saved", true),
+                    }
+                    return;
+                }
+            }
+            let started = ctx.start(round).await;
+            busy.set(false);
+            pending.set(None);
             match started {
                 Ok(id) => {
                     route.set(String::new());
@@ -128,12 +210,49 @@ fn PatrolHome() -> impl IntoView {
             }
         });
     };
-    let rounds = move || {
-        ctx.version.track();
-        ctx.model.with_value(|m| m.mine_of::<PatrolLog>())
-    };
     view! {
+        {move || open_round.get().map(|(id, title)| view! {
+            <section class="card open-round" data-testid="open-round">
+                <p>{t!(i18n, patrol.open_round)}" "<strong>{title}</strong></p>
+                <button class="primary big" data-testid="continue-round" on:click=move |_| ctx.screen.set(Screen::Record(id))>
+                    {t!(i18n, patrol.go_on)}
+                </button>
+                <Show when=move || pending.get().is_some()>
+                    <div class="actions" data-testid="end-and-start-prompt">
+                        <button class="secondary" data-testid="end-and-start" prop:disabled=move || busy.get()
+                            on:click=move |_| if let Some(what) = pending.get_untracked() { start(what) }>
+                            {t!(i18n, patrol.end_and_start)}
+                        </button>
+                        <button class="secondary" data-testid="keep-open-round" on:click=move |_| pending.set(None)>
+                            {t!(i18n, patrol.cancel)}
+                        </button>
+                    </div>
+                </Show>
+            </section>
+        })}
+        <Show when=move || !routes().is_empty()>
+            <h2>{t!(i18n, patrol.choose_route)}</h2>
+            <div class="route-choices">
+                {move || routes().into_iter().map(|(id, r)| {
+                    let count = r.current().map_or(0, |c| c.checkpoints.len());
+                    let next = crate::kinds::patrol_route::next_due(&r, now_ms());
+                    view! {
+                        <button class="route-choice" data-testid="route-choice" data-route=r.name().to_owned()
+                            prop:disabled=move || busy.get() on:click=move |_| start(NewRound::OnRoute(id))>
+                            <strong>{r.name().to_owned()}</strong>
+                            <span class="muted">
+                                {t!(i18n, route.checkpoint_count, count = count)}
+                                {next.map(|time| view! { " · "{t!(i18n, patrol.due_next, time = time)} })}
+                            </span>
+                        </button>
+                    }
+                }).collect_view()}
+            </div>
+        </Show>
         <section class="card">
+            <Show when=move || !routes().is_empty()>
+                <h3>{t!(i18n, patrol.other_route)}</h3>
+            </Show>
             <label>{t!(i18n, patrol.route)}
                 <input data-testid="route-input" prop:value=move || route.get()
                     placeholder=move || t_string!(i18n, patrol.route_placeholder).to_string()
@@ -147,7 +266,8 @@ fn PatrolHome() -> impl IntoView {
                 </label>
             </Show>
             <Problems problems=problems/>
-            <button class="primary" data-testid="start-round" on:click=start>{t!(i18n, patrol.start)}</button>
+            <button class="primary" data-testid="start-round" prop:disabled=move || busy.get()
+                on:click=move |_| start(NewRound::Typed)>{t!(i18n, patrol.start)}</button>
         </section>
         <h2>{t!(i18n, patrol.title)}</h2>
         <ul class="list" data-testid="round-list">
@@ -181,6 +301,7 @@ fn RoundRow(id: DocumentId, log: PatrolLog) -> impl IntoView {
                 <span>{t!(i18n, patrol.visits)}" "{visits}</span>
                 <span>{t!(i18n, patrol.findings)}" "{findings}</span>
                 {(!ended).then(|| view! { <span class="pill">{t!(i18n, patrol.in_progress)}</span> })}
+                {log.is_overdue(now_ms()).then(|| view! { <span class="pill bad" data-testid="round-overdue-mark">{t!(i18n, patrol.overdue_short)}</span> })}
                 <StatusBadge id=id/>
             </div>
         </li>
@@ -250,7 +371,11 @@ fn PatrolRecord(id: DocumentId, record: Memo<Option<AnyRecord>>) -> impl IntoVie
     };
     // Which visit or finding the guard is correcting (its ID), if any.
     let correcting = RwSignal::new(None::<String>);
+    let on_route = Memo::new(move |_| log.get().is_some_and(|l| !l.planned.is_empty()));
     view! {
+        <Show when=move || on_route.get()>
+            <RouteProgress id=id log=log writes=Signal::derive(guard_writes)/>
+        </Show>
         <h3>{t!(i18n, patrol.visits)}</h3>
         <ul class="list" data-testid="visit-list">
             {move || log.get().map(|l| {
@@ -263,6 +388,11 @@ fn PatrolRecord(id: DocumentId, record: Memo<Option<AnyRecord>>) -> impl IntoVie
                             data-corrected=is_corrected.to_string()>
                             {v.corrects.is_some().then(|| view! { <span class="pill" data-testid="correction-mark">{t!(i18n, record.correction)}</span>" " })}
                             <strong>{v.checkpoint}</strong>" "<span class="muted">{format_time(v.visited_at)}</span>
+                            {match v.method {
+                                Some(VisitMethod::Scanned) => Some(view! { " "<span class="pill ok">{t!(i18n, patrol.scanned)}</span> }.into_any()),
+                                Some(VisitMethod::Picked) => Some(view! { " "<span class="pill" data-testid="picked-mark">{t!(i18n, patrol.picked)}</span> }.into_any()),
+                                _ => None,
+                            }}
                             <div>{v.note}</div>
                             <Show when=move || guard_writes() && !is_corrected>
                                 <button class="link" data-testid="correct-visit"
@@ -310,9 +440,19 @@ fn PatrolRecord(id: DocumentId, record: Memo<Option<AnyRecord>>) -> impl IntoVie
             }).collect_view())}
         </ul>
         <Show when=guard_writes>
-            <VisitForm id=id correcting=correcting/>
+            {move || if on_route.get() {
+                view! {
+                    <details class="card" data-testid="elsewhere">
+                        <summary>{t!(i18n, patrol.elsewhere)}</summary>
+                        <VisitForm id=id correcting=correcting/>
+                    </details>
+                }.into_any()
+            } else {
+                view! { <VisitForm id=id correcting=correcting/> }.into_any()
+            }}
             <FindingForm id=id/>
-            <EndRound id=id/>
+            <div class="round-bar-space"></div>
+            <RoundBar id=id log=log/>
         </Show>
         <Show when=move || editable() && role() == Some(Role::Office)>
             {remark_form::<PatrolLog>(id)}
@@ -447,7 +587,7 @@ fn FindingForm(id: DocumentId) -> impl IntoView {
         Err(found) => problems.set(found),
     };
     view! {
-        <form class="card" data-testid="finding-form" on:submit=move |ev| { ev.prevent_default(); add(); }>
+        <form class="card" id="finding-form" data-testid="finding-form" on:submit=move |ev| { ev.prevent_default(); add(); }>
             <h3>{t!(i18n, finding.add)}</h3>
             <label>{t!(i18n, finding.what)}
                 <input data-testid="finding-what" node_ref=first enterkeyhint="next" prop:value=move || what.get() on:input=move |ev| what.set(event_target_value(&ev))/>
@@ -455,14 +595,21 @@ fn FindingForm(id: DocumentId) -> impl IntoView {
             <label>{t!(i18n, finding.location)}
                 <input data-testid="finding-where" prop:value=move || location.get() on:input=move |ev| location.set(event_target_value(&ev))/>
             </label>
-            <label>{t!(i18n, finding.severity)}
-                <select data-testid="finding-severity" prop:value=move || severity.get().as_str()
-                    on:change=move |ev| severity.set(Severity::parse(&event_target_value(&ev)).unwrap_or(Severity::Low))>
-                    <option value="low">{t!(i18n, finding.low)}</option>
-                    <option value="medium">{t!(i18n, finding.medium)}</option>
-                    <option value="high">{t!(i18n, finding.high)}</option>
-                </select>
-            </label>
+            <fieldset class="severity">
+                <legend>{t!(i18n, finding.severity)}</legend>
+                {Severity::ALL.into_iter().map(|level| view! {
+                    <button type="button" class="severity-choice" data-testid=format!("severity-{}", level.as_str())
+                        class:chosen=move || severity.get() == level
+                        aria-pressed=move || (severity.get() == level).to_string()
+                        on:click=move |_| severity.set(level)>
+                        {match level {
+                            Severity::Low => t_string!(i18n, finding.low),
+                            Severity::Medium => t_string!(i18n, finding.medium),
+                            Severity::High => t_string!(i18n, finding.high),
+                        }}
+                    </button>
+                }).collect_view()}
+            </fieldset>
             <label class="check">
                 <input type="checkbox" data-testid="finding-follow-up" prop:checked=move || follow_up.get()
                     on:change=move |ev| follow_up.set(event_target_checked(&ev))/>
@@ -474,23 +621,222 @@ fn FindingForm(id: DocumentId) -> impl IntoView {
     }
 }
 
+/// The route's checkpoints, done or not, the next one marked; a checkpoint whose code is
+/// damaged or missing is clocked in by hand from here (the record says so).
 #[component]
-fn EndRound(id: DocumentId) -> impl IntoView {
+fn RouteProgress(
+    id: DocumentId,
+    log: Memo<Option<PatrolLog>>,
+    writes: Signal<bool>,
+) -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let i18n = use_i18n();
     let problems = RwSignal::new(Vec::<Problem>::new());
+    let busy = RwSignal::new(false);
+    let pick = move |checkpoint: Checkpoint| {
+        let visit = CheckpointVisit::on_route(
+            EntryId::from_random(random_id()),
+            &ctx.user_id(),
+            &checkpoint,
+            VisitMethod::Picked,
+            now_ms(),
+            "",
+        );
+        match visit {
+            Ok(visit) => ctx.save_edit_once::<PatrolLog>(
+                busy,
+                id,
+                problems,
+                "visit.saved",
+                move |l| l.visits.push(visit),
+                || {},
+            ),
+            Err(found) => problems.set(found),
+        }
+    };
+    let rows = move || {
+        let Some(log) = log.get() else {
+            return Vec::new();
+        };
+        let corrected = corrected_ids(&log.visits);
+        let next = log.next_checkpoint().map(|c| c.id.clone());
+        log.planned
+            .iter()
+            .map(|c| {
+                let visit = log
+                    .visits
+                    .iter()
+                    .filter(|v| {
+                        !corrected.contains(v.id.as_str())
+                            && v.checkpoint_id.as_deref() == Some(&c.id)
+                    })
+                    .max_by_key(|v| v.visited_at)
+                    .cloned();
+                (c.clone(), visit, next.as_deref() == Some(c.id.as_str()))
+            })
+            .collect::<Vec<_>>()
+    };
+    let progress = move || {
+        log.get()
+            .map(|l| (l.planned.len() - l.not_visited().len(), l.planned.len()))
+            .unwrap_or_default()
+    };
+    view! {
+        <Show when=move || log.get().is_some_and(|l| l.is_overdue(now_ms()))>
+            <p class="card warning" data-testid="round-overdue">
+                {move || t!(i18n, patrol.overdue, minutes = log.get().and_then(|l| l.max_minutes).unwrap_or_default())}
+            </p>
+        </Show>
+        <h3 data-testid="route-progress">{move || { let (done, total) = progress(); t!(i18n, patrol.progress, done = done, total = total) }}</h3>
+        <ol class="checkpoints" data-testid="route-checkpoints">
+            {move || rows().into_iter().map(|(checkpoint, visit, is_next)| {
+                let state = match (&visit, is_next) {
+                    (Some(_), _) => "done",
+                    (None, true) => "next",
+                    (None, false) => "todo",
+                };
+                let c = checkpoint.clone();
+                view! {
+                    <li class=format!("checkpoint {state}") data-testid="route-checkpoint" data-state=state data-checkpoint=checkpoint.name.clone()>
+                        <span class="mark" aria-hidden="true">{match state { "done" => "✓", "next" => "➜", _ => "○" }}</span>
+                        <div class="checkpoint-main">
+                            <strong>{checkpoint.name.clone()}</strong>
+                            {(state == "next").then(|| view! { " "<span class="pill open">{t!(i18n, patrol.next)}</span> })}
+                            {(!checkpoint.hint.is_empty()).then(|| view! { <div class="muted">{checkpoint.hint.clone()}</div> })}
+                            {visit.map(|v| view! { <div class="muted">{format_time(v.visited_at)}</div> })}
+                        </div>
+                        <Show when=move || writes.get() && state != "done">
+                            <button type="button" class="secondary pick" data-testid="pick-checkpoint" prop:disabled=move || busy.get()
+                                on:click={let c = c.clone(); move |_| pick(c.clone())}>
+                                {t!(i18n, patrol.pick)}
+                            </button>
+                        </Show>
+                    </li>
+                }
+            }).collect_view()}
+        </ol>
+        <Problems problems=problems/>
+    }
+}
+
+/// The round's actions, fixed at the bottom within reach of the thumb: scan (a round on a
+/// route), report something, end the round (after confirming, with the checkpoints not
+/// visited listed).
+#[component]
+fn RoundBar(id: DocumentId, log: Memo<Option<PatrolLog>>) -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let i18n = use_i18n();
+    let problems = RwSignal::new(Vec::<Problem>::new());
+    let confirming = RwSignal::new(false);
+    let scanning = RwSignal::new(false);
+    let busy = RwSignal::new(false);
+    let on_route = move || log.get().is_some_and(|l| !l.planned.is_empty());
     let end = move |_| {
         let now = now_ms();
-        ctx.save_edit::<PatrolLog>(
+        ctx.save_edit_once::<PatrolLog>(
+            busy,
             id,
             problems,
             "saved.ended",
             move |log| log.ended_at = Some(now),
-            || {},
+            move || confirming.set(false),
         );
     };
+    let scanned = move |text: String| {
+        scanning.set(false);
+        let Some(log) = log.get_untracked() else {
+            return;
+        };
+        let Some(checkpoint_id) = checkpoint_in_code(&text) else {
+            return ctx.notify("scan.not_a_checkpoint", true);
+        };
+        let Some(checkpoint) = log.planned.iter().find(|c| c.id == checkpoint_id).cloned() else {
+            return ctx.notify("scan.not_on_route", true);
+        };
+        match CheckpointVisit::on_route(
+            EntryId::from_random(random_id()),
+            &ctx.user_id(),
+            &checkpoint,
+            VisitMethod::Scanned,
+            now_ms(),
+            "",
+        ) {
+            Ok(visit) => ctx.save_edit_once::<PatrolLog>(
+                busy,
+                id,
+                problems,
+                "visit.scanned_saved",
+                move |l| l.visits.push(visit),
+                || {},
+            ),
+            Err(found) => problems.set(found),
+        }
+    };
+    let report = move |_| {
+        if let Some(form) = document().get_element_by_id("finding-form") {
+            form.scroll_into_view();
+            if let Ok(Some(first)) = form.query_selector("input") {
+                if let Ok(input) = first.dyn_into::<web_sys::HtmlElement>() {
+                    let _ = input.focus();
+                }
+            }
+        }
+    };
+    let not_visited = move || {
+        log.get()
+            .map(|l| {
+                l.not_visited()
+                    .into_iter()
+                    .map(|c| c.name.clone())
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default()
+    };
     view! {
-        <Problems problems=problems/>
-        <button class="secondary" data-testid="end-round" on:click=end>{t!(i18n, patrol.end)}</button>
+        <Show when=move || scanning.get()>
+            {crate::widgets::lazy_view(crate::kinds::patrol_route::scanner(
+                Callback::new(scanned),
+                Callback::new(move |_| scanning.set(false)),
+            ))}
+        </Show>
+        <div class="round-bar" data-testid="round-bar">
+            <Show when=move || confirming.get()>
+                <div class="end-confirm" data-testid="end-confirm" role="alertdialog" aria-labelledby="end-confirm-title">
+                    <strong id="end-confirm-title">{t!(i18n, patrol.confirm_end)}</strong>
+                    {move || {
+                        let missing = not_visited();
+                        if !on_route() {
+                            ().into_any()
+                        } else if missing.is_empty() {
+                            view! { <p>{t!(i18n, patrol.all_visited)}</p> }.into_any()
+                        } else {
+                            view! {
+                                <p>{t!(i18n, patrol.not_visited)}</p>
+                                <ul data-testid="not-visited">
+                                    {missing.into_iter().map(|name| view! { <li>{name}</li> }).collect_view()}
+                                </ul>
+                            }.into_any()
+                        }
+                    }}
+                    <div class="actions">
+                        <button class="primary big" data-testid="confirm-end-round" prop:disabled=move || busy.get() on:click=end>
+                            {t!(i18n, patrol.confirm)}
+                        </button>
+                        <button class="secondary big" data-testid="cancel-end-round" on:click=move |_| confirming.set(false)>
+                            {t!(i18n, patrol.go_on)}
+                        </button>
+                    </div>
+                </div>
+            </Show>
+            <Problems problems=problems/>
+            <div class="actions">
+                <Show when=on_route>
+                    <button class="primary big" data-testid="scan-checkpoint" prop:disabled=move || busy.get()
+                        on:click=move |_| scanning.set(true)>{t!(i18n, patrol.scan)}</button>
+                </Show>
+                <button class="secondary big" data-testid="report-finding" on:click=report>{t!(i18n, patrol.report)}</button>
+                <button class="secondary big" data-testid="end-round" on:click=move |_| confirming.set(true)>{t!(i18n, patrol.end)}</button>
+            </div>
+        </div>
     }
 }

@@ -69,6 +69,11 @@ pub fn Home() -> impl IntoView {
                     {t!(i18n, request.new_order)}
                 </button>
             </Show>
+            <Show when=move || role.get().is_some_and(|r| r.starts(RecordKind::PatrolRoute))>
+                <button class="secondary" data-testid="open-routes" on:click=move |_| ctx.screen.set(Screen::Routes)>
+                    {t!(i18n, route.title)}
+                </button>
+            </Show>
             <Show when=move || role.get().is_some_and(|r| r.lists_records())>
                 <button class="secondary" data-testid="open-register" on:click=move |_| ctx.screen.set(Screen::Register)>
                     {t!(i18n, register.title)}

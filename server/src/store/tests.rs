@@ -146,7 +146,11 @@ fn records_stored_before_summaries_had_common_columns_are_listed_after_the_migra
             visit_count: 2,
             finding_count: 1,
             follow_up_count: 1,
-            remark_count: 1
+            remark_count: 1,
+            route_id: None,
+            planned_count: 0,
+            missed: vec![],
+            max_minutes: None,
         }
     );
 }

@@ -10,6 +10,7 @@ mod helpers;
 mod matrix;
 mod mutated;
 mod repair;
+mod routes;
 mod sign_in;
 mod static_files;
 mod sync;

@@ -36,6 +36,7 @@ pub fn read_record(doc: &Automerge) -> Result<AnyRecord, RecordError> {
         RecordKind::Registry => AnyRecord::Registry(hydrate(doc)?),
         RecordKind::ReleaseSlip => AnyRecord::ReleaseSlip(hydrate(doc)?),
         RecordKind::RepairRequest => AnyRecord::RepairRequest(hydrate(doc)?),
+        RecordKind::PatrolRoute => AnyRecord::PatrolRoute(hydrate(doc)?),
     })
 }
 

@@ -18,6 +18,7 @@ use crate::DocumentId;
 mod document;
 pub mod entry;
 pub mod patrol_log;
+pub mod patrol_route;
 pub mod registry;
 pub mod release_slip;
 pub mod remark;
@@ -31,6 +32,7 @@ pub use document::{
 };
 pub use entry::{Entry, EntryId};
 pub use patrol_log::PatrolLog;
+pub use patrol_route::PatrolRoute;
 pub use registry::Registry;
 pub use release_slip::ReleaseSlip;
 pub use remark::Remark;
@@ -52,15 +54,18 @@ pub enum RecordKind {
     ReleaseSlip,
     /// A work order (维修工单) for a technician.
     RepairRequest,
+    /// A patrol route (巡逻路线): checkpoints, due times.
+    PatrolRoute,
 }
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 5] = [
+    pub const ALL: [RecordKind; 6] = [
         RecordKind::PatrolLog,
         RecordKind::Repair,
         RecordKind::Registry,
         RecordKind::ReleaseSlip,
         RecordKind::RepairRequest,
+        RecordKind::PatrolRoute,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -70,6 +75,7 @@ impl RecordKind {
             RecordKind::Registry => "registry",
             RecordKind::ReleaseSlip => "release_slip",
             RecordKind::RepairRequest => "repair_request",
+            RecordKind::PatrolRoute => "patrol_route",
         }
     }
 
@@ -192,6 +198,7 @@ pub enum AnyRecord {
     Registry(Registry),
     ReleaseSlip(ReleaseSlip),
     RepairRequest(RepairRequest),
+    PatrolRoute(PatrolRoute),
 }
 
 impl AnyRecord {
@@ -206,6 +213,7 @@ impl AnyRecord {
             AnyRecord::Registry(registry) => Kind::header(registry),
             AnyRecord::ReleaseSlip(slip) => Kind::header(slip),
             AnyRecord::RepairRequest(request) => Kind::header(request),
+            AnyRecord::PatrolRoute(route) => Kind::header(route),
         }
     }
 
@@ -216,6 +224,7 @@ impl AnyRecord {
             AnyRecord::Registry(registry) => Kind::validate(registry),
             AnyRecord::ReleaseSlip(slip) => Kind::validate(slip),
             AnyRecord::RepairRequest(request) => Kind::validate(request),
+            AnyRecord::PatrolRoute(route) => Kind::validate(route),
         }
     }
 
@@ -226,6 +235,7 @@ impl AnyRecord {
             AnyRecord::Registry(registry) => Kind::detail(registry),
             AnyRecord::ReleaseSlip(slip) => Kind::detail(slip),
             AnyRecord::RepairRequest(request) => Kind::detail(request),
+            AnyRecord::PatrolRoute(route) => Kind::detail(route),
         }
     }
 
@@ -238,6 +248,7 @@ impl AnyRecord {
             AnyRecord::Registry(registry) => Kind::done_at(registry),
             AnyRecord::ReleaseSlip(slip) => Kind::done_at(slip),
             AnyRecord::RepairRequest(request) => Kind::done_at(request),
+            AnyRecord::PatrolRoute(route) => Kind::done_at(route),
         }
     }
 
@@ -250,6 +261,7 @@ impl AnyRecord {
             AnyRecord::Registry(registry) => Kind::addressed_to(registry),
             AnyRecord::ReleaseSlip(slip) => Kind::addressed_to(slip),
             AnyRecord::RepairRequest(request) => Kind::addressed_to(request),
+            AnyRecord::PatrolRoute(route) => Kind::addressed_to(route),
         }
     }
 
@@ -261,6 +273,7 @@ impl AnyRecord {
             AnyRecord::Registry(registry) => Kind::links_to(registry),
             AnyRecord::ReleaseSlip(slip) => Kind::links_to(slip),
             AnyRecord::RepairRequest(request) => Kind::links_to(request),
+            AnyRecord::PatrolRoute(route) => Kind::links_to(route),
         }
     }
 
@@ -271,6 +284,7 @@ impl AnyRecord {
             AnyRecord::Registry(registry) => Kind::status(registry),
             AnyRecord::ReleaseSlip(slip) => Kind::status(slip),
             AnyRecord::RepairRequest(request) => Kind::status(request),
+            AnyRecord::PatrolRoute(route) => Kind::status(route),
         }
     }
 
@@ -292,6 +306,10 @@ impl AnyRecord {
 
     pub fn as_repair_request(&self) -> Option<&RepairRequest> {
         RepairRequest::from_any(self)
+    }
+
+    pub fn as_patrol_route(&self) -> Option<&PatrolRoute> {
+        PatrolRoute::from_any(self)
     }
 }
 
@@ -347,6 +365,12 @@ pub fn judge(
             rules::judge_kind(None, after, writer, doc, now_ms)
         }
         (Some(AnyRecord::RepairRequest(before)), AnyRecord::RepairRequest(after)) => {
+            rules::judge_kind(Some(before), after, writer, doc, now_ms)
+        }
+        (None, AnyRecord::PatrolRoute(after)) => {
+            rules::judge_kind(None, after, writer, doc, now_ms)
+        }
+        (Some(AnyRecord::PatrolRoute(before)), AnyRecord::PatrolRoute(after)) => {
             rules::judge_kind(Some(before), after, writer, doc, now_ms)
         }
         (Some(_), _) => vec![Problem::new("kind", crate::problem::keys::KIND_CHANGED)],

@@ -54,6 +54,18 @@ pub enum SummaryDetail {
         finding_count: u32,
         follow_up_count: u32,
         remark_count: u32,
+        /// The route (a patrol route document) the round follows; absent: named by hand.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        route_id: Option<DocumentId>,
+        /// How many checkpoints its route had when it started.
+        #[serde(default)]
+        planned_count: u32,
+        /// The route's checkpoints not visited (yet, while the round is open), by name.
+        #[serde(default)]
+        missed: Vec<String>,
+        /// How long the round may take (minutes), from its route.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max_minutes: Option<u32>,
     },
     /// What is repaired, the fee in force (fen), and where the signatures stand.
     Repair {
@@ -63,6 +75,13 @@ pub enum SummaryDetail {
         consent_current: bool,
         accepted: bool,
         outcome: Option<super::repair::Outcome>,
+    },
+    /// A patrol route as it stands.
+    PatrolRoute {
+        checkpoint_count: u32,
+        /// Times of day (`HH:MM`) its rounds are due.
+        due_times: Vec<String>,
+        max_minutes: u32,
     },
     /// How many units the document holds (their latest entries).
     Registry { unit_count: u32 },

@@ -14,6 +14,9 @@ use autosurgeon::{Hydrate, Reconcile};
 use serde::{Deserialize, Serialize};
 
 use super::entry::{corrected_ids, impl_entry, Entry, EntryId};
+use super::patrol_route::{
+    name_key, valid_checkpoint_id, Checkpoint, PatrolRoute, MAX_ROUND_MINUTES,
+};
 use super::remark::check_remark;
 pub use super::remark::Remark;
 use super::rules::{check_entries, corrections_point_into, unique_ids};
@@ -54,6 +57,40 @@ impl Severity {
     }
 }
 
+/// How a visit was recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Reconcile, Hydrate, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VisitMethod {
+    /// The checkpoint's QR code was scanned.
+    Scanned,
+    /// Picked from the route's list (the code damaged or missing): the office sees it was.
+    Picked,
+    /// Typed: a place not on the round's route.
+    Typed,
+}
+
+impl VisitMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VisitMethod::Scanned => "scanned",
+            VisitMethod::Picked => "picked",
+            VisitMethod::Typed => "typed",
+        }
+    }
+}
+
+/// Whether a round started at `started_at` has taken longer than `max_minutes` allow: it
+/// ended later than that, or it is still open at `now`.
+pub fn is_overdue(
+    started_at: i64,
+    ended_at: Option<i64>,
+    max_minutes: Option<u32>,
+    now: i64,
+) -> bool {
+    max_minutes
+        .is_some_and(|m| ended_at.unwrap_or(now).saturating_sub(started_at) > i64::from(m) * 60_000)
+}
+
 /// One patrol round.
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
 pub struct PatrolLog {
@@ -71,6 +108,15 @@ pub struct PatrolLog {
     pub started_at: i64,
     /// Device time the round ended; `None` while the round is in progress.
     pub ended_at: Option<i64>,
+    /// The route document the round follows; `None`: a round named by hand.
+    #[autosurgeon(missing = "Default::default")]
+    pub route_id: Option<String>,
+    /// The route's checkpoints, in order, as they stood when the round started.
+    #[autosurgeon(missing = "Default::default")]
+    pub planned: Vec<Checkpoint>,
+    /// How long the round may take (minutes), from its route.
+    #[autosurgeon(missing = "Default::default")]
+    pub max_minutes: Option<u32>,
     pub visits: Vec<CheckpointVisit>,
     pub findings: Vec<Finding>,
     /// Remarks written by the office afterwards.
@@ -90,6 +136,12 @@ pub struct CheckpointVisit {
     #[autosurgeon(missing = "Default::default")]
     pub corrects: Option<String>,
     pub checkpoint: String,
+    /// The route's checkpoint visited (scanned or picked); `None`: a place typed by hand.
+    #[autosurgeon(missing = "Default::default")]
+    pub checkpoint_id: Option<String>,
+    /// How it was recorded; `None` in visits written before routes (typed).
+    #[autosurgeon(missing = "Default::default")]
+    pub method: Option<VisitMethod>,
     /// Device time of the visit, ms since the Unix epoch.
     pub visited_at: i64,
     pub note: String,
@@ -135,6 +187,9 @@ impl PatrolLog {
             route: route.trim().to_owned(),
             started_at,
             ended_at: None,
+            route_id: None,
+            planned: Vec::new(),
+            max_minutes: None,
             visits: Vec::new(),
             findings: Vec::new(),
             remarks: Vec::new(),
@@ -148,6 +203,65 @@ impl PatrolLog {
         } else {
             Err(problems)
         }
+    }
+
+    /// Starts a round on `route` (document `route_doc`) as its revision in force stands.
+    pub fn start_on_route(
+        estate_id: &str,
+        created_by: &str,
+        guard_name: &str,
+        route_doc: DocumentId,
+        route: &PatrolRoute,
+        started_at: i64,
+    ) -> Result<Self, Vec<Problem>> {
+        let Some(revision) = route.current() else {
+            return Err(vec![Problem::new("route_id", keys::UNKNOWN_ENTRY)]);
+        };
+        let mut log = Self::start(
+            estate_id,
+            created_by,
+            guard_name,
+            &revision.name,
+            started_at,
+        )?;
+        log.route_id = Some(route_doc.to_string());
+        log.planned = revision.checkpoints.clone();
+        log.max_minutes = Some(revision.max_minutes);
+        let problems = log.validate();
+        if problems.is_empty() {
+            Ok(log)
+        } else {
+            Err(problems)
+        }
+    }
+
+    /// The route's checkpoints visited, by ID (a visit a later one corrects does not count).
+    pub fn visited_ids(&self) -> HashSet<&str> {
+        let corrected = corrected_ids(&self.visits);
+        self.visits
+            .iter()
+            .filter(|v| !corrected.contains(v.id.as_str()))
+            .filter_map(|v| v.checkpoint_id.as_deref())
+            .collect()
+    }
+
+    /// The route's checkpoints not visited, in the route's order.
+    pub fn not_visited(&self) -> Vec<&Checkpoint> {
+        let visited = self.visited_ids();
+        self.planned
+            .iter()
+            .filter(|c| !visited.contains(c.id.as_str()))
+            .collect()
+    }
+
+    /// The checkpoint a guard goes to next: the first of the route not visited.
+    pub fn next_checkpoint(&self) -> Option<&Checkpoint> {
+        self.not_visited().into_iter().next()
+    }
+
+    /// Whether the round has taken longer than its route allows (see [`is_overdue`]).
+    pub fn is_overdue(&self, now: i64) -> bool {
+        is_overdue(self.started_at, self.ended_at, self.max_minutes, now)
     }
 
     pub fn is_ended(&self) -> bool {
@@ -177,6 +291,30 @@ impl CheckpointVisit {
             author: Some(author.to_owned()),
             corrects: None,
             checkpoint: checkpoint.trim().to_owned(),
+            checkpoint_id: None,
+            method: Some(VisitMethod::Typed),
+            visited_at,
+            note: note.trim().to_owned(),
+        };
+        checked(visit, "visit", check_visit)
+    }
+
+    /// A visit to the route's checkpoint `checkpoint`, scanned or picked from the list.
+    pub fn on_route(
+        id: EntryId,
+        author: &str,
+        checkpoint: &Checkpoint,
+        method: VisitMethod,
+        visited_at: i64,
+        note: &str,
+    ) -> Result<Self, Vec<Problem>> {
+        let visit = Self {
+            id: id.to_string(),
+            author: Some(author.to_owned()),
+            corrects: None,
+            checkpoint: checkpoint.name.clone(),
+            checkpoint_id: Some(checkpoint.id.clone()),
+            method: Some(method),
             visited_at,
             note: note.trim().to_owned(),
         };
@@ -243,6 +381,42 @@ fn check_visit(problems: &mut Vec<Problem>, path: &str, visit: &CheckpointVisit)
         &visit.note,
         MAX_NOTE_CHARS,
     );
+    let typed = matches!(visit.method, None | Some(VisitMethod::Typed));
+    if typed == visit.checkpoint_id.is_some() {
+        problems.push(Problem::new(format!("{path}.method"), keys::UNKNOWN_VALUE));
+    }
+}
+
+/// A visit against the round's route: one scanned or picked names a checkpoint of the route,
+/// by its ID and its name; one typed names a place that is not on it (a checkpoint of the
+/// route is scanned, or picked when its code is damaged, so the office can tell).
+fn check_visit_on_route(
+    problems: &mut Vec<Problem>,
+    path: &str,
+    log: &PatrolLog,
+    visit: &CheckpointVisit,
+) {
+    match &visit.checkpoint_id {
+        Some(id) => match log.planned.iter().find(|c| &c.id == id) {
+            None => problems.push(Problem::new(
+                format!("{path}.checkpoint_id"),
+                keys::NOT_ON_ROUTE,
+            )),
+            Some(planned) if planned.name != visit.checkpoint => {
+                problems.push(Problem::new(
+                    format!("{path}.checkpoint"),
+                    keys::NOT_ON_ROUTE,
+                ));
+            }
+            Some(_) => {}
+        },
+        None => {
+            let key = name_key(&visit.checkpoint);
+            if log.planned.iter().any(|c| name_key(&c.name) == key) {
+                problems.push(Problem::new(format!("{path}.checkpoint"), keys::ON_ROUTE));
+            }
+        }
+    }
 }
 
 fn check_finding(problems: &mut Vec<Problem>, path: &str, finding: &Finding) {
@@ -317,9 +491,43 @@ impl Kind for PatrolLog {
                 problems.push(Problem::new("ended_at", keys::ENDS_BEFORE_START));
             }
         }
+        match &self.route_id {
+            Some(route) if route.parse::<DocumentId>().is_err() => {
+                problems.push(Problem::new("route_id", keys::UNKNOWN_VALUE));
+            }
+            Some(_) if self.planned.is_empty() => {
+                problems.push(Problem::new("planned", keys::REQUIRED));
+            }
+            None if !self.planned.is_empty() => {
+                problems.push(Problem::new("route_id", keys::REQUIRED));
+            }
+            _ => {}
+        }
+        let mut planned = HashSet::new();
+        for (i, checkpoint) in self.planned.iter().enumerate() {
+            if !valid_checkpoint_id(&checkpoint.id) || !planned.insert(checkpoint.id.as_str()) {
+                problems.push(Problem::new(
+                    format!("planned[{i}].id"),
+                    keys::UNKNOWN_VALUE,
+                ));
+            }
+            check_text(
+                &mut problems,
+                format!("planned[{i}].name"),
+                &checkpoint.name,
+                MAX_CHECKPOINT_CHARS,
+            );
+        }
+        if self
+            .max_minutes
+            .is_some_and(|m| m == 0 || m > MAX_ROUND_MINUTES)
+        {
+            problems.push(Problem::new("max_minutes", keys::OUT_OF_RANGE));
+        }
         for (i, visit) in self.visits.iter().enumerate() {
             let path = format!("visits[{i}]");
             check_visit(&mut problems, &path, visit);
+            check_visit_on_route(&mut problems, &path, self, visit);
             if visit.visited_at < self.started_at {
                 problems.push(Problem::new(
                     format!("{path}.visited_at"),
@@ -389,6 +597,13 @@ impl Kind for PatrolLog {
         if before.is_none() && after.route.trim().is_empty() {
             problems.push(Problem::new("route", keys::REQUIRED));
         }
+        // What the round was asked to visit is set when it starts, for good.
+        if before.is_some_and(|b| {
+            (&b.route_id, &b.planned, b.max_minutes)
+                != (&after.route_id, &after.planned, after.max_minutes)
+        }) {
+            problems.push(Problem::new("planned", keys::ROUTE_CHANGED));
+        }
         let open = before.is_none_or(|b| b.ended_at.is_none());
         let guard_may_add = open && writer.user_id == after.created_by;
         let office_may_add = writer.role == Role::Office;
@@ -430,6 +645,14 @@ impl Kind for PatrolLog {
             finding_count: standing(self.findings.len(), corrected_ids(&self.findings).len()),
             follow_up_count: count(self.follow_ups()),
             remark_count: standing(self.remarks.len(), corrected_ids(&self.remarks).len()),
+            route_id: self.route_id.as_deref().and_then(|r| r.parse().ok()),
+            planned_count: count(self.planned.len()),
+            missed: self
+                .not_visited()
+                .into_iter()
+                .map(|c| c.name.clone())
+                .collect(),
+            max_minutes: self.max_minutes,
         }
     }
 

@@ -338,7 +338,11 @@ fn a_correction_names_an_own_entry_of_the_same_list() {
             visit_count: 1,
             finding_count: 0,
             follow_up_count: 0,
-            remark_count: 0
+            remark_count: 0,
+            route_id: None,
+            planned_count: 0,
+            missed: vec![],
+            max_minutes: None,
         }
     );
     // A correction of nothing, or of another user's entry, is refused.
