@@ -13,6 +13,7 @@ mod export;
 mod identity;
 mod kinds;
 mod model;
+mod offline_sign_in;
 mod screens;
 mod single_writer;
 mod storage;

@@ -122,6 +122,17 @@ pub fn start(ctx: Ctx) {
     }
 }
 
+/// Offline sign-in for the signed-in user ends on this phone until their next online one.
+fn forget_offline_sign_in(ctx: Ctx) {
+    let (Some(storage), Some(session)) = (ctx.storage.get_value(), ctx.session.get_untracked())
+    else {
+        return;
+    };
+    leptos::task::spawn_local(async move {
+        crate::offline_sign_in::forget(&storage, &session.user.username).await;
+    });
+}
+
 /// Stops syncing (sign-out); records stay on the phone.
 pub fn stop(ctx: Ctx) {
     let socket = DRIVER.with_borrow_mut(|d| d.take().and_then(|d| d.socket));
@@ -158,6 +169,8 @@ pub fn dispatch(ctx: Ctx, event: Event) {
         ctx.phase.set(phase);
         match phase {
             Phase::SignedOut => {
+                // (Offline sign-in stays: this is also what a deliberate sign-out leads to, and
+                // the next online sign-in keeps the password then in use.)
                 ctx.notify("connection.signed_out", true);
                 drop_documents(
                     ctx,
@@ -168,6 +181,7 @@ pub fn dispatch(ctx: Ctx, event: Event) {
             }
             Phase::DeviceRevoked => {
                 ctx.notify("connection.device_revoked", true);
+                forget_offline_sign_in(ctx);
                 // Remembered across reloads: the phone writes nothing more until a sign-in
                 // succeeds again (an admin restored the device).
                 if let Some(storage) = ctx.storage.get_value() {

@@ -129,6 +129,7 @@ pub fn tr(i18n: I18nContext<Locale>, key: &str) -> String {
         "slip.approved" => t_string!(i18n, slip.approved),
         "slip.checked" => t_string!(i18n, slip.checked_saved),
         "route.saved" => t_string!(i18n, route.saved),
+        "sign_in.offline_done" => t_string!(i18n, sign_in.offline_done),
         "visit.scanned_saved" => t_string!(i18n, visit.scanned_saved),
         "scan.not_on_route" => t_string!(i18n, scan.not_on_route),
         "scan.not_a_checkpoint" => t_string!(i18n, scan.not_a_checkpoint),
@@ -245,7 +246,7 @@ pub fn problem_text(i18n: I18nContext<Locale>, problem: &Problem) -> String {
             format!("field.{person}_{field}")
         }
         (Some(list @ ("item" | "held")), "what") => format!("field.{list}_what"),
-        (Some("route"), "name") => "field.route_name".to_owned(),
+        (Some("route"), "name") | (_, "route_id") => "field.route_name".to_owned(),
         (Some("checkpoint"), "name" | "id") => "field.checkpoint".to_owned(),
         (
             _,

@@ -19,10 +19,12 @@ use clap::{Parser, Subcommand};
 /// 721 KB (issue 3). Automerge and its column store are about half of the code. Lowered to
 /// 710 KB once screens were loaded lazily (703 KB), then 712 KB when the revoked device, the
 /// correction of a record refused at its start and the first screen's hand-over took it to
-/// 710.2 KB (issue 9), then 722 KB when a fifth kind, the patrol route, and the rounds on
+/// 710.2 KB (issue 9), then 722 KB when a sixth kind, the patrol route, and the rounds on
 /// routes took it to 721 KB (issue 9: every kind's rules and document reading are in the main
-/// module, as sync judges every document); issue 11 aims at 600 KB by loading screens by role.
-const WASM_GZIP_BUDGET: usize = 722 * 1024;
+/// module, as sync judges every document), then 726 KB for offline sign-in's form and what
+/// forgets it (725.1 KB; its KDF and verifier load lazily); issue 11 aims at 600 KB by
+/// loading screens by role.
+const WASM_GZIP_BUDGET: usize = 726 * 1024;
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 const CHROMIUM: &str = "/usr/bin/chromium";
 /// cargo-fuzz, installed from crates.io when missing.
@@ -191,10 +193,11 @@ fn setup_wasm_tools() -> Result<()> {
 fn setup_npm() -> Result<()> {
     if Path::new("e2e/node_modules/.bin/wasm-opt").exists()
         && Path::new("e2e/node_modules/@playwright/test").exists()
+        && Path::new("e2e/node_modules/@axe-core/playwright").exists()
     {
         return Ok(());
     }
-    step("installing the e2e npm packages (Playwright without browsers, binaryen)");
+    step("installing the e2e npm packages (Playwright without browsers, axe, binaryen)");
     let mut npm = Command::new("npm");
     npm.current_dir("e2e")
         .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1");

@@ -132,8 +132,15 @@ fn PatrolHome() -> impl IntoView {
     let routes = move || crate::kinds::patrol_route::routes(ctx, false);
     // A new round asked for while another is open: the guard ends that one first.
     let pending = RwSignal::new(None::<NewRound>);
+    // A prompt about a round that was ended meanwhile (on another phone) is stale.
+    Effect::new(move |_| {
+        open_round.track();
+        pending.set(None);
+    });
     let busy = RwSignal::new(false);
-    let start = move |what: NewRound| {
+    // `confirmed`: the guard said to end his open round (only the prompt's button says so, so
+    // a second tap on a route does not end it unasked).
+    let start = move |what: NewRound, confirmed: bool| {
         let Some(user) = ctx.session.get_untracked().map(|s| s.user) else {
             return;
         };
@@ -176,7 +183,7 @@ fn PatrolHome() -> impl IntoView {
             return;
         }
         let open = open_round.get_untracked();
-        if open.is_some() && pending.get_untracked() != Some(what) {
+        if open.is_some() && !(confirmed && pending.get_untracked() == Some(what)) {
             pending.set(Some(what));
             return;
         }
@@ -220,7 +227,7 @@ fn PatrolHome() -> impl IntoView {
                 <Show when=move || pending.get().is_some()>
                     <div class="actions" data-testid="end-and-start-prompt">
                         <button class="secondary" data-testid="end-and-start" prop:disabled=move || busy.get()
-                            on:click=move |_| if let Some(what) = pending.get_untracked() { start(what) }>
+                            on:click=move |_| if let Some(what) = pending.get_untracked() { start(what, true) }>
                             {t!(i18n, patrol.end_and_start)}
                         </button>
                         <button class="secondary" data-testid="keep-open-round" on:click=move |_| pending.set(None)>
@@ -238,7 +245,7 @@ fn PatrolHome() -> impl IntoView {
                     let next = crate::kinds::patrol_route::next_due(&r, now_ms());
                     view! {
                         <button class="route-choice" data-testid="route-choice" data-route=r.name().to_owned()
-                            prop:disabled=move || busy.get() on:click=move |_| start(NewRound::OnRoute(id))>
+                            prop:disabled=move || busy.get() on:click=move |_| start(NewRound::OnRoute(id), false)>
                             <strong>{r.name().to_owned()}</strong>
                             <span class="muted">
                                 {t!(i18n, route.checkpoint_count, count = count)}
@@ -267,7 +274,7 @@ fn PatrolHome() -> impl IntoView {
             </Show>
             <Problems problems=problems/>
             <button class="primary" data-testid="start-round" prop:disabled=move || busy.get()
-                on:click=move |_| start(NewRound::Typed)>{t!(i18n, patrol.start)}</button>
+                on:click=move |_| start(NewRound::Typed, false)>{t!(i18n, patrol.start)}</button>
         </section>
         <h2>{t!(i18n, patrol.title)}</h2>
         <ul class="list" data-testid="round-list">
@@ -382,6 +389,7 @@ fn PatrolRecord(id: DocumentId, record: Memo<Option<AnyRecord>>) -> impl IntoVie
                 let corrected = corrected_ids(&l.visits).into_iter().map(str::to_owned).collect::<Vec<_>>();
                 l.visits.into_iter().map(|v| {
                     let is_corrected = corrected.contains(&v.id);
+                    let typed = v.checkpoint_id.is_none();
                     let entry = v.id.clone();
                     view! {
                         <li class=if is_corrected { "entry corrected" } else { "entry" } data-testid="visit-item"
@@ -394,7 +402,9 @@ fn PatrolRecord(id: DocumentId, record: Memo<Option<AnyRecord>>) -> impl IntoVie
                                 _ => None,
                             }}
                             <div>{v.note}</div>
-                            <Show when=move || guard_writes() && !is_corrected>
+                            // A scanned or picked visit is not retyped: a typed correction of a
+                            // route checkpoint would be refused (validation.on_route).
+                            <Show when=move || guard_writes() && !is_corrected && typed>
                                 <button class="link" data-testid="correct-visit"
                                     on:click={let entry = entry.clone(); move |_| correcting.set(Some(entry.clone()))}>
                                     {t!(i18n, record.correct)}

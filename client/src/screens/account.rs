@@ -47,6 +47,19 @@ fn Account() -> impl IntoView {
                 Ok(()) => {
                     current.set(String::new());
                     new.set(String::new());
+                    // The old password no longer opens the app offline on this phone.
+                    if let (Some(storage), Some(session)) =
+                        (ctx.storage.get_value(), ctx.session.get_untracked())
+                    {
+                        let username = session.user.username.clone();
+                        let _ = crate::offline_sign_in::remember(
+                            storage,
+                            username,
+                            new_password.clone(),
+                            session,
+                        )
+                        .await;
+                    }
                     ("account.password_changed", false)
                 }
                 Err(ApiError::BadCredentials) => ("account.wrong_password", true),

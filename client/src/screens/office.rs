@@ -60,11 +60,12 @@ fn OfficeHome() -> impl IntoView {
     };
     view! {
         <h2>{t!(i18n, office.title)}</h2>
-        <ul class="list" data-testid="office-list">
+        // Rows are buttons (opened by a tap, Enter or Space), so the list is not a <ul>.
+        <div class="list" data-testid="office-list">
             {move || {
                 let records = records();
                 if records.is_empty() {
-                    view! { <li class="muted">{t!(i18n, office.empty)}</li> }.into_any()
+                    view! { <p class="muted">{t!(i18n, office.empty)}</p> }.into_any()
                 } else {
                     records.into_iter().map(|r| {
                         let id = r.doc;
@@ -72,7 +73,7 @@ fn OfficeHome() -> impl IntoView {
                         let open_now = r.closed_at.is_none();
                         view! {
                             // Opened by a tap, or from the keyboard (Tab to it, Enter or Space).
-                            <li class="row" data-testid="office-item" data-doc=id.to_string()
+                            <div class="row" data-testid="office-item" data-doc=id.to_string()
                                 role="button" tabindex="0"
                                 on:click=move |_| open(id)
                                 on:keydown=move |ev: leptos::ev::KeyboardEvent| {
@@ -96,12 +97,12 @@ fn OfficeHome() -> impl IntoView {
                                     {kinds::summary_detail(i18n, &r.detail)}
                                     <span class="muted">{t!(i18n, office.received)}" "{format_time(r.last_received_at)}</span>
                                 </div>
-                            </li>
+                            </div>
                         }
                     }).collect_view().into_any()
                 }
             }}
-        </ul>
+        </div>
         <p class="muted" data-testid="office-count">
             {move || {
                 let shown = records().len();

@@ -150,6 +150,7 @@ fn records_stored_before_summaries_had_common_columns_are_listed_after_the_migra
             route_id: None,
             planned_count: 0,
             missed: vec![],
+            visited: vec![],
             max_minutes: None,
         }
     );

@@ -60,9 +60,14 @@ pub enum SummaryDetail {
         /// How many checkpoints its route had when it started.
         #[serde(default)]
         planned_count: u32,
-        /// The route's checkpoints not visited (yet, while the round is open), by name.
+        /// The route's checkpoints not visited (yet, while the round is open), by name, as the
+        /// round's own plan has them.
         #[serde(default)]
         missed: Vec<String>,
+        /// The IDs of the route's checkpoints visited (as corrected); the office's report
+        /// checks them against the route itself.
+        #[serde(default)]
+        visited: Vec<String>,
         /// How long the round may take (minutes), from its route.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         max_minutes: Option<u32>,

@@ -70,6 +70,8 @@ fn RouteForm(
     let problems = RwSignal::new(Vec::<Problem>::new());
     let busy = RwSignal::new(false);
     let revising = existing.as_ref().map(|(id, r)| (*id, r.retired));
+    // A revision comes after the one in force, even from a phone whose clock is behind.
+    let after = existing.as_ref().map_or(0, |(_, r)| r.revised_at + 1);
     let save = move || {
         if busy.get_untracked() {
             return;
@@ -116,7 +118,7 @@ fn RouteForm(
             &due_times,
             max_minutes,
             revising.is_some_and(|(_, retired)| retired),
-            now_ms(),
+            now_ms().max(after),
         );
         let revision = match revision {
             Ok(revision) => revision,
@@ -216,18 +218,19 @@ pub fn RoutesScreen() -> impl IntoView {
     let routes = move || super::routes(ctx, true);
     view! {
         <button class="link" data-testid="back" on:click=move |_| ctx.screen.set(Screen::Home)>{t!(i18n, patrol.back)}</button>
-        <h1>{t!(i18n, route.title)}</h1>
-        <ul class="list" data-testid="route-list">
+        <h2>{t!(i18n, route.title)}</h2>
+        // Rows are buttons, so the list is not a <ul>.
+        <div class="list" data-testid="route-list">
             {move || {
                 let routes = routes();
                 if routes.is_empty() {
-                    return view! { <li class="muted">{t!(i18n, route.none)}</li> }.into_any();
+                    return view! { <p class="muted">{t!(i18n, route.none)}</p> }.into_any();
                 }
                 routes.into_iter().map(|(id, route)| {
                     let current = route.current().cloned();
                     let retired = route.is_retired();
                     view! {
-                        <li class="row" role="button" tabindex="0" data-testid="route-item" data-doc=id.to_string()
+                        <div class="row" role="button" tabindex="0" data-testid="route-item" data-doc=id.to_string()
                             on:click=move |_| ctx.screen.set(Screen::Record(id))
                             on:keydown=move |ev| if ev.key() == "Enter" || ev.key() == " " {
                                 ev.prevent_default();
@@ -241,11 +244,11 @@ pub fn RoutesScreen() -> impl IntoView {
                                 <span>{r.due_times.join(" ")}</span>
                                 <span>{t!(i18n, route.limit, minutes = r.max_minutes)}</span>
                             })}</div>
-                        </li>
+                        </div>
                     }
                 }).collect_view().into_any()
             }}
-        </ul>
+        </div>
         <Show when=move || adding.get() fallback=move || view! {
             <button class="secondary" data-testid="new-route" on:click=move |_| adding.set(true)>{t!(i18n, route.new_route)}</button>
         }>
@@ -283,7 +286,7 @@ pub fn RouteBody(id: DocumentId, record: Memo<Option<AnyRecord>>) -> impl IntoVi
             &current.due_times,
             current.max_minutes,
             !current.retired,
-            now_ms(),
+            now_ms().max(current.revised_at + 1),
         );
         match revision {
             Ok(revision) => ctx.save_edit_once::<PatrolRoute>(
@@ -435,22 +438,20 @@ fn DayReport() -> impl IntoView {
         };
         let routes = super::routes(ctx, true);
         routes.into_iter().filter_map(|(id, route)| {
-            let revision = route.current()?.clone();
             let mine: Vec<&RecordSummary> = rounds.iter().filter(|s| matches!(&s.detail,
                 SummaryDetail::PatrolLog { route_id: Some(r), .. } if *r == id)).collect();
             let facts: Vec<RoundFacts<'_>> = mine.iter().filter_map(|s| match &s.detail {
-                SummaryDetail::PatrolLog { missed, max_minutes, .. } => Some(RoundFacts {
+                SummaryDetail::PatrolLog { visited, .. } => Some(RoundFacts {
                     started_at: s.started_at,
                     ended_at: s.closed_at,
-                    missed,
-                    overdue: gatehouse_shared::record::patrol_log::is_overdue(s.started_at, s.closed_at, *max_minutes, now),
+                    visited,
                 }),
                 _ => None,
             }).collect();
             if route.is_retired() && facts.is_empty() {
                 return None;
             }
-            let day = route_day(&revision, &facts, start, now);
+            let day = route_day(&route, &facts, start, now);
             Some(view! {
                 <li class="entry" data-testid="route-day" data-route=route.name().to_owned()>
                     <strong>{route.name().to_owned()}</strong>
@@ -476,7 +477,9 @@ fn DayReport() -> impl IntoView {
                             t_string!(i18n, route.no_missed).to_string()
                         } else {
                             format!("{}{}", t_string!(i18n, route.missed), day.missed.iter()
-                                .map(|(name, n)| format!("{name} ×{n}")).collect::<Vec<_>>().join("，"))
+                                .map(|(name, n)| format!("{name} ×{n}"))
+                                .collect::<Vec<_>>()
+                                .join(t_string!(i18n, route.separator)))
                         }}
                     </div>
                 </li>

@@ -47,6 +47,11 @@ pub fn Scanner(
                     return;
                 }
             };
+            // Closed while the browser asked for the camera: let it go at once.
+            if !open.try_get_value().unwrap_or(false) {
+                stop(&stream);
+                return;
+            }
             element.set_src_object(Some(&stream));
             element.set_muted(true);
             if let Ok(playing) = element.play() {
@@ -54,14 +59,19 @@ pub fn Scanner(
             }
             let reader = Reader::new();
             while open.try_get_value().unwrap_or(false) {
-                sleep(FRAME_EVERY_MS).await;
+                crate::time::sleep(FRAME_EVERY_MS).await;
                 if !open.try_get_value().unwrap_or(false) {
                     break;
                 }
                 if let Some(text) = reader.read(&element).await {
+                    // Closed while the frame was being read: the guard cancelled, nothing
+                    // is recorded.
+                    let still_open = open.try_get_value().unwrap_or(false);
                     open.try_set_value(false);
                     stop(&stream);
-                    on_code.run(text);
+                    if still_open {
+                        on_code.try_run(text);
+                    }
                     return;
                 }
             }
@@ -100,13 +110,6 @@ fn stop(stream: &MediaStream) {
             track.stop();
         }
     }
-}
-
-async fn sleep(ms: i32) {
-    let pause = js_sys::Promise::new(&mut |resolve, _| {
-        let _ = window().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
-    });
-    let _ = JsFuture::from(pause).await;
 }
 
 /// Reads QR codes from video frames.

@@ -517,6 +517,12 @@ impl Kind for PatrolLog {
                 &checkpoint.name,
                 MAX_CHECKPOINT_CHARS,
             );
+            check_optional_text(
+                &mut problems,
+                format!("planned[{i}].hint"),
+                &checkpoint.hint,
+                super::patrol_route::MAX_HINT_CHARS,
+            );
         }
         if self
             .max_minutes
@@ -652,6 +658,12 @@ impl Kind for PatrolLog {
                 .into_iter()
                 .map(|c| c.name.clone())
                 .collect(),
+            visited: {
+                let mut ids: Vec<String> =
+                    self.visited_ids().into_iter().map(str::to_owned).collect();
+                ids.sort_unstable();
+                ids
+            },
             max_minutes: self.max_minutes,
         }
     }

@@ -342,6 +342,7 @@ fn a_correction_names_an_own_entry_of_the_same_list() {
             route_id: None,
             planned_count: 0,
             missed: vec![],
+            visited: vec![],
             max_minutes: None,
         }
     );

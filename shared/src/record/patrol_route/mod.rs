@@ -125,7 +125,8 @@ pub fn checkpoint_id(random: [u8; 8]) -> String {
 /// Minutes after midnight of a time of day written `HH:MM` (`7:30` too).
 pub fn parse_time_of_day(text: &str) -> Option<u32> {
     let (h, m) = text.trim().split_once(':')?;
-    if h.is_empty() || h.len() > 2 || m.len() != 2 {
+    let digits = |part: &str| part.bytes().all(|b| b.is_ascii_digit());
+    if h.is_empty() || h.len() > 2 || m.len() != 2 || !digits(h) || !digits(m) {
         return None;
     }
     let h: u32 = h.parse().ok()?;
@@ -234,6 +235,19 @@ impl PatrolRoute {
         self.current().is_some_and(|r| r.retired)
     }
 
+    /// The revision that was in force at `at` (the first one before any).
+    pub fn revision_at(&self, at: i64) -> Option<&RouteRevision> {
+        self.revisions
+            .iter()
+            .filter(|r| r.revised_at <= at)
+            .max_by(|a, b| a.revised_at.cmp(&b.revised_at).then(a.id.cmp(&b.id)))
+            .or_else(|| {
+                self.revisions
+                    .iter()
+                    .min_by(|a, b| a.revised_at.cmp(&b.revised_at).then(a.id.cmp(&b.id)))
+            })
+    }
+
     /// When the revision in force retired it.
     pub fn retired_at(&self) -> Option<i64> {
         self.current().filter(|r| r.retired).map(|r| r.revised_at)
@@ -306,9 +320,28 @@ fn check_revision(problems: &mut Vec<Problem>, path: &str, revision: &RouteRevis
     }
 }
 
-/// How two checkpoint names are compared: trimmed, case and inner spaces ignored.
+/// How two checkpoint names are compared: white space, invisible format characters
+/// (zero-width spaces, soft hyphens) and case ignored, full-width letters and digits (as
+/// Chinese input methods type them) read as their ASCII forms.
 pub fn name_key(name: &str) -> String {
-    name.split_whitespace().collect::<String>().to_lowercase()
+    name.chars()
+        .filter(|c| !c.is_whitespace() && !is_invisible(*c))
+        .map(|c| match u32::from(c) {
+            // FULLWIDTH EXCLAMATION MARK .. FULLWIDTH TILDE are ASCII 0x21..0x7E, shifted.
+            code @ 0xFF01..=0xFF5E => char::from_u32(code - 0xFEE0).unwrap_or(c),
+            _ => c,
+        })
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// Format characters that show nothing.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}' | '\u{FEFF}'
+    )
 }
 
 impl Kind for PatrolRoute {

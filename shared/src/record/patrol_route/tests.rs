@@ -322,23 +322,34 @@ fn a_round_open_longer_than_its_route_allows_is_overdue() {
 
 #[test]
 fn the_day_report_says_which_due_rounds_were_done_and_what_was_missed() {
-    let revision = revision(
-        1,
-        &["1号门岗", "B2车库", "3栋天台"],
-        &["02:00", "22:00"],
-        T0,
-    );
-    let day = 1_780_000_000_000 - 1_780_000_000_000 % 86_400_000;
+    let route = PatrolRoute::new(
+        "estate-1",
+        "user-clerk",
+        "李客服",
+        revision(
+            1,
+            &["1号门岗", "B2车库", "3栋天台"],
+            &["22:00", "02:00"],
+            T0 - 86_400_000,
+        ),
+        T0 - 86_400_000,
+    )
+    .expect("route");
+    let day = T0 - T0 % 86_400_000;
     let at = |h: i64, m: i64| day + (h * 60 + m) * 60_000;
-    let missed = vec!["B2车库".to_owned()];
+    let ids = |n: &[usize]| -> Vec<String> {
+        n.iter()
+            .map(|i| route.revisions[0].checkpoints[*i].id.clone())
+            .collect()
+    };
+    let visited = ids(&[0, 2]);
     let rounds = [RoundFacts {
         started_at: at(1, 45),
         ended_at: Some(at(2, 20)),
-        missed: &missed,
-        overdue: false,
+        visited: &visited,
     }];
     // 02:00 done by the round at 01:45 (within 30 min early); 22:00 still to come at 12:00.
-    let report = route_day(&revision, &rounds, day, at(12, 0));
+    let report = route_day(&route, &rounds, day, at(12, 0));
     assert_eq!(
         report.slots,
         vec![
@@ -347,14 +358,61 @@ fn the_day_report_says_which_due_rounds_were_done_and_what_was_missed() {
         ]
     );
     assert_eq!(report.missed, vec![("B2车库".to_owned(), 1)]);
+    assert_eq!(report.overdue_rounds, 0);
     // At the day's end, 22:00 was not done; a round that started too early counts for none.
+    let none: Vec<String> = Vec::new();
     let early = [RoundFacts {
         started_at: at(1, 0),
-        ended_at: Some(at(1, 30)),
-        missed: &[],
-        overdue: false,
+        ended_at: Some(at(1, 50)),
+        visited: &none,
     }];
-    let report = route_day(&revision, &early, day, at(23, 59));
+    let report = route_day(&route, &early, day, at(23, 59));
     assert_eq!(report.not_done(), 2);
     assert_eq!(report.rounds, 1);
+    // 50 minutes on a route that allows 40: overdue; every checkpoint missed.
+    assert_eq!(report.overdue_rounds, 1);
+    assert_eq!(report.missed.len(), 3);
+}
+
+#[test]
+fn a_round_is_judged_against_the_route_not_the_plan_it_carries() {
+    let route = route();
+    // A phone started the round with a plan of one checkpoint and visited it.
+    let mut forged = round();
+    forged.planned.truncate(1);
+    let first = forged.planned[0].clone();
+    forged.visits.push(
+        CheckpointVisit::on_route(
+            entry_id(10),
+            "user-guard",
+            &first,
+            VisitMethod::Scanned,
+            T0 + 2_000,
+            "",
+        )
+        .expect("visit"),
+    );
+    forged.ended_at = Some(T0 + 3_000);
+    let visited: Vec<String> = forged
+        .visited_ids()
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    let day = T0 - T0 % 86_400_000;
+    let facts = [RoundFacts {
+        started_at: forged.started_at,
+        ended_at: forged.ended_at,
+        visited: &visited,
+    }];
+    let report = route_day(&route, &facts, day, T0 + 4_000);
+    let names: Vec<&str> = report.missed.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, vec!["B2车库", "3栋天台"]);
+}
+
+#[test]
+fn look_alike_names_are_the_same_checkpoint() {
+    assert_eq!(name_key("Ｂ２车库"), name_key("b2 车库"));
+    assert_eq!(name_key("B2\u{200B}车库"), name_key("B2车库"));
+    assert_eq!(parse_time_of_day("+7:30"), None);
+    assert_eq!(parse_time_of_day("07:+5"), None);
 }
