@@ -91,13 +91,7 @@ async fn boot(ctx: Ctx) {
             ctx.set_identity(identity.clone());
             ctx.session.set(Some(session));
             ctx.screen.set(Screen::Home);
-            let revoked = storage
-                .meta::<bool>(sync_driver::REVOKED_KEY)
-                .await
-                .ok()
-                .flatten()
-                .unwrap_or(false);
-            if revoked {
+            if sync_driver::is_revoked(&storage).await {
                 // The server said so before: nothing is written or sent until the user signs
                 // in again (which succeeds only once an admin restored the device).
                 ctx.phase.set(Phase::DeviceRevoked);

@@ -122,6 +122,17 @@ pub fn start(ctx: Ctx) {
     }
 }
 
+/// Whether the server told this phone it is revoked (kept across reloads until a sign-in
+/// succeeds again).
+pub async fn is_revoked(storage: &crate::storage::Storage) -> bool {
+    storage
+        .meta::<bool>(REVOKED_KEY)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or(false)
+}
+
 /// Offline sign-in for the signed-in user ends on this phone until their next online one.
 fn forget_offline_sign_in(ctx: Ctx) {
     let (Some(storage), Some(session)) = (ctx.storage.get_value(), ctx.session.get_untracked())

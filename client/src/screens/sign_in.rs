@@ -68,13 +68,7 @@ pub fn SignIn() -> impl IntoView {
             if !reached_server {
                 // No network: a user who signed in on this phone before goes on offline,
                 // unless the phone was told it is revoked.
-                let revoked = storage
-                    .meta::<bool>(sync_driver::REVOKED_KEY)
-                    .await
-                    .ok()
-                    .flatten()
-                    .unwrap_or(false);
-                if revoked {
+                if sync_driver::is_revoked(&storage).await {
                     result = Err(ApiError::DeviceRevoked);
                 } else {
                     match offline_sign_in::sign_in(
