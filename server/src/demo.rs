@@ -18,6 +18,7 @@ pub const USERS: &[(&str, &str, &str, Role)] = &[
     ("clerk", "clerk-demo-2026", "李客服", Role::Office),
     ("tech", "tech-demo-2026", "陈师傅", Role::Technician),
     ("admin", "admin-demo-2026", "赵主管", Role::Admin),
+    ("cleaner", "cleaner-demo-2026", "刘阿姨", Role::Cleaner),
 ];
 
 #[derive(Debug, thiserror::Error)]

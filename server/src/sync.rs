@@ -386,14 +386,13 @@ pub async fn serve_socket(state: AppState, socket: WebSocket) {
                     }
                     HubEvent::Changed(changed) => *changed,
                 };
-                // Nothing of another estate, or of a kind the role does not work with, is
-                // ever sent.
-                if !user.in_estate(&changed.estate_id)
-                    || changed
-                        .summary
-                        .as_ref()
-                        .is_some_and(|summary| !user.role.reads(summary.kind))
-                {
+                // Nothing of another estate, of a kind the role does not work with, or (for a
+                // role that reads only its own of a kind) started by someone else is ever sent.
+                if !user.may_read(
+                    &changed.estate_id,
+                    changed.summary.as_ref().map(|s| s.kind),
+                    changed.summary.as_ref().map_or("", |s| s.created_by.as_str()),
+                ) {
                     continue;
                 }
                 match follows.on_change(&user, &changed) {

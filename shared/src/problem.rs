@@ -147,6 +147,19 @@ problem_keys! {
     NotOnRoute = "validation.not_on_route", NOT_ON_ROUTE;
     /// A round's route or planned checkpoints changed after it started.
     RouteChanged = "validation.route_changed", ROUTE_CHANGED;
+    /// A public text (a found item's description) that looks like personal data: numbers,
+    /// amounts.
+    PersonalData = "validation.personal_data", PERSONAL_DATA;
+    /// A valuable handed over before its count was witnessed and signed by both.
+    NotWitnessed = "validation.not_witnessed", NOT_WITNESSED;
+    /// The desk's count leaves out a line the finder counted.
+    CountIncomplete = "validation.count_incomplete", COUNT_INCOMPLETE;
+    /// A claim without the claimant's description given before.
+    NoDescription = "validation.no_description", NO_DESCRIPTION;
+    /// A claim without an ID checked (type, number, the clerk's check).
+    IdNotChecked = "validation.id_not_checked", ID_NOT_CHECKED;
+    /// Disposed of (or handed to the police) before the retention period ended.
+    BeforeRetention = "validation.before_retention", BEFORE_RETENTION;
     /// A key this version does not know (from a newer server), or no better one.
     Unknown = "validation.unknown", UNKNOWN;
 }

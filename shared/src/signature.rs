@@ -36,6 +36,12 @@ pub enum Purpose {
     GateCheck,
     /// The owner, at the desk, approves a release slip as it stands.
     SlipApproval,
+    /// The finder and a witness sign a found item's count.
+    FoundItemCount,
+    /// The claimant signs for what was handed over.
+    FoundItemReceipt,
+    /// Whoever receives an unclaimed item at its disposal (the police) signs for it.
+    FoundItemDisposal,
 }
 
 impl Purpose {
@@ -45,6 +51,9 @@ impl Purpose {
             Purpose::RepairAcceptance => "repair_acceptance",
             Purpose::GateCheck => "gate_check",
             Purpose::SlipApproval => "slip_approval",
+            Purpose::FoundItemCount => "found_item_count",
+            Purpose::FoundItemReceipt => "found_item_receipt",
+            Purpose::FoundItemDisposal => "found_item_disposal",
         }
     }
 }
@@ -60,15 +69,27 @@ pub enum SignerRole {
     Technician,
     /// The guard who made a check at the gate.
     Guard,
+    /// The staff member who found an item.
+    Finder,
+    /// The second staff member who watched a found item's count.
+    Witness,
+    /// Whoever claims a found item.
+    Claimant,
+    /// Whoever receives an unclaimed item at its disposal (a police officer).
+    Receiver,
 }
 
 impl SignerRole {
-    pub const ALL: [SignerRole; 5] = [
+    pub const ALL: [SignerRole; 9] = [
         SignerRole::Owner,
         SignerRole::Tenant,
         SignerRole::OwnersAgent,
         SignerRole::Technician,
         SignerRole::Guard,
+        SignerRole::Finder,
+        SignerRole::Witness,
+        SignerRole::Claimant,
+        SignerRole::Receiver,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -78,6 +99,10 @@ impl SignerRole {
             SignerRole::OwnersAgent => "owners_agent",
             SignerRole::Technician => "technician",
             SignerRole::Guard => "guard",
+            SignerRole::Finder => "finder",
+            SignerRole::Witness => "witness",
+            SignerRole::Claimant => "claimant",
+            SignerRole::Receiver => "receiver",
         }
     }
 

@@ -17,10 +17,18 @@ pub enum Role {
     Office,
     /// Manages users, estates and devices; reads no records.
     Admin,
+    /// Cleaner (保洁员): registers found items and sees their own.
+    Cleaner,
 }
 
 impl Role {
-    pub const ALL: [Role; 4] = [Role::Guard, Role::Technician, Role::Office, Role::Admin];
+    pub const ALL: [Role; 5] = [
+        Role::Guard,
+        Role::Technician,
+        Role::Office,
+        Role::Admin,
+        Role::Cleaner,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -28,6 +36,7 @@ impl Role {
             Role::Technician => "technician",
             Role::Office => "office",
             Role::Admin => "admin",
+            Role::Cleaner => "cleaner",
         }
     }
 
@@ -41,7 +50,8 @@ impl Role {
         match (self, kind) {
             (Role::Office, _) => true,
             (Role::Guard, RecordKind::PatrolLog | RecordKind::ReleaseSlip)
-            | (Role::Technician, RecordKind::Repair | RecordKind::RepairRequest) => true,
+            | (Role::Technician, RecordKind::Repair | RecordKind::RepairRequest)
+            | (Role::Guard | Role::Technician | Role::Cleaner, RecordKind::FoundItem) => true,
             (Role::Guard, RecordKind::RepairRequest)
             | (Role::Guard | Role::Technician, RecordKind::Registry)
             | (Role::Technician, RecordKind::ReleaseSlip)
@@ -49,6 +59,7 @@ impl Role {
             | (Role::Technician, RecordKind::PatrolLog)
             | (Role::Guard, RecordKind::PatrolRoute)
             | (Role::Technician, RecordKind::PatrolRoute)
+            | (Role::Cleaner, _)
             | (Role::Admin, _) => false,
         }
     }
@@ -62,7 +73,18 @@ impl Role {
             | RecordKind::ReleaseSlip
             | RecordKind::RepairRequest
             | RecordKind::PatrolRoute => self == Role::Office,
+            // Whoever finds it, on their phone; the desk takes it over from them.
+            RecordKind::FoundItem => {
+                matches!(self, Role::Guard | Role::Technician | Role::Cleaner)
+            }
         }
+    }
+
+    /// Whether this role receives only the records of `kind` its user started (a finder
+    /// sees the items they registered, never another's, with the personal data of their
+    /// claimants); the office sees them all.
+    pub fn reads_only_own(self, kind: RecordKind) -> bool {
+        kind == RecordKind::FoundItem && self != Role::Office
     }
 
     /// Whether the server sends this role's devices every document of `kind` in their
@@ -143,6 +165,16 @@ impl UserInfo {
     /// Whether the user belongs to `estate_id`.
     pub fn in_estate(&self, estate_id: &str) -> bool {
         self.estate_id == estate_id || self.estates.iter().any(|e| e.id == estate_id)
+    }
+
+    /// Whether the user may receive a record of `kind` (`None`: not yet a readable record) in
+    /// `estate_id` that `created_by` started: in their estates, of a kind their role reads,
+    /// and their own where the role reads only its own of the kind.
+    pub fn may_read(&self, estate_id: &str, kind: Option<RecordKind>, created_by: &str) -> bool {
+        self.in_estate(estate_id)
+            && kind.is_none_or(|kind| {
+                self.role.reads(kind) && (!self.role.reads_only_own(kind) || created_by == self.id)
+            })
     }
 
     /// The IDs of the user's estates.

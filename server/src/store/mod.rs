@@ -109,6 +109,8 @@ pub struct StoredDocument {
     pub estate_id: String,
     /// The record's kind, once the document holds a readable record.
     pub kind: Option<RecordKind>,
+    /// The user who started the record (empty before it holds a readable record).
+    pub created_by: String,
     /// Bytes of stored history (snapshot and change rows).
     pub size_bytes: i64,
     pub doc: Automerge,
@@ -542,7 +544,10 @@ fn session(conn: &Connection, token_hash: &[u8], now: i64) -> Result<Option<Sess
 fn load_document(conn: &Connection, id: &DocumentId) -> Result<Option<StoredDocument>, StoreError> {
     let head = conn
         .query_row(
-            "SELECT d.estate_id, d.snapshot, d.updated_at, d.size_bytes, r.kind
+            // The creator from the summary, which every schema version has (migrations load
+            // documents before the `created_by` column exists).
+            "SELECT d.estate_id, d.snapshot, d.updated_at, d.size_bytes, r.kind,
+                    json_extract(r.summary, '$.created_by')
              FROM documents d LEFT JOIN records r ON r.doc_id = d.id WHERE d.id = ?1",
             params![id.as_bytes()],
             |row| {
@@ -552,11 +557,12 @@ fn load_document(conn: &Connection, id: &DocumentId) -> Result<Option<StoredDocu
                     row.get::<_, i64>(2)?,
                     row.get::<_, i64>(3)?,
                     row.get::<_, Option<String>>(4)?,
+                    row.get::<_, Option<String>>(5)?,
                 ))
             },
         )
         .optional()?;
-    let Some((estate_id, snapshot, updated_at, size_bytes, kind)) = head else {
+    let Some((estate_id, snapshot, updated_at, size_bytes, kind, created_by)) = head else {
         return Ok(None);
     };
     let mut doc = match snapshot {
@@ -572,6 +578,7 @@ fn load_document(conn: &Connection, id: &DocumentId) -> Result<Option<StoredDocu
     Ok(Some(StoredDocument {
         estate_id,
         kind: kind.as_deref().and_then(RecordKind::parse),
+        created_by: created_by.unwrap_or_default(),
         size_bytes,
         doc,
         updated_at,

@@ -103,10 +103,7 @@ pub fn apply_sync_batch(
     let writer_estates = user.estate_ids();
     for DocSync { doc: id, message } in docs {
         let (mut doc, stored_at, stored_size) = match tx.load_document(&id)? {
-            Some(stored)
-                if !user.in_estate(&stored.estate_id)
-                    || stored.kind.is_some_and(|kind| !user.role.reads(kind)) =>
-            {
+            Some(stored) if !user.may_read(&stored.estate_id, stored.kind, &stored.created_by) => {
                 outcome
                     .errors
                     .push(doc_error(ErrorCode::Forbidden, id, Vec::new(), &[]));

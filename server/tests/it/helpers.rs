@@ -16,6 +16,7 @@ pub const GUARD: (&str, &str) = ("guard", "guard-demo-2026");
 pub const CLERK: (&str, &str) = ("clerk", "clerk-demo-2026");
 pub const TECH: (&str, &str) = ("tech", "tech-demo-2026");
 pub const ADMIN: (&str, &str) = ("admin", "admin-demo-2026");
+pub const CLEANER: (&str, &str) = ("cleaner", "cleaner-demo-2026");
 
 pub struct TestApp {
     pub addr: SocketAddr,
@@ -91,6 +92,30 @@ impl TestApp {
         self.addr = addr;
         self.shutdown = Some(shutdown);
         self.handle = Some(handle);
+    }
+
+    /// Adds a user straight to the database (as `gatehouse-server admin` does), in `estate`.
+    pub fn add_user(
+        &self,
+        username: &str,
+        password: &str,
+        role: gatehouse_shared::Role,
+        estate: &str,
+    ) {
+        let store = gatehouse_server::store::Store::open(&self.data_dir.join("gatehouse.db"))
+            .expect("opens");
+        gatehouse_server::admin::create_user(
+            &store,
+            &gatehouse_shared::user::NewUser {
+                username: username.into(),
+                display_name: format!("{username} 的名字"),
+                password: password.into(),
+                role,
+                estates: vec![estate.into()],
+            },
+            T0,
+        )
+        .expect("user created");
     }
 
     /// Signs in on a new device of its own.

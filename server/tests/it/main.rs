@@ -5,6 +5,7 @@ mod device;
 mod devices;
 mod follow;
 mod forged;
+mod found_item;
 mod hardening;
 mod helpers;
 mod matrix;

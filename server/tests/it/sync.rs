@@ -175,15 +175,22 @@ async fn concurrent_remark_and_offline_visit_both_survive() {
     let on_phone = phone.read(id);
     assert_eq!(on_phone.visits.len(), 1);
     assert_eq!(on_phone.remarks.len(), 1);
+    assert!(
+        phone.is_stored(id),
+        "the server acknowledged the merged round; errors: {:?}",
+        phone.errors
+    );
 
     // The desk is still connected and receives the guard's visit by push, marked as pushed
     // (not the reply to a frame it sent).
-    let pushed = tokio::time::timeout(Duration::from_secs(5), async {
+    let mut seen = Vec::new();
+    let pushed = tokio::time::timeout(Duration::from_secs(15), async {
         loop {
             let message = next_message(&mut desk_socket)
                 .await
                 .expect("reads")
                 .expect("open");
+            seen.push(format!("{message:?}").chars().take(120).collect::<String>());
             let marked = matches!(message, ServerMessage::Sync { pushed: true, .. });
             desk.handle(message).expect("handles");
             if desk.read(id).visits.len() == 1 {
@@ -193,7 +200,10 @@ async fn concurrent_remark_and_offline_visit_both_survive() {
         }
     })
     .await;
-    assert!(pushed.is_ok(), "desk never received the guard's visit");
+    assert!(
+        pushed.is_ok(),
+        "desk never received the guard's visit; it received: {seen:#?}"
+    );
     assert_eq!(desk.read(id), phone.read(id));
 }
 

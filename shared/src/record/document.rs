@@ -37,6 +37,7 @@ pub fn read_record(doc: &Automerge) -> Result<AnyRecord, RecordError> {
         RecordKind::ReleaseSlip => AnyRecord::ReleaseSlip(hydrate(doc)?),
         RecordKind::RepairRequest => AnyRecord::RepairRequest(hydrate(doc)?),
         RecordKind::PatrolRoute => AnyRecord::PatrolRoute(hydrate(doc)?),
+        RecordKind::FoundItem => AnyRecord::FoundItem(hydrate(doc)?),
     })
 }
 

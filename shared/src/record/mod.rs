@@ -17,6 +17,7 @@ use crate::DocumentId;
 
 mod document;
 pub mod entry;
+pub mod found_item;
 pub mod patrol_log;
 pub mod patrol_route;
 pub mod registry;
@@ -31,6 +32,7 @@ pub use document::{
     create_document, edit_document, read_kind, read_record, write_document, RecordError,
 };
 pub use entry::{Entry, EntryId};
+pub use found_item::FoundItem;
 pub use patrol_log::PatrolLog;
 pub use patrol_route::PatrolRoute;
 pub use registry::Registry;
@@ -56,16 +58,19 @@ pub enum RecordKind {
     RepairRequest,
     /// A patrol route (巡逻路线): checkpoints, due times.
     PatrolRoute,
+    /// A found item (拾遗物品), from its finder to its claimant.
+    FoundItem,
 }
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 6] = [
+    pub const ALL: [RecordKind; 7] = [
         RecordKind::PatrolLog,
         RecordKind::Repair,
         RecordKind::Registry,
         RecordKind::ReleaseSlip,
         RecordKind::RepairRequest,
         RecordKind::PatrolRoute,
+        RecordKind::FoundItem,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -76,6 +81,7 @@ impl RecordKind {
             RecordKind::ReleaseSlip => "release_slip",
             RecordKind::RepairRequest => "repair_request",
             RecordKind::PatrolRoute => "patrol_route",
+            RecordKind::FoundItem => "found_item",
         }
     }
 
@@ -199,6 +205,7 @@ pub enum AnyRecord {
     ReleaseSlip(ReleaseSlip),
     RepairRequest(RepairRequest),
     PatrolRoute(PatrolRoute),
+    FoundItem(FoundItem),
 }
 
 impl AnyRecord {
@@ -214,6 +221,7 @@ impl AnyRecord {
             AnyRecord::ReleaseSlip(slip) => Kind::header(slip),
             AnyRecord::RepairRequest(request) => Kind::header(request),
             AnyRecord::PatrolRoute(route) => Kind::header(route),
+            AnyRecord::FoundItem(item) => Kind::header(item),
         }
     }
 
@@ -225,6 +233,7 @@ impl AnyRecord {
             AnyRecord::ReleaseSlip(slip) => Kind::validate(slip),
             AnyRecord::RepairRequest(request) => Kind::validate(request),
             AnyRecord::PatrolRoute(route) => Kind::validate(route),
+            AnyRecord::FoundItem(item) => Kind::validate(item),
         }
     }
 
@@ -236,6 +245,7 @@ impl AnyRecord {
             AnyRecord::ReleaseSlip(slip) => Kind::detail(slip),
             AnyRecord::RepairRequest(request) => Kind::detail(request),
             AnyRecord::PatrolRoute(route) => Kind::detail(route),
+            AnyRecord::FoundItem(item) => Kind::detail(item),
         }
     }
 
@@ -249,6 +259,7 @@ impl AnyRecord {
             AnyRecord::ReleaseSlip(slip) => Kind::done_at(slip),
             AnyRecord::RepairRequest(request) => Kind::done_at(request),
             AnyRecord::PatrolRoute(route) => Kind::done_at(route),
+            AnyRecord::FoundItem(item) => Kind::done_at(item),
         }
     }
 
@@ -262,6 +273,7 @@ impl AnyRecord {
             AnyRecord::ReleaseSlip(slip) => Kind::addressed_to(slip),
             AnyRecord::RepairRequest(request) => Kind::addressed_to(request),
             AnyRecord::PatrolRoute(route) => Kind::addressed_to(route),
+            AnyRecord::FoundItem(item) => Kind::addressed_to(item),
         }
     }
 
@@ -274,6 +286,7 @@ impl AnyRecord {
             AnyRecord::ReleaseSlip(slip) => Kind::links_to(slip),
             AnyRecord::RepairRequest(request) => Kind::links_to(request),
             AnyRecord::PatrolRoute(route) => Kind::links_to(route),
+            AnyRecord::FoundItem(item) => Kind::links_to(item),
         }
     }
 
@@ -285,6 +298,7 @@ impl AnyRecord {
             AnyRecord::ReleaseSlip(slip) => Kind::status(slip),
             AnyRecord::RepairRequest(request) => Kind::status(request),
             AnyRecord::PatrolRoute(route) => Kind::status(route),
+            AnyRecord::FoundItem(item) => Kind::status(item),
         }
     }
 
@@ -310,6 +324,10 @@ impl AnyRecord {
 
     pub fn as_patrol_route(&self) -> Option<&PatrolRoute> {
         PatrolRoute::from_any(self)
+    }
+
+    pub fn as_found_item(&self) -> Option<&FoundItem> {
+        FoundItem::from_any(self)
     }
 }
 
@@ -373,6 +391,10 @@ pub fn judge(
         (Some(AnyRecord::PatrolRoute(before)), AnyRecord::PatrolRoute(after)) => {
             rules::judge_kind(Some(before), after, writer, doc, now_ms)
         }
+        (None, AnyRecord::FoundItem(after)) => rules::judge_kind(None, after, writer, doc, now_ms),
+        (Some(AnyRecord::FoundItem(before)), AnyRecord::FoundItem(after)) => {
+            rules::judge_kind(Some(before), after, writer, doc, now_ms)
+        }
         (Some(_), _) => vec![Problem::new("kind", crate::problem::keys::KIND_CHANGED)],
     };
     if problems.is_empty() {
@@ -426,6 +448,9 @@ pub(crate) mod test_support {
     /// The technician of estate-1, on the phone whose key is `TECH_SEED`.
     pub static TECH: LazyLock<Writer<'static>> =
         LazyLock::new(|| writer("user-tech", Role::Technician, &ESTATE_1));
+    /// A cleaner of estate-1, who registers found items.
+    pub static CLEANER: LazyLock<Writer<'static>> =
+        LazyLock::new(|| writer("user-cleaner", Role::Cleaner, &ESTATE_1));
     /// A clerk of estate-1.
     pub static CLERK: LazyLock<Writer<'static>> =
         LazyLock::new(|| writer("user-clerk", Role::Office, &ESTATE_1));

@@ -182,6 +182,19 @@ pub(crate) fn unique_ids<'a>(
     }
 }
 
+/// For lists whose entries are never corrected by naming them (what was signed, a step of
+/// custody): any `corrects` is refused.
+pub(crate) fn no_corrections<E: Entry>(problems: &mut Vec<Problem>, list: &str, entries: &[E]) {
+    for (i, entry) in entries.iter().enumerate() {
+        if entry.corrects().is_some() {
+            problems.push(Problem::new(
+                format!("{list}[{i}].corrects"),
+                keys::BAD_CORRECTION,
+            ));
+        }
+    }
+}
+
 /// A correction must name another entry of its own list.
 pub(crate) fn corrections_point_into<E: Entry>(
     problems: &mut Vec<Problem>,

@@ -100,6 +100,18 @@ pub enum SummaryDetail {
         #[serde(default)]
         register: Vec<super::release_slip::RegisterLine>,
     },
+    /// A found item: what, where, whether a valuable, and whether the desk's count differed
+    /// from the finder's.
+    FoundItem {
+        category: super::found_item::Category,
+        valuable: bool,
+        /// Building and floor where it was found.
+        place: String,
+        found_at: i64,
+        count_mismatch: bool,
+        /// Who holds it now, as written (the finder, the clerk, the claimant).
+        holder_name: String,
+    },
     /// To whom a work order is assigned, the finding it follows up, and who took it for
     /// which repair record.
     RepairRequest {

@@ -440,7 +440,7 @@ impl Kind for ReleaseSlip {
                                 && a.method == ApprovalMethod::InPerson
                         })
                 }
-                Purpose::RepairConsent | Purpose::RepairAcceptance => false,
+                _ => false,
             };
             if !allowed {
                 problems.push(Problem::new(format!("signatures[{i}]"), keys::ROLE_FORBIDS));

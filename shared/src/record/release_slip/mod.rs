@@ -447,7 +447,7 @@ impl ReleaseSlip {
                 .iter()
                 .find(|a| a.id == subject && a.method == ApprovalMethod::InPerson)
                 .map(|a| self.approval_content(a)),
-            Purpose::RepairConsent | Purpose::RepairAcceptance => None,
+            _ => None,
         }
     }
 

@@ -218,14 +218,3 @@ pub(super) fn check_outcome(problems: &mut Vec<Problem>, path: &str, outcome: &F
         );
     }
 }
-
-pub(super) fn no_corrections<E: Entry>(problems: &mut Vec<Problem>, list: &str, entries: &[E]) {
-    for (i, entry) in entries.iter().enumerate() {
-        if entry.corrects().is_some() {
-            problems.push(Problem::new(
-                format!("{list}[{i}].corrects"),
-                keys::BAD_CORRECTION,
-            ));
-        }
-    }
-}

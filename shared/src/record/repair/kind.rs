@@ -3,8 +3,9 @@
 
 use std::collections::HashSet;
 
-use super::entries::{check_estimate, check_measure, check_outcome, check_work, no_corrections};
+use super::entries::{check_estimate, check_measure, check_outcome, check_work};
 use super::*;
+use crate::record::rules::no_corrections;
 
 impl Kind for RepairRecord {
     const KIND: RecordKind = RecordKind::Repair;
@@ -367,7 +368,7 @@ fn steps_in_order(
                 after.consent_for(&signature.subject).is_some()
                     && !after.work_on(&signature.subject).is_empty()
             }
-            Purpose::GateCheck | Purpose::SlipApproval => false,
+            _ => false,
         };
         if !in_order {
             problems.push(Problem::new(path.clone(), keys::STEP_OUT_OF_ORDER));

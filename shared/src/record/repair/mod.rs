@@ -436,7 +436,7 @@ impl RepairRecord {
         match purpose {
             Purpose::RepairConsent => Some(self.consent_content(estimate)),
             Purpose::RepairAcceptance => Some(self.acceptance_content(estimate)),
-            Purpose::GateCheck | Purpose::SlipApproval => None,
+            _ => None,
         }
     }
 
