@@ -162,6 +162,8 @@ fn Shell() -> impl IntoView {
                 Screen::Register => lazy_view(crate::kinds::release_slip::register_screen()),
                 Screen::NewRequest => lazy_view(crate::kinds::repair_request::new_request_screen()),
                 Screen::Routes => lazy_view(crate::kinds::patrol_route::routes_screen()),
+                Screen::FoundItems => lazy_view(crate::kinds::found_item::found_items_screen()),
+                Screen::Notice => lazy_view(crate::kinds::found_item::notice_screen()),
                 Screen::Account => lazy_view(screens::account::account()),
                 Screen::OpenElsewhere => view! { <OpenElsewhere/> }.into_any(),
                 Screen::DeviceRevoked => lazy_view(screens::home::device_revoked_screen()),

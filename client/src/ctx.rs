@@ -36,6 +36,10 @@ pub enum Screen {
     NewRequest,
     /// Patrol routes and the rounds done on them (office staff).
     Routes,
+    /// Found items: the finder's (register one, and theirs) or the office's list.
+    FoundItems,
+    /// The printable public notice of unclaimed found items (office staff).
+    Notice,
     /// The app is open in another tab or window of this phone, which holds the records.
     OpenElsewhere,
     /// An admin revoked this device: what happened, and the export of what it holds.

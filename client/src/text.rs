@@ -72,6 +72,20 @@ pub fn tr(i18n: I18nContext<Locale>, key: &str) -> String {
         "field.time" => t_string!(i18n, field.time),
         "repair.started" => t_string!(i18n, repair.started),
         "repair.closed" => t_string!(i18n, repair.closed),
+        "found.registered" => t_string!(i18n, found.registered),
+        "found.counted" => t_string!(i18n, found.counted),
+        "found.handed_over" => t_string!(i18n, found.handed_over),
+        "found.received" => t_string!(i18n, found.received),
+        "found.described" => t_string!(i18n, found.described),
+        "found.claimed" => t_string!(i18n, found.claimed),
+        "found.saved" => t_string!(i18n, found.saved),
+        "field.description" => t_string!(i18n, field.description),
+        "field.area" => t_string!(i18n, field.area),
+        "field.witness_name" => t_string!(i18n, field.witness_name),
+        "field.claimant_name" => t_string!(i18n, field.claimant_name),
+        "field.id_number" => t_string!(i18n, field.id_number),
+        "field.holder_name" => t_string!(i18n, field.holder_name),
+        "field.amount_fen" => t_string!(i18n, field.amount_fen),
         "repair.estimate_saved" => t_string!(i18n, repair.estimate_saved),
         "repair.work_saved" => t_string!(i18n, repair.work_saved),
         "repair.measure_saved" => t_string!(i18n, repair.measure_saved),
@@ -222,6 +236,12 @@ pub fn problem_key_text(i18n: I18nContext<Locale>, key: ProblemKey) -> &'static 
         ProblemKey::OnRoute => t_string!(i18n, validation.on_route),
         ProblemKey::NotOnRoute => t_string!(i18n, validation.not_on_route),
         ProblemKey::RouteChanged => t_string!(i18n, validation.route_changed),
+        ProblemKey::PersonalData => t_string!(i18n, validation.personal_data),
+        ProblemKey::NotWitnessed => t_string!(i18n, validation.not_witnessed),
+        ProblemKey::CountIncomplete => t_string!(i18n, validation.count_incomplete),
+        ProblemKey::NoDescription => t_string!(i18n, validation.no_description),
+        ProblemKey::IdNotChecked => t_string!(i18n, validation.id_not_checked),
+        ProblemKey::BeforeRetention => t_string!(i18n, validation.before_retention),
     }
 }
 
@@ -262,7 +282,8 @@ pub fn problem_text(i18n: I18nContext<Locale>, problem: &Problem) -> String {
             | "unit_price_fen" | "labour_fen" | "fee_fen" | "done" | "minutes" | "reason"
             | "signer_name" | "stroke" | "subject" | "estimate" | "technician_name"
             | "checkpoints" | "due_times" | "max_minutes" | "hint" | "planned"
-            | "checkpoint_id" => {
+            | "checkpoint_id" | "description" | "area" | "witness_name" | "claimant_name"
+            | "id_number" | "holder_name" | "amount_fen" => {
                 format!("field.{field}")
             }
             "visited_at" | "found_at" | "written_at" | "taken_at" | "done_at" | "decided_at"

@@ -6,6 +6,7 @@ const GUARD = { username: 'guard', password: 'guard-demo-2026' };
 const CLERK = { username: 'clerk', password: 'clerk-demo-2026' };
 const ADMIN = { username: 'admin', password: 'admin-demo-2026' };
 const TECH = { username: 'tech', password: 'tech-demo-2026' };
+const CLEANER = { username: 'cleaner', password: 'cleaner-demo-2026' };
 const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true };
 const DESKTOP = { viewport: { width: 1280, height: 800 } };
 
@@ -106,5 +107,5 @@ const roundItem = (page, route) => page.getByTestId('round-item').filter({ hasTe
 const officeItem = (page, route) => page.getByTestId('office-item').filter({ hasText: route });
 
 module.exports = {
-  endOpenRoundIfAsked, newGuard, GUARD, CLERK, ADMIN, TECH, PHONE, SMALL_PHONE, DESKTOP, launchPhone, drawSignature, signIn, waitForServiceWorker, startRound, addVisit, addFinding, roundItem, officeItem,
+  endOpenRoundIfAsked, newGuard, GUARD, CLERK, ADMIN, TECH, CLEANER, PHONE, SMALL_PHONE, DESKTOP, launchPhone, drawSignature, signIn, waitForServiceWorker, startRound, addVisit, addFinding, roundItem, officeItem,
 };

@@ -22,9 +22,11 @@ use clap::{Parser, Subcommand};
 /// 710.2 KB (issue 9), then 722 KB when a sixth kind, the patrol route, and the rounds on
 /// routes took it to 721 KB (issue 9: every kind's rules and document reading are in the main
 /// module, as sync judges every document), then 726 KB for offline sign-in's form and what
-/// forgets it (725.1 KB; its KDF and verifier load lazily); issue 11 aims at 600 KB by
-/// loading screens by role.
-const WASM_GZIP_BUDGET: usize = 726 * 1024;
+/// forgets it (725.1 KB; its KDF and verifier load lazily), then 743 KB when a seventh kind,
+/// the found item, came (741.1 KB: reading its documents, nine entry types, is in the main
+/// module with every kind's; its screens load lazily); issue 11 aims at 600 KB by loading
+/// screens by role and reading each kind's documents where they are used.
+const WASM_GZIP_BUDGET: usize = 743 * 1024;
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 const CHROMIUM: &str = "/usr/bin/chromium";
 /// cargo-fuzz, installed from crates.io when missing.

@@ -1,6 +1,7 @@
 //! The client's one match on the record kind: which screens, list rows and set-aside lines
 //! each kind has. Adding a kind adds a module here and an arm to each function.
 
+pub mod found_item;
 pub mod patrol_log;
 pub mod patrol_route;
 pub mod registry;
@@ -25,6 +26,7 @@ pub fn kind_name(i18n: I18nContext<Locale>, kind: RecordKind) -> String {
         RecordKind::ReleaseSlip => t_string!(i18n, kind.release_slip).to_string(),
         RecordKind::RepairRequest => t_string!(i18n, kind.repair_request).to_string(),
         RecordKind::PatrolRoute => t_string!(i18n, kind.patrol_route).to_string(),
+        RecordKind::FoundItem => t_string!(i18n, kind.found_item).to_string(),
     }
 }
 
@@ -37,6 +39,7 @@ pub fn status_name(i18n: I18nContext<Locale>, kind: RecordKind, status: &str) ->
         RecordKind::ReleaseSlip => release_slip::status_name(i18n, status),
         RecordKind::RepairRequest => repair_request::status_name(i18n, status),
         RecordKind::PatrolRoute => patrol_route::status_name(i18n, status),
+        RecordKind::FoundItem => found_item::status_name(i18n, status),
     }
 }
 
@@ -49,6 +52,7 @@ pub fn summary_detail(i18n: I18nContext<Locale>, detail: &SummaryDetail) -> AnyV
         SummaryDetail::ReleaseSlip { .. } => release_slip::summary_detail(i18n, detail),
         SummaryDetail::RepairRequest { .. } => repair_request::summary_detail(i18n, detail),
         SummaryDetail::PatrolRoute { .. } => patrol_route::summary_detail(i18n, detail),
+        SummaryDetail::FoundItem { .. } => found_item::summary_detail(i18n, detail),
     }
 }
 
@@ -64,6 +68,7 @@ pub fn record_body(id: DocumentId, record: Memo<Option<AnyRecord>>) -> AnyView {
         Some(RecordKind::ReleaseSlip) => lazy_view(release_slip::slip_body(id, record)),
         Some(RecordKind::RepairRequest) => lazy_view(repair_request::request_body(id, record)),
         Some(RecordKind::PatrolRoute) => lazy_view(patrol_route::route_body(id, record)),
+        Some(RecordKind::FoundItem) => lazy_view(found_item::found_body(id, record)),
         None => ().into_any(),
     })
     .into_any()
@@ -89,6 +94,9 @@ pub fn set_aside_lines(refused: &AnyRecord, current: Option<&AnyRecord>) -> Vec<
         }
         AnyRecord::PatrolRoute(refused) => {
             patrol_route::set_aside_lines(refused, current.and_then(AnyRecord::as_patrol_route))
+        }
+        AnyRecord::FoundItem(refused) => {
+            found_item::set_aside_lines(refused, current.and_then(AnyRecord::as_found_item))
         }
     }
 }

@@ -431,5 +431,6 @@ fn role_name(i18n: leptos_i18n::I18nContext<Locale>, role: Role) -> String {
         Role::Technician => t_string!(i18n, role.technician).to_string(),
         Role::Office => t_string!(i18n, role.office).to_string(),
         Role::Admin => t_string!(i18n, role.admin).to_string(),
+        Role::Cleaner => t_string!(i18n, role.cleaner).to_string(),
     }
 }

@@ -74,6 +74,11 @@ pub fn Home() -> impl IntoView {
                     {t!(i18n, route.title)}
                 </button>
             </Show>
+            <Show when=move || role.get().is_some_and(|r| r.works_with(RecordKind::FoundItem) && r != Role::Cleaner)>
+                <button class="secondary" data-testid="open-found-items" on:click=move |_| ctx.screen.set(Screen::FoundItems)>
+                    {t!(i18n, found.title)}
+                </button>
+            </Show>
             <Show when=move || role.get().is_some_and(|r| r.lists_records())>
                 <button class="secondary" data-testid="open-register" on:click=move |_| ctx.screen.set(Screen::Register)>
                     {t!(i18n, register.title)}
@@ -90,6 +95,8 @@ pub fn Home() -> impl IntoView {
             Some(Role::Guard) => lazy_view(crate::kinds::patrol_log::patrol_home()),
             Some(Role::Admin) => lazy_view(admin::admin_home()),
             Some(Role::Technician) => lazy_view(repair::technician_home()),
+            // A cleaner registers found items and sees their own: that is their home.
+            Some(Role::Cleaner) => lazy_view(crate::kinds::found_item::found_items_screen()),
             None => ().into_any(),
         }}
     }

@@ -44,7 +44,12 @@ fn signs(
             purpose,
             subject,
             signer_role: role,
-            signer_name: "签名人",
+            // The witness signs as the count names them.
+            signer_name: match role {
+                SignerRole::Witness => "王保安",
+                SignerRole::Finder => "刘阿姨",
+                _ => "张女士",
+            },
             stroke: &stroke,
             content_hash: content.hash(),
             signed_at: at,

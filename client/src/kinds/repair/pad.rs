@@ -302,9 +302,7 @@ pub fn SignStep(
     let heading = match purpose {
         Purpose::RepairConsent => t_string!(i18n, signature.ask_consent).to_string(),
         // A repair's signing step asks for the two signatures of a repair only.
-        Purpose::RepairAcceptance | Purpose::GateCheck | Purpose::SlipApproval => {
-            t_string!(i18n, signature.ask_acceptance).to_string()
-        }
+        _ => t_string!(i18n, signature.ask_acceptance).to_string(),
     };
     view! {
         <section class="card sign-step" data-testid="sign-step" data-purpose=purpose.as_str()>
@@ -358,7 +356,12 @@ fn SignedContentView(repair: RepairRecord, purpose: Purpose) -> impl IntoView {
         )
     };
     let body = match purpose {
-        Purpose::RepairConsent | Purpose::GateCheck | Purpose::SlipApproval => view! {
+        Purpose::RepairConsent
+        | Purpose::GateCheck
+        | Purpose::SlipApproval
+        | Purpose::FoundItemCount
+        | Purpose::FoundItemReceipt
+        | Purpose::FoundItemDisposal => view! {
             <div><span class="muted">{t!(i18n, repair.unit)}": "</span>{repair.unit.clone()}</div>
             <div><span class="muted">{t!(i18n, repair.fault)}": "</span>{repair.fault.clone()}</div>
             <div><span class="muted">{t!(i18n, repair.component)}": "</span>{component}</div>

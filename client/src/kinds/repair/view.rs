@@ -224,6 +224,10 @@ pub fn signer_role_name(i18n: I18nContext<Locale>, role: SignerRole) -> String {
         SignerRole::OwnersAgent => t_string!(i18n, signer.owners_agent),
         SignerRole::Technician => t_string!(i18n, signer.technician),
         SignerRole::Guard => t_string!(i18n, signer.guard),
+        SignerRole::Finder => t_string!(i18n, found.signer_finder),
+        SignerRole::Witness => t_string!(i18n, found.signer_witness),
+        SignerRole::Claimant => t_string!(i18n, found.signer_claimant),
+        SignerRole::Receiver => t_string!(i18n, found.signer_receiver),
     }
     .to_string()
 }
@@ -234,6 +238,9 @@ pub fn purpose_name(i18n: I18nContext<Locale>, purpose: Purpose) -> String {
         Purpose::RepairAcceptance => t_string!(i18n, repair.acceptance),
         Purpose::GateCheck => t_string!(i18n, signer.gate_check),
         Purpose::SlipApproval => t_string!(i18n, slip.in_person),
+        Purpose::FoundItemCount => t_string!(i18n, found.counts),
+        Purpose::FoundItemReceipt => t_string!(i18n, found.sign_receipt),
+        Purpose::FoundItemDisposal => t_string!(i18n, found.sign_disposal),
     }
     .to_string()
 }

@@ -73,8 +73,15 @@ impl Kind for FoundItem {
             &self.description,
             MAX_SHORT_CHARS,
         );
-        if looks_personal(&self.description) {
-            problems.push(Problem::new("description", keys::PERSONAL_DATA));
+        // What the public notice prints: nothing that identifies the owner.
+        for (path, text) in [
+            ("description", &self.description),
+            ("building", &self.building),
+            ("floor", &self.floor),
+        ] {
+            if looks_personal(text) {
+                problems.push(Problem::new(path, keys::PERSONAL_DATA));
+            }
         }
         check_optional_text(&mut problems, "building", &self.building, MAX_SHORT_CHARS);
         check_optional_text(&mut problems, "floor", &self.floor, MAX_SHORT_CHARS);
@@ -88,6 +95,10 @@ impl Kind for FoundItem {
         }
         if self.found_at > self.started_at {
             problems.push(Problem::new("found_at", keys::ENDS_BEFORE_START));
+        }
+        // Registered when found: at most a week later.
+        if self.found_at < self.started_at.saturating_sub(MAX_REGISTER_DELAY_MS) {
+            problems.push(Problem::new("found_at", keys::OUT_OF_RANGE));
         }
         for (i, count) in self.counts.iter().enumerate() {
             let path = format!("counts[{i}]");
@@ -385,6 +396,10 @@ fn check_items(problems: &mut Vec<Problem>, path: &str, items: &[CountedItem]) {
     }
     for (i, item) in items.iter().enumerate() {
         let line = format!("{path}[{i}]");
+        // One line per thing, so a count cannot hide a missing one behind a repeated line.
+        if items[..i].iter().any(|earlier| earlier.same_thing(item)) {
+            problems.push(Problem::new(format!("{line}.what"), keys::DUPLICATE_NAME));
+        }
         check_text(
             problems,
             format!("{line}.what"),
@@ -419,8 +434,12 @@ fn steps_in_order(
     let finder = writer.user_id == after.created_by;
     // Once custody ended on the server, nothing but a remark is added.
     let ended_before = before.and_then(FoundItem::final_step).is_some();
-    // The desk holds it (its receipt is in the record as it will stand).
-    let received = after.receipt().is_some();
+    // The desk holds it (its receipt is in the record as it will stand), since when.
+    let received_at = after.receipt().map(|r| r.confirmed_at);
+    // Office steps come after the receipt, and nothing is dated after custody ended.
+    let final_at = after.final_step().map(|(at, _)| at);
+    let in_window =
+        |at: i64| received_at.is_some_and(|r| at >= r) && final_at.is_none_or(|f| at <= f);
 
     let old_counts = ids(before.map(|b| &b.counts[..]));
     for (i, count) in after.counts.iter().enumerate() {
@@ -464,6 +483,23 @@ fn steps_in_order(
                 keys::ROLE_FORBIDS,
             ));
         }
+        // The witness signs as the person the count names, and is not the finder.
+        if signature.purpose == Purpose::FoundItemCount
+            && signature.signer_role == SignerRole::Witness
+        {
+            let named = after
+                .counts
+                .iter()
+                .find(|c| c.id == signature.subject)
+                .map(|c| c.witness_name.trim());
+            let name = signature.signer_name.trim();
+            if named != Some(name) || name == after.finder_name.trim() {
+                problems.push(Problem::new(
+                    format!("{path}.signer_name"),
+                    keys::ROLE_FORBIDS,
+                ));
+            }
+        }
         if ended_before {
             problems.push(Problem::new(path, keys::STEP_OUT_OF_ORDER));
         }
@@ -496,13 +532,19 @@ fn steps_in_order(
             }
             continue;
         }
-        // Within the office: only once the desk confirmed receipt, and not before it.
-        let receipt_at = after.receipt().map(|r| r.confirmed_at);
-        if !office || receipt_at.is_none_or(|at| movement.moved_at < at) {
+        // Within the office: only once the desk confirmed receipt, and not before it; the
+        // clerk who moves it names who holds it after (themselves, or a receiver who signs).
+        if !office || received_at.is_none_or(|at| movement.moved_at < at) {
             problems.push(Problem::new(path.clone(), keys::STEP_OUT_OF_ORDER));
         }
+        if !movement.to.is_final() && movement.holder_name.trim().is_empty() {
+            problems.push(Problem::new(format!("{path}.holder_name"), keys::REQUIRED));
+        }
         if movement.to.is_final() {
-            if movement.moved_at < after.disposable_from() {
+            if after
+                .disposable_from()
+                .is_none_or(|from| movement.moved_at < from)
+            {
                 problems.push(Problem::new(
                     format!("{path}.moved_at"),
                     keys::BEFORE_RETENTION,
@@ -534,11 +576,14 @@ fn steps_in_order(
             problems.push(Problem::new(format!("{path}.move_id"), keys::UNKNOWN_ENTRY));
             continue;
         };
-        // One receipt per hand-over; a second clerk's is refused.
-        if after.receipt().is_some_and(|r| r.id != confirmation.id)
-            || confirmation.confirmed_at < handover.moved_at
-            || ended_before
-        {
+        // One receipt per hand-over: a second (however dated) is refused, so it can never
+        // take the place of the one stored.
+        let naming = after
+            .confirmations
+            .iter()
+            .filter(|c| c.move_id == handover.id)
+            .count();
+        if naming > 1 || confirmation.confirmed_at < handover.moved_at || ended_before {
             problems.push(Problem::new(path.clone(), keys::STEP_OUT_OF_ORDER));
         }
         let Some(count) = after.counts.iter().find(|c| {
@@ -572,17 +617,17 @@ fn steps_in_order(
         .iter()
         .enumerate()
         .filter(|(_, s)| is_new(&old_searches, &s.id))
-        .map(|(i, _)| format!("searches[{i}]"))
+        .map(|(i, s)| (format!("searches[{i}]"), s.searched_at))
         .chain(
             after
                 .descriptions
                 .iter()
                 .enumerate()
                 .filter(|(_, d)| is_new(&old_descriptions, &d.id))
-                .map(|(i, _)| format!("descriptions[{i}]")),
+                .map(|(i, d)| (format!("descriptions[{i}]"), d.described_at)),
         );
-    for path in office_steps {
-        if !received || ended_before {
+    for (path, at) in office_steps {
+        if !in_window(at) || ended_before {
             problems.push(Problem::new(path, keys::STEP_OUT_OF_ORDER));
         }
     }
@@ -593,15 +638,15 @@ fn steps_in_order(
             continue;
         }
         let path = format!("claims[{i}]");
-        if !received || ended_before {
+        if !in_window(claim.claimed_at) || ended_before {
             problems.push(Problem::new(path.clone(), keys::STEP_OUT_OF_ORDER));
         }
-        // The claimant described it before seeing it.
-        if !after
-            .descriptions
-            .iter()
-            .any(|d| d.id == claim.description && d.described_at <= claim.claimed_at)
-        {
+        // The claimant described it before seeing it: their own description, given earlier.
+        if !after.descriptions.iter().any(|d| {
+            d.id == claim.description
+                && d.described_at <= claim.claimed_at
+                && d.claimant_name.trim() == claim.claimant_name.trim()
+        }) {
             problems.push(Problem::new(
                 format!("{path}.description"),
                 keys::NO_DESCRIPTION,
@@ -618,7 +663,7 @@ fn steps_in_order(
                 problems.push(Problem::new(format!("{path}.handed"), keys::REQUIRED));
             }
             if claim.outcome == ClaimOutcome::Full
-                && !same_lines(&claim.handed, after.listed_contents())
+                && !same_lines(&claim.handed, &after.remaining_contents())
             {
                 problems.push(Problem::new(
                     format!("{path}.outcome"),
@@ -634,12 +679,44 @@ fn steps_in_order(
         }
     }
 
+    // Partial hand-overs together never give out more than the record lists.
+    if handed_beyond_listed(after) {
+        for (i, claim) in after.claims.iter().enumerate() {
+            if claim.outcome == ClaimOutcome::Partial && is_new(&old_claims, &claim.id) {
+                problems.push(Problem::new(
+                    format!("claims[{i}].handed"),
+                    keys::DECISION_MISMATCH,
+                ));
+            }
+        }
+    }
+
+    // Nothing new is dated after custody ended (a move or a count behind a claim's back).
+    if let Some(final_at) = final_at {
+        for (i, movement) in after.moves.iter().enumerate() {
+            if is_new(&old_moves, &movement.id)
+                && !movement.to.is_final()
+                && movement.moved_at > final_at
+            {
+                problems.push(Problem::new(format!("moves[{i}]"), keys::STEP_OUT_OF_ORDER));
+            }
+        }
+        for (i, count) in after.counts.iter().enumerate() {
+            if is_new(&old_counts, &count.id) && count.counted_at > final_at {
+                problems.push(Problem::new(
+                    format!("counts[{i}]"),
+                    keys::STEP_OUT_OF_ORDER,
+                ));
+            }
+        }
+    }
+
     // At most one step ends custody: a second (a claim after a disposal, two claims that
-    // hand it over) is refused wherever it comes from.
+    // hand everything over) is refused wherever it comes from.
     let finals: Vec<(i64, &str)> = after
         .claims
         .iter()
-        .filter(|c| c.outcome.hands_over())
+        .filter(|c| c.outcome.is_final())
         .map(|c| (c.claimed_at, c.id.as_str()))
         .chain(
             after
@@ -652,7 +729,7 @@ fn steps_in_order(
     if finals.len() > 1 {
         let first = finals.iter().min().map(|f| f.1);
         for (i, claim) in after.claims.iter().enumerate() {
-            if claim.outcome.hands_over()
+            if claim.outcome.is_final()
                 && is_new(&old_claims, &claim.id)
                 && Some(claim.id.as_str()) != first
             {
@@ -671,6 +748,33 @@ fn steps_in_order(
             }
         }
     }
+}
+
+/// Whether the partial claims together hand over more of a line than the record lists, or a
+/// line it does not list.
+fn handed_beyond_listed(item: &FoundItem) -> bool {
+    let listed = item.listed_contents();
+    let mut given: Vec<CountedItem> = Vec::new();
+    for handed in item
+        .claims
+        .iter()
+        .filter(|c| c.outcome == ClaimOutcome::Partial)
+        .flat_map(|c| &c.handed)
+    {
+        match given.iter_mut().find(|g| g.same_thing(handed)) {
+            Some(g) => {
+                g.quantity = g.quantity.saturating_add(handed.quantity);
+                g.amount_fen = g.amount_fen.saturating_add(handed.amount_fen);
+            }
+            None => given.push(handed.clone()),
+        }
+    }
+    given.iter().any(|g| {
+        listed
+            .iter()
+            .find(|l| l.same_thing(g))
+            .is_none_or(|l| g.quantity > l.quantity || g.amount_fen > l.amount_fen)
+    })
 }
 
 /// Whether two counts list the same things in the same quantities and amounts, in any order.

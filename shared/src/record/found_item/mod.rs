@@ -48,6 +48,8 @@ pub const RETENTION_DAYS: u32 = 90;
 pub const VALUABLES_RETENTION_DAYS: u32 = 180;
 
 const DAY_MS: i64 = 86_400_000;
+/// How long after it was found an item may be registered (a week).
+pub const MAX_REGISTER_DELAY_MS: i64 = 7 * DAY_MS;
 
 /// What kind of thing was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Reconcile, Hydrate, Serialize, Deserialize)]
@@ -397,6 +399,11 @@ impl ClaimOutcome {
     pub fn hands_over(self) -> bool {
         self != ClaimOutcome::Disputed
     }
+
+    /// Whether the claim ends the estate's custody: everything left was handed over.
+    pub fn is_final(self) -> bool {
+        self == ClaimOutcome::Full
+    }
 }
 
 /// A claim at the desk: who, the ID checked, what was handed over. A claim that hands
@@ -563,7 +570,7 @@ pub fn looks_personal(text: &str) -> bool {
             if near(i.checked_sub(1)) || near(Some(i + 1)) {
                 return true;
             }
-        } else if !matches!(c, ' ' | ',' | '.' | '-') {
+        } else if !matches!(c, ' ' | ',' | '.' | '-' | '/' | '，' | '。' | '－') {
             run = 0;
         }
     }
@@ -636,10 +643,12 @@ impl FoundItem {
         }
     }
 
-    /// The earliest time it may be disposed of or handed to the police.
-    pub fn disposable_from(&self) -> i64 {
-        self.found_at
-            .saturating_add(i64::from(self.retention_days()) * DAY_MS)
+    /// The earliest time it may be disposed of or handed to the police: the retention
+    /// period counted from the desk's receipt (a time the desk wrote, not the finder's phone);
+    /// `None` before the desk has it.
+    pub fn disposable_from(&self) -> Option<i64> {
+        let received = self.receipt()?.confirmed_at;
+        Some(received.saturating_add(i64::from(self.retention_days()) * DAY_MS))
     }
 
     /// The latest count of `stage` (by time, then ID).
@@ -683,6 +692,26 @@ impl FoundItem {
             .map_or(&[][..], |c| &c.items)
     }
 
+    /// What the estate still holds: the listed contents less what partial claims handed over
+    /// (by line, quantity and amount).
+    pub fn remaining_contents(&self) -> Vec<CountedItem> {
+        let mut left: Vec<CountedItem> = self.listed_contents().to_vec();
+        for claim in self
+            .claims
+            .iter()
+            .filter(|c| c.outcome == ClaimOutcome::Partial)
+        {
+            for handed in &claim.handed {
+                if let Some(line) = left.iter_mut().find(|l| l.same_thing(handed)) {
+                    line.quantity = line.quantity.saturating_sub(handed.quantity);
+                    line.amount_fen = line.amount_fen.saturating_sub(handed.amount_fen).max(0);
+                }
+            }
+        }
+        left.retain(|l| l.quantity > 0 || l.amount_fen > 0);
+        left
+    }
+
     /// The signature of `purpose` by `role` over `subject` as it stands, if any.
     pub fn signed(&self, purpose: Purpose, subject: &str, role: SignerRole) -> Option<&Signature> {
         let hash = self.content_for(purpose, subject)?.hash();
@@ -712,7 +741,7 @@ impl FoundItem {
         let claims = self
             .claims
             .iter()
-            .filter(|c| c.outcome.hands_over())
+            .filter(|c| c.outcome.is_final())
             .map(|c| (c.claimed_at, c.id.as_str(), FoundStatus::Claimed));
         let moves = self.moves.iter().filter(|m| m.to.is_final()).map(|m| {
             let status = if m.to == Holder::Police {
@@ -803,7 +832,9 @@ impl FoundItem {
                 confirmed: true,
             });
         }
-        for claim in self.claims.iter().filter(|c| c.outcome.hands_over()) {
+        // The claim that ended custody (a partial hand-over is listed with the claims; the item
+        // stays with the desk).
+        for claim in self.claims.iter().filter(|c| c.outcome.is_final()) {
             steps.push(CustodyStep {
                 at: claim.claimed_at,
                 status: FoundStatus::Claimed,
@@ -934,7 +965,7 @@ impl FoundItem {
             ("to", text(movement.to.as_str())),
             ("holder_name", text(&movement.holder_name)),
             ("place", text(&movement.place)),
-            ("items", items_value(self.listed_contents())),
+            ("items", items_value(&self.remaining_contents())),
             ("moved_at", int(movement.moved_at)),
         ]);
         SignedContent::new(Purpose::FoundItemDisposal, fields)

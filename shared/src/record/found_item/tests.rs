@@ -85,7 +85,11 @@ fn sign(
             purpose,
             subject,
             signer_role: role,
-            signer_name: "签名人",
+            signer_name: match role {
+                SignerRole::Witness => "王保安",
+                SignerRole::Finder => "刘阿姨",
+                _ => "张女士",
+            },
             stroke: &stroke,
             content_hash: content.hash(),
             signed_at: at,
@@ -579,7 +583,13 @@ fn disposal_waits_for_the_retention_period_and_the_receiver_signs() {
     let early = dispose(T0 + 30 * DAY);
     assert!(problems_at(Some(&at_desk), &early, &CLERK, T0 + 31 * DAY)
         .contains(&pair("moves[1].moved_at", keys::BEFORE_RETENTION)));
-    let due = T0 + i64::from(VALUABLES_RETENTION_DAYS) * DAY;
+    // Counted from the desk's receipt (20 minutes after it was found), not from a time the
+    // finder's phone wrote.
+    let due = T0 + 20 * MINUTE + i64::from(VALUABLES_RETENTION_DAYS) * DAY;
+    assert!(
+        problems_at(Some(&at_desk), &dispose(due - MINUTE), &CLERK, due)
+            .contains(&pair("moves[1].moved_at", keys::BEFORE_RETENTION))
+    );
     let on_time = dispose(due);
     assert!(problems_at(Some(&at_desk), &on_time, &CLERK, due).is_empty());
     assert_eq!(on_time.status(), FoundStatus::WithPolice);
@@ -587,6 +597,140 @@ fn disposal_waits_for_the_retention_period_and_the_receiver_signs() {
     unsigned.signatures.pop();
     assert!(problems_at(Some(&at_desk), &unsigned, &CLERK, due)
         .contains(&pair("moves[1]", keys::UNSIGNED)));
+}
+
+#[test]
+fn a_second_receipt_however_dated_never_replaces_the_first() {
+    let at_desk = received(contents());
+    let mut backdated = at_desk.clone();
+    backdated.counts.push(count(
+        14,
+        &CLERK,
+        CountStage::Desk,
+        contents()[1..].to_vec(),
+        T0 + 11 * MINUTE,
+    ));
+    // Dated before the stored receipt and naming a count without the cash.
+    backdated.confirmations.push(Confirmation {
+        id: entry_id(15).to_string(),
+        author: CLERK.user_id.to_owned(),
+        corrects: None,
+        move_id: at_desk.moves[0].id.clone(),
+        count: entry_id(14).to_string(),
+        holder_name: "另一位客服".into(),
+        confirmed_at: T0 + 11 * MINUTE,
+    });
+    assert!(problems(&at_desk, &backdated, &CLERK)
+        .contains(&pair("confirmations[1]", keys::STEP_OUT_OF_ORDER)));
+}
+
+#[test]
+fn a_count_lists_each_thing_once() {
+    let mut item = handbag();
+    let before = item.clone();
+    item.counts.push(count(
+        1,
+        &CLEANER,
+        CountStage::Registration,
+        vec![
+            line("银行卡", ContentKind::Card, 1, 0),
+            line("银行卡", ContentKind::Card, 1, 0),
+        ],
+        T0 + 2 * MINUTE,
+    ));
+    assert!(problems(&before, &item, &CLEANER)
+        .contains(&pair("counts[0].items[1].what", keys::DUPLICATE_NAME)));
+}
+
+#[test]
+fn a_partial_claim_leaves_the_rest_with_the_desk_and_never_more_than_listed() {
+    let described = described(received(contents()));
+    let partial = |handed: Vec<CountedItem>| {
+        let mut item = described.clone();
+        let claim = Claim {
+            handed,
+            ..claim(&described, ClaimOutcome::Partial)
+        };
+        let id = claim.id.clone();
+        item.claims.push(claim);
+        let receipt = sign(
+            &item,
+            9,
+            &CLERK,
+            Purpose::FoundItemReceipt,
+            &id,
+            SignerRole::Claimant,
+            T0 + DAY / 2 + MINUTE,
+        );
+        item.signatures.push(receipt);
+        item
+    };
+    // Her ID card only: the cash and the cards stay, and so does the item.
+    let part = partial(vec![line("身份证", ContentKind::IdDocument, 1, 0)]);
+    assert!(
+        problems(&described, &part, &CLERK).is_empty(),
+        "{:?}",
+        problems(&described, &part, &CLERK)
+    );
+    assert_eq!(part.status(), FoundStatus::AtDesk);
+    assert_eq!(part.remaining_contents().len(), 2);
+    // More cash than the record lists is refused.
+    let more = partial(vec![line("现金", ContentKind::Cash, 1, 99_000)]);
+    assert!(problems(&described, &more, &CLERK)
+        .contains(&pair("claims[0].handed", keys::DECISION_MISMATCH)));
+}
+
+#[test]
+fn a_claim_rests_on_its_claimants_own_description_and_nothing_is_dated_after_it() {
+    let described = described(received(contents()));
+    let mut other = described.clone();
+    let claim = Claim {
+        claimant_name: "李先生".into(),
+        ..claim(&described, ClaimOutcome::Disputed)
+    };
+    other.claims.push(Claim {
+        handed: Vec::new(),
+        ..claim
+    });
+    assert!(problems(&described, &other, &CLERK)
+        .contains(&pair("claims[0].description", keys::NO_DESCRIPTION)));
+
+    // A move to storage dated after the claim, in the same upload.
+    let mut behind = claimed(&described);
+    behind
+        .moves
+        .push(movement(21, &CLERK, Holder::Storage, "李客服", T0 + DAY));
+    assert!(
+        problems(&described, &behind, &CLERK).contains(&pair("moves[1]", keys::STEP_OUT_OF_ORDER))
+    );
+}
+
+#[test]
+fn the_witness_signs_as_the_person_the_count_names_and_is_not_the_finder() {
+    let mut item = handbag();
+    item.counts.push(count(
+        1,
+        &CLEANER,
+        CountStage::Registration,
+        contents(),
+        T0 + 2 * MINUTE,
+    ));
+    let before = item.clone();
+    let id = item.counts[0].id.clone();
+    let mut witness = sign(
+        &item,
+        3,
+        &CLEANER,
+        Purpose::FoundItemCount,
+        &id,
+        SignerRole::Witness,
+        T0 + 3 * MINUTE,
+    );
+    witness.signer_name = "刘阿姨".into();
+    let mut forged = item.clone();
+    forged.signatures.push(witness);
+    assert!(problems(&before, &forged, &CLEANER)
+        .contains(&pair("signatures[0].signer_name", keys::ROLE_FORBIDS)));
 }
 
 #[test]
@@ -627,6 +771,7 @@ fn a_public_description_with_numbers_is_refused() {
         .expect_err("refused");
         assert!(problems.contains(&Problem::new("description", keys::PERSONAL_DATA)));
     }
+    assert!(looks_personal("卡号6222/0210/0000"));
     for text in ["黑色皮质手提包", "红色雨伞2把", "A座15楼"] {
         assert!(!looks_personal(text), "{text}");
     }
