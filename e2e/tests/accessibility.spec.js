@@ -65,3 +65,33 @@ test('screens_have_no_serious_accessibility_violations', async ({ browser }) => 
   await check(admin, 'admin');
   await adminDesk.close();
 });
+
+test('found_item_screens_have_no_serious_accessibility_violations', async ({ browser }) => {
+  const phone = await browser.newContext(h.SMALL_PHONE);
+  const cleaner = await phone.newPage();
+  await h.signIn(cleaner, h.CLEANER);
+  await expect(cleaner.getByTestId('register-found-form')).toBeVisible();
+  await check(cleaner, 'cleaner home');
+  await cleaner.getByTestId('found-description').fill(`无障碍检查 钱包 ${Date.now().toString(26).replace(/\d/g, (d) => 'qrstuvwxyz'[d])}`);
+  await cleaner.getByTestId('category-wallet').click();
+  await cleaner.getByTestId('found-area').fill('大堂');
+  await cleaner.getByTestId('register-found').click();
+  await expect(cleaner.getByTestId('count-form')).toBeVisible();
+  await cleaner.getByTestId('line-content').first().selectOption('cash');
+  await check(cleaner, 'found item, count');
+  await cleaner.getByTestId('lang-switch').click();
+  await check(cleaner, 'found item, count (en)');
+  await cleaner.getByTestId('lang-switch').click();
+  await phone.close();
+
+  const desk = await browser.newContext(h.DESKTOP);
+  const clerk = await desk.newPage();
+  await h.signIn(clerk, h.CLERK);
+  await clerk.getByTestId('open-found-items').click();
+  await expect(clerk.getByTestId('office-found-list')).toBeVisible();
+  await check(clerk, 'found items');
+  await clerk.getByTestId('open-notice').click();
+  await expect(clerk.getByTestId('notice-board')).toBeVisible();
+  await check(clerk, 'notice');
+  await desk.close();
+});

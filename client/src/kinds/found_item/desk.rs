@@ -10,14 +10,13 @@ use gatehouse_shared::record::found_item::{
 use gatehouse_shared::signature::{Purpose, SignerRole};
 use gatehouse_shared::{DocumentId, EntryId, Problem};
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos_i18n::I18nContext;
 
 use super::category_name;
 use super::finder::{counted, LineDraft, LinesEditor};
-use super::sign::{signature_of, SignBox};
+use super::sign::{sign_and_save, SignBox, Signing};
 use super::view::{channel_name, line_text, outcome_name};
-use crate::ctx::{random_id, Ctx, EditError};
+use crate::ctx::{random_id, Ctx};
 use crate::i18n::*;
 use crate::time::{format_time, now_ms};
 use crate::widgets::Problems;
@@ -390,40 +389,26 @@ fn ClaimForm(
         };
         record.claims.push(claim.clone());
         let content = record.receipt_content(&claim);
-        busy.set(true);
-        spawn_local(async move {
-            let subject = claim.id.clone();
-            let outcome = match signature_of(
-                ctx,
-                id,
-                Purpose::FoundItemReceipt,
-                subject,
-                SignerRole::Claimant,
-                name,
-                stroke,
-                content.hash(),
-            )
-            .await
-            {
-                Ok(entry) => {
-                    ctx.edit::<FoundItem>(id, move |r| {
-                        r.claims.push(claim);
-                        r.signatures.push(entry);
-                    })
-                    .await
-                }
-                Err(error) => Err(error),
-            };
-            busy.set(false);
-            match outcome {
-                Ok(()) => {
-                    problems.set(Vec::new());
-                    ctx.notify("found.claimed", false);
-                }
-                Err(EditError::Invalid(found)) => problems.set(found),
-                Err(EditError::NotSaved) => ctx.notify("error.not_saved", true),
-            }
-        });
+        let signing = Signing {
+            purpose: Purpose::FoundItemReceipt,
+            subject: claim.id.clone(),
+            role: SignerRole::Claimant,
+            name,
+            stroke,
+            content_hash: content.hash(),
+        };
+        sign_and_save(
+            ctx,
+            id,
+            signing,
+            busy,
+            problems,
+            "found.claimed",
+            move |r, entry| {
+                r.claims.push(claim);
+                r.signatures.push(entry);
+            },
+        );
     });
     let receipt_lines = move |claim: &Claim| -> Vec<String> {
         let mut lines = item
@@ -552,37 +537,26 @@ fn DisposalForm(id: DocumentId, item: Memo<Option<FoundItem>>) -> impl IntoView 
         };
         record.moves.push(moved.clone());
         let content = record.disposal_content(&moved);
-        busy.set(true);
-        spawn_local(async move {
-            let subject = moved.id.clone();
-            let outcome = match signature_of(
-                ctx,
-                id,
-                Purpose::FoundItemDisposal,
-                subject,
-                SignerRole::Receiver,
-                name,
-                stroke,
-                content.hash(),
-            )
-            .await
-            {
-                Ok(entry) => {
-                    ctx.edit::<FoundItem>(id, move |r| {
-                        r.moves.push(moved);
-                        r.signatures.push(entry);
-                    })
-                    .await
-                }
-                Err(error) => Err(error),
-            };
-            busy.set(false);
-            match outcome {
-                Ok(()) => ctx.notify("found.saved", false),
-                Err(EditError::Invalid(found)) => problems.set(found),
-                Err(EditError::NotSaved) => ctx.notify("error.not_saved", true),
-            }
-        });
+        let signing = Signing {
+            purpose: Purpose::FoundItemDisposal,
+            subject: moved.id.clone(),
+            role: SignerRole::Receiver,
+            name,
+            stroke,
+            content_hash: content.hash(),
+        };
+        sign_and_save(
+            ctx,
+            id,
+            signing,
+            busy,
+            problems,
+            "found.saved",
+            move |r, entry| {
+                r.moves.push(moved);
+                r.signatures.push(entry);
+            },
+        );
     });
     view! {
         <section class="card" data-testid="disposal-form">

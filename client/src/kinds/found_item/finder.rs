@@ -11,7 +11,7 @@ use gatehouse_shared::{DocumentId, EntryId, Problem};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::sign::{signature_of, SignBox};
+use super::sign::{sign_and_save, SignBox, Signing};
 use super::view::{content_name, line_text};
 use super::{category_name, status_name};
 use crate::ctx::{random_id, Ctx, EditError, Screen};
@@ -114,7 +114,7 @@ pub(super) fn LinesEditor(lines: RwSignal<Vec<LineDraft>>) -> impl IntoView {
                     <div class="count-line" data-testid="count-line">
                         <input data-testid="line-what" placeholder=move || t_string!(i18n, found.line_what).to_string()
                             prop:value=move || get().what on:input=move |ev| { let v = event_target_value(&ev); set(&|l| l.what = v.clone()) }/>
-                        <select data-testid="line-content" prop:value=move || get().content.as_str()
+                        <select data-testid="line-content" aria-label=move || t_string!(i18n, found.line_kind).to_string() prop:value=move || get().content.as_str()
                             on:change=move |ev| { let v = ContentKind::parse(&event_target_value(&ev)).unwrap_or(ContentKind::Other); set(&|l| l.content = v) }>
                             {ContentKind::ALL.into_iter().map(|c| view! { <option value=c.as_str()>{move || content_name(i18n, c)}</option> }).collect_view()}
                         </select>
@@ -484,37 +484,23 @@ fn SignCount(
         let Some(content) = record.content_for(Purpose::FoundItemCount, &subject) else {
             return;
         };
-        let subject = subject.clone();
-        busy.set(true);
-        spawn_local(async move {
-            let outcome = match signature_of(
-                ctx,
-                id,
-                Purpose::FoundItemCount,
-                subject,
-                role,
-                signer,
-                stroke,
-                content.hash(),
-            )
-            .await
-            {
-                Ok(entry) => {
-                    ctx.edit::<FoundItem>(id, move |r| r.signatures.push(entry))
-                        .await
-                }
-                Err(error) => Err(error),
-            };
-            busy.set(false);
-            match outcome {
-                Ok(()) => {
-                    problems.set(Vec::new());
-                    ctx.notify("signature.saved", false);
-                }
-                Err(EditError::Invalid(found)) => problems.set(found),
-                Err(EditError::NotSaved) => ctx.notify("error.not_saved", true),
-            }
-        });
+        let signing = Signing {
+            purpose: Purpose::FoundItemCount,
+            subject: subject.clone(),
+            role,
+            name: signer,
+            stroke,
+            content_hash: content.hash(),
+        };
+        sign_and_save(
+            ctx,
+            id,
+            signing,
+            busy,
+            problems,
+            "signature.saved",
+            |r, entry| r.signatures.push(entry),
+        );
     });
     view! {
         <SignBox heading=heading lines=lines name=name busy=busy problems=problems

@@ -236,7 +236,7 @@ pub fn NoticeBoard() -> impl IntoView {
             </button>
             <button class="secondary" data-testid="print-notice" on:click=move |_| { let _ = window().print(); }>{t!(i18n, register.print)}</button>
         </div>
-        <article class="notice" data-testid="notice-board">
+        <article class="card found-notice" data-testid="notice-board">
             <h2>{t!(i18n, found.notice_title)}</h2>
             <p>{estate}</p>
             <p>{t!(i18n, found.notice_intro, days = move || NOTICE_DAYS)}</p>

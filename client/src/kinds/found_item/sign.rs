@@ -2,9 +2,11 @@
 //! signer's name, the pad; the signature made with this device's key.
 
 use gatehouse_shared::problem::keys;
+use gatehouse_shared::record::found_item::FoundItem;
 use gatehouse_shared::signature::{Purpose, Signature, SignerRole, Stroke, Unsigned};
 use gatehouse_shared::{DocumentId, EntryId, Problem};
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 
 use crate::ctx::{random_id, Ctx, EditError};
 use crate::i18n::*;
@@ -13,38 +15,63 @@ use crate::text::switch_locale;
 use crate::time::now_ms;
 use crate::widgets::Problems;
 
-/// Signs `content_hash` (of `purpose` over `subject`) as `role` named `name`, drawn as
-/// `stroke`, with this device's key: the entry to add.
-#[allow(clippy::too_many_arguments)]
-pub(super) async fn signature_of(
+/// What a signature is taken for: its purpose and subject, the signer as they wrote their
+/// name, what they drew, and the hash of the content they read.
+pub(super) struct Signing {
+    pub purpose: Purpose,
+    pub subject: String,
+    pub role: SignerRole,
+    pub name: String,
+    pub stroke: Vec<u8>,
+    pub content_hash: [u8; 32],
+}
+
+/// Takes the signature with this device's key and saves it in one edit with `add` (which puts
+/// it, and the entry it signs if that is new, into the record); `busy` is set meanwhile, then
+/// `saved_key` is shown, or why it was not saved.
+pub(super) fn sign_and_save(
     ctx: Ctx,
     id: DocumentId,
-    purpose: Purpose,
-    subject: String,
-    role: SignerRole,
-    name: String,
-    stroke: Vec<u8>,
-    content_hash: [u8; 32],
-) -> Result<Signature, EditError> {
+    signing: Signing,
+    busy: RwSignal<bool>,
+    problems: RwSignal<Vec<Problem>>,
+    saved_key: &'static str,
+    add: impl FnOnce(&mut FoundItem, Signature) + 'static,
+) {
     let (Some(session), Some(identity)) = (ctx.session.get_untracked(), ctx.identity.get_value())
     else {
-        return Err(EditError::NotSaved);
+        return ctx.notify("error.not_saved", true);
     };
-    let entry_id = EntryId::from_random(random_id()).to_string();
-    let unsigned = Unsigned {
-        id: &entry_id,
-        author: &session.user.id,
-        purpose,
-        subject: &subject,
-        signer_role: role,
-        signer_name: &name,
-        stroke: &stroke,
-        content_hash,
-        signed_at: now_ms(),
-        document: id,
-        device_id: identity.device_id(),
-    };
-    take_signature(&identity, &unsigned).await
+    busy.set(true);
+    spawn_local(async move {
+        let entry_id = EntryId::from_random(random_id()).to_string();
+        let unsigned = Unsigned {
+            id: &entry_id,
+            author: &session.user.id,
+            purpose: signing.purpose,
+            subject: &signing.subject,
+            signer_role: signing.role,
+            signer_name: &signing.name,
+            stroke: &signing.stroke,
+            content_hash: signing.content_hash,
+            signed_at: now_ms(),
+            document: id,
+            device_id: identity.device_id(),
+        };
+        let outcome = match take_signature(&identity, &unsigned).await {
+            Ok(entry) => ctx.edit::<FoundItem>(id, move |r| add(r, entry)).await,
+            Err(error) => Err(error),
+        };
+        busy.set(false);
+        match outcome {
+            Ok(()) => {
+                problems.set(Vec::new());
+                ctx.notify(saved_key, false);
+            }
+            Err(EditError::Invalid(found)) => problems.set(found),
+            Err(EditError::NotSaved) => ctx.notify("error.not_saved", true),
+        }
+    });
 }
 
 /// The pad with what it signs above it. `on_sign` gets the name and the drawn stroke once
