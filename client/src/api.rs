@@ -1,6 +1,7 @@
 //! The server's HTTP routes, as the app calls them.
 
 use gatehouse_shared::device::{DeviceEnrolment, DeviceInfo, DeviceKey};
+use gatehouse_shared::record::found_item::FoundItemPeriods;
 use gatehouse_shared::user::{
     ChangePassword, EstateSettings, NewUser, SignInRequest, SignInResponse, UserListing,
 };
@@ -157,6 +158,24 @@ pub async fn admin_users(token: &str) -> Result<Vec<UserListing>, ApiError> {
 /// The admin's estates with their settings.
 pub async fn admin_estates(token: &str) -> Result<Vec<EstateSettings>, ApiError> {
     json(send(with_token(Request::get("/api/admin/estates"), token)).await?).await
+}
+
+/// The settings of the signed-in user's estates.
+pub async fn my_estates(token: &str) -> Result<Vec<EstateSettings>, ApiError> {
+    json(send(with_token(Request::get("/api/estates"), token)).await?).await
+}
+
+/// Sets how long an estate keeps unclaimed found items.
+pub async fn set_found_item_periods(
+    token: &str,
+    estate_id: &str,
+    periods: &FoundItemPeriods,
+) -> Result<(), ApiError> {
+    let url = format!("/api/admin/estates/{estate_id}/found-items");
+    let request = with_token(Request::put(&url), token)
+        .json(periods)
+        .map_err(|_| ApiError::Failed)?;
+    no_content(request.send().await.map_err(|_| ApiError::Unreachable)?).await
 }
 
 /// Sets how long phones keep an estate's records after they are done with.

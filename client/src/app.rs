@@ -72,6 +72,7 @@ async fn boot(ctx: Ctx) {
     }
     ctx.model.set_value(model);
     ctx.storage.set_value(Some(storage.clone()));
+    crate::estates::restore(ctx, storage.clone()).await;
     sync_driver::install(ctx);
     let session = storage
         .meta::<SignInResponse>("session")

@@ -7,8 +7,9 @@
 //! listens to the queue (`outbox`); this module does not call it.
 
 use gatehouse_shared::connection::{Phase, Status};
+use gatehouse_shared::record::found_item::FoundItemPeriods;
 use gatehouse_shared::record::{Kind, RecordError};
-use gatehouse_shared::user::SignInResponse;
+use gatehouse_shared::user::{EstateSettings, SignInResponse};
 use gatehouse_shared::{DocumentId, Problem, Writer};
 use leptos::prelude::*;
 
@@ -113,6 +114,8 @@ pub struct Ctx {
     /// What the connection badge says (a failed attempt is "offline" whatever the browser says).
     pub status: RwSignal<Status>,
     pub session: RwSignal<Option<SignInResponse>>,
+    /// The settings of the user's estates as last fetched (see `estates`).
+    pub estate_settings: RwSignal<Vec<EstateSettings>>,
     pub screen: RwSignal<Screen>,
     pub notice: RwSignal<Option<Notice>>,
 }
@@ -132,9 +135,20 @@ impl Ctx {
             phase: RwSignal::new(Phase::Offline),
             status: RwSignal::new(Status::Offline),
             session: RwSignal::new(None),
+            estate_settings: RwSignal::new(Vec::new()),
             screen: RwSignal::new(Screen::Loading),
             notice: RwSignal::new(None),
         }
+    }
+
+    /// How long `estate_id` keeps unclaimed found items, as the phone knows it.
+    pub fn found_item_periods(&self, estate_id: &str) -> FoundItemPeriods {
+        self.estate_settings
+            .get()
+            .into_iter()
+            .find(|e| e.id == estate_id)
+            .map(|e| e.rules.found_items)
+            .unwrap_or_default()
     }
 
     /// Remembers the signed-in user's device identity.
@@ -169,6 +183,7 @@ impl Ctx {
         let session = self.session.get_untracked()?;
         let estates = session.user.estate_ids();
         let device_key = self.device_key.get_value();
+        let estate_settings = self.estate_settings.get_untracked();
         let writer = Writer {
             user_id: &session.user.id,
             role: session.user.role,
@@ -176,6 +191,7 @@ impl Ctx {
             device_id: &session.device_id,
             device_key: &device_key,
             verify_key: gatehouse_shared::signature::left_to_the_server,
+            estate_settings: &estate_settings,
         };
         Some(work(&writer))
     }

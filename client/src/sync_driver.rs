@@ -377,7 +377,11 @@ fn receive_frame(ctx: Ctx, frame: &[u8]) {
         }
     };
     match message {
-        ServerMessage::Welcome { .. } => dispatch(ctx, Event::Welcomed),
+        ServerMessage::Welcome { .. } => {
+            dispatch(ctx, Event::Welcomed);
+            // The network is back: the estates' settings may have changed meanwhile.
+            crate::estates::refresh(ctx);
+        }
         ServerMessage::Sync { docs, .. } => receive_sync(ctx, docs),
         ServerMessage::Stored { docs } => receive_stored(ctx, docs),
         ServerMessage::Records { records } => {

@@ -1,6 +1,7 @@
 //! Managing users, estates and devices: the rules both the admin routes and the
 //! `gatehouse-server admin` command follow.
 
+use gatehouse_shared::record::found_item::FoundItemPeriods;
 use gatehouse_shared::user::{NewUser, MIN_PASSWORD_CHARS, RETENTION_DAYS};
 use gatehouse_shared::UserInfo;
 
@@ -127,6 +128,28 @@ pub fn set_retention(store: &Store, estate_id: &str, days: u32) -> Result<(), Ad
     }
     if !store.set_retention_days(estate_id, days)? {
         return Err(AdminError::UnknownEstate(estate_id.to_owned()));
+    }
+    Ok(())
+}
+
+/// Sets how long an estate keeps unclaimed found items.
+pub fn set_found_item_periods(
+    store: &Store,
+    estate_id: &str,
+    periods: &FoundItemPeriods,
+) -> Result<(), AdminError> {
+    if !periods.is_valid() {
+        return Err(AdminError::Invalid("admin.bad_found_periods"));
+    }
+    let unknown = || AdminError::UnknownEstate(estate_id.to_owned());
+    let mut rules = store
+        .estate_settings(&[estate_id.to_owned()])?
+        .pop()
+        .ok_or_else(unknown)?
+        .rules;
+    rules.found_items = *periods;
+    if !store.set_estate_rules(estate_id, &rules)? {
+        return Err(unknown());
     }
     Ok(())
 }

@@ -73,11 +73,19 @@ pub enum AdminCommand {
     /// Set how long (days, 1 to 365) phones keep an estate's closed slips and finished work
     /// orders; a running server applies it at each phone's next connection.
     SetRetention { estate: String, days: u32 },
+    /// Set how long an estate keeps unclaimed found items: days before the public notice
+    /// (1 to 60), then days before disposal (1 to 730), and for valuables (1 to 730).
+    SetFoundItemPeriods {
+        estate: String,
+        notice_days: u32,
+        retention_days: u32,
+        valuables_retention_days: u32,
+    },
     /// Create a user; the password is read from the first line of standard input.
     AddUser {
         username: String,
         display_name: String,
-        /// guard, technician, office or admin.
+        /// guard, technician, office, cleaner or admin.
         role: String,
         /// Estate IDs, comma-separated; new records go to the first.
         estates: String,

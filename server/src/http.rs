@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use gatehouse_shared::device::{DeviceInfo, DeviceKey, MAX_DEVICE_NAME_CHARS};
 use gatehouse_shared::protocol::MAX_FRAME_BYTES;
+use gatehouse_shared::record::found_item::FoundItemPeriods;
 use gatehouse_shared::user::{
     ChangePassword, EstateSettings, NewUser, SetPassword, SignInRequest, SignInResponse,
     StaffMember, UserListing,
@@ -168,6 +169,18 @@ pub async fn sign_out(
 
 pub async fn me(current: CurrentUser) -> Json<UserInfo> {
     Json(current.user)
+}
+
+/// The settings of the signed-in user's estates (the periods phones judge found items by).
+pub async fn my_estates(
+    State(state): State<AppState>,
+    current: CurrentUser,
+) -> Result<Json<Vec<EstateSettings>>, HttpError> {
+    let estates = current.user.estate_ids();
+    let list = state
+        .blocking(move |store| store.estate_settings(&estates))
+        .await??;
+    Ok(Json(list))
 }
 
 /// The signed-in user's devices and their sessions.
@@ -511,6 +524,26 @@ pub async fn admin_set_retention(
         .map_err(admin_error)?;
     tracing::info!(admin = %admin.user.username, estate = %estate_id, days = retention.days, "retention set");
     state.retention_changed(estate_id);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Sets how long an estate keeps unclaimed found items. Only an admin of that estate.
+/// Phones read it from `GET /api/estates`.
+pub async fn admin_set_found_item_periods(
+    State(state): State<AppState>,
+    CurrentAdmin(admin): CurrentAdmin,
+    Path(estate_id): Path<String>,
+    Json(periods): Json<FoundItemPeriods>,
+) -> Result<StatusCode, HttpError> {
+    if !admin.user.in_estate(&estate_id) {
+        return Err(HttpError::NotFound);
+    }
+    let id = estate_id.clone();
+    state
+        .blocking(move |store| admin::set_found_item_periods(store, &id, &periods))
+        .await?
+        .map_err(admin_error)?;
+    tracing::info!(admin = %admin.user.username, estate = %estate_id, ?periods, "found-item periods set");
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -117,6 +117,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/sign-in", post(http::sign_in))
         .route("/api/sign-out", post(http::sign_out))
         .route("/api/me", get(http::me))
+        .route("/api/estates", get(http::my_estates))
         .route("/api/devices", get(http::my_devices))
         .route("/api/devices/{id}/name", put(http::name_device))
         .route("/api/password", post(http::change_password))
@@ -155,6 +156,10 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/api/admin/estates/{id}/retention",
             put(http::admin_set_retention),
+        )
+        .route(
+            "/api/admin/estates/{id}/found-items",
+            put(http::admin_set_found_item_periods),
         )
         .route("/api/sync", get(http::sync_socket))
         // Any other API path: a JSON 404, never the app's page.

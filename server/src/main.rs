@@ -5,6 +5,7 @@ use clap::Parser;
 use gatehouse_server::config::{AdminCommand, Cli, Command};
 use gatehouse_server::store::Store;
 use gatehouse_server::{admin, demo, now_ms, open, run, Config};
+use gatehouse_shared::record::found_item::FoundItemPeriods;
 use gatehouse_shared::user::NewUser;
 use gatehouse_shared::Role;
 
@@ -85,6 +86,23 @@ fn run_admin(config: &Config, command: AdminCommand) -> anyhow::Result<()> {
             admin::set_retention(&store, &estate, days)?;
             println!("phones keep the records of {estate} {days} days after they are done with");
         }
+        AdminCommand::SetFoundItemPeriods {
+            estate,
+            notice_days,
+            retention_days,
+            valuables_retention_days,
+        } => {
+            let periods = FoundItemPeriods {
+                notice_days,
+                retention_days,
+                valuables_retention_days,
+            };
+            admin::set_found_item_periods(&store, &estate, &periods)?;
+            println!(
+                "{estate} posts unclaimed found items after {notice_days} days and keeps them \
+                 {retention_days} days ({valuables_retention_days} for valuables)"
+            );
+        }
         AdminCommand::AddUser {
             username,
             display_name,
@@ -92,7 +110,7 @@ fn run_admin(config: &Config, command: AdminCommand) -> anyhow::Result<()> {
             estates,
         } => {
             let Some(role) = Role::parse(&role) else {
-                bail!("role must be one of guard, technician, office, admin");
+                bail!("role must be one of guard, technician, office, cleaner, admin");
             };
             let new = NewUser {
                 username,

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::device::DeviceEnrolment;
+use crate::record::found_item::FoundItemPeriods;
 use crate::record::RecordKind;
 
 /// What a user does; decides which records they write and see.
@@ -144,6 +145,18 @@ pub struct EstateSettings {
     pub name: String,
     /// How long (days) phones keep its records after they are done with.
     pub retention_days: u32,
+    /// What it sets that the rules of some kinds read.
+    #[serde(flatten)]
+    pub rules: EstateRules,
+}
+
+/// What an estate sets that the rules of some kinds read. The server keeps it as one value
+/// it does not look into; an absent field has its default.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EstateRules {
+    /// How long it keeps unclaimed found items.
+    pub found_items: FoundItemPeriods,
 }
 
 /// The signed-in user, as returned by sign-in.

@@ -34,6 +34,7 @@ fn writer(replica: usize) -> Writer<'static> {
         device_id: "device",
         device_key: &[],
         verify_key: gatehouse_shared::signature::ed25519_verifies,
+        estate_settings: &[],
     }
 }
 

@@ -35,6 +35,7 @@ fn guard(estates: &[String]) -> Writer<'_> {
         device_id: "device-1",
         device_key: &[],
         verify_key: gatehouse_shared::signature::ed25519_verifies,
+        estate_settings: &[],
     }
 }
 

@@ -49,6 +49,7 @@ fn writer(replica: usize) -> Writer<'static> {
         device_id: DEVICES[replica],
         device_key: KEYS.get(replica).map_or(&[][..], Vec::as_slice),
         verify_key: gatehouse_shared::signature::ed25519_verifies,
+        estate_settings: &[],
     }
 }
 

@@ -3,6 +3,9 @@
 //! `POST /api/admin/users` can also give a user several estates).
 
 use gatehouse_shared::device::{describe_device, short_device_id, DeviceInfo};
+use gatehouse_shared::record::found_item::{
+    FoundItemPeriods, NOTICE_DAYS, RETENTION_DAYS as FOUND_RETENTION_DAYS,
+};
 use gatehouse_shared::user::{EstateSettings, NewUser, UserListing, RETENTION_DAYS};
 use gatehouse_shared::Role;
 use leptos::prelude::*;
@@ -359,12 +362,23 @@ fn EstateSettingsList() -> impl IntoView {
     view! {
         <h2>{t!(i18n, admin.estates)}</h2>
         <ul class="list" data-testid="admin-estates">
-            <For each=move || estates.get() key=|e| (e.id.clone(), e.retention_days) let:estate>
-                <RetentionForm estate=estate/>
+            <For each=move || estates.get() key=|e| (e.id.clone(), e.retention_days, e.rules) let:estate>
+                <EstateCard estate=estate/>
             </For>
         </ul>
     }
     .into_any()
+}
+
+#[component]
+fn EstateCard(estate: EstateSettings) -> impl IntoView {
+    let id = estate.id.clone();
+    view! {
+        <li class="card" data-testid="admin-estate" data-estate=id>
+            <RetentionForm estate=estate.clone()/>
+            <FoundPeriodsForm estate=estate/>
+        </li>
+    }
 }
 
 #[component]
@@ -407,9 +421,8 @@ fn RetentionForm(estate: EstateSettings) -> impl IntoView {
     };
     let input_id = format!("retention-{}", estate.id);
     view! {
-        <li class="card" data-testid="admin-estate" data-estate=estate.id.clone()>
-            // The form says what is wrong in the user's language, not the browser's bubble.
-            <form novalidate on:submit=submit>
+        // The form says what is wrong in the user's language, not the browser's bubble.
+        <form novalidate on:submit=submit>
                 <h3>{estate.name.clone()}</h3>
                 <label for=input_id.clone()>{t!(i18n, admin.retention_days)}</label>
                 <input id=input_id type="number" inputmode="numeric" min="1" max="365" step="1"
@@ -419,8 +432,83 @@ fn RetentionForm(estate: EstateSettings) -> impl IntoView {
                 <FormMessage message=message testid="retention-message"/>
                 <button class="secondary" type="submit" data-testid="save-retention"
                     disabled=move || busy.get()>{t!(i18n, admin.save_retention)}</button>
-            </form>
-        </li>
+        </form>
+    }
+}
+
+/// How long the estate keeps unclaimed found items: days before the public notice, and
+/// before disposal (ordinary items and valuables).
+#[component]
+fn FoundPeriodsForm(estate: EstateSettings) -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let i18n = use_i18n();
+    let current = estate.rules.found_items;
+    let notice = RwSignal::new(current.notice_days.to_string());
+    let retention = RwSignal::new(current.retention_days.to_string());
+    let valuables = RwSignal::new(current.valuables_retention_days.to_string());
+    let message = RwSignal::new(None::<(&'static str, bool)>);
+    let busy = RwSignal::new(false);
+    let estate_id = estate.id.clone();
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(token) = ctx.session.get_untracked().map(|s| s.token) else {
+            return;
+        };
+        let read = |field: RwSignal<String>| field.get_untracked().trim().parse::<u32>().ok();
+        let parsed = match (read(notice), read(retention), read(valuables)) {
+            (Some(notice_days), Some(retention_days), Some(valuables_retention_days)) => {
+                Some(FoundItemPeriods {
+                    notice_days,
+                    retention_days,
+                    valuables_retention_days,
+                })
+            }
+            _ => None,
+        };
+        let Some(periods) = parsed.filter(FoundItemPeriods::is_valid) else {
+            message.set(Some(("admin.found_periods_invalid", true)));
+            return;
+        };
+        if busy.get_untracked() {
+            return;
+        }
+        busy.set(true);
+        let estate_id = estate_id.clone();
+        spawn_local(async move {
+            let outcome = match api::set_found_item_periods(&token, &estate_id, &periods).await {
+                Ok(()) => ("admin.found_periods_saved", false),
+                Err(ApiError::Invalid) => ("admin.found_periods_invalid", true),
+                Err(_) => ("admin.failed", true),
+            };
+            message.set(Some(outcome));
+            busy.set(false);
+        });
+    };
+    let field = move |name: &'static str, value: RwSignal<String>, max: u32| {
+        let id = format!("{name}-{}", estate.id);
+        let label = match name {
+            "found-notice-days" => t_string!(i18n, admin.found_notice_days).to_string(),
+            "found-retention-days" => t_string!(i18n, admin.found_retention_days).to_string(),
+            _ => t_string!(i18n, admin.found_valuables_retention_days).to_string(),
+        };
+        view! {
+            <label for=id.clone()>{label}</label>
+            <input id=id type="number" inputmode="numeric" min="1" max=max step="1"
+                data-testid=name prop:value=move || value.get()
+                on:input=move |ev| value.set(event_target_value(&ev))/>
+        }
+    };
+    view! {
+        <form novalidate on:submit=submit data-testid="found-periods">
+            <h4>{t!(i18n, admin.found_periods)}</h4>
+            {field("found-notice-days", notice, *NOTICE_DAYS.end())}
+            {field("found-retention-days", retention, *FOUND_RETENTION_DAYS.end())}
+            {field("found-valuables-retention-days", valuables, *FOUND_RETENTION_DAYS.end())}
+            <p class="muted">{t!(i18n, admin.found_periods_hint)}</p>
+            <FormMessage message=message testid="found-periods-message"/>
+            <button class="secondary" type="submit" data-testid="save-found-periods"
+                disabled=move || busy.get()>{t!(i18n, admin.save_retention)}</button>
+        </form>
     }
 }
 

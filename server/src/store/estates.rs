@@ -1,7 +1,8 @@
-//! Estates: creating and naming them, and how long phones keep their records after they are
-//! done with (the retention the follow set reads).
+//! Estates: creating and naming them, how long phones keep their records after they are
+//! done with (the retention the follow set reads), and what they set that the rules read
+//! (kept whole, not looked into).
 
-use gatehouse_shared::user::{EstateRef, EstateSettings, DEFAULT_RETENTION_DAYS};
+use gatehouse_shared::user::{EstateRef, EstateRules, EstateSettings, DEFAULT_RETENTION_DAYS};
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::{Store, StoreError};
@@ -12,6 +13,36 @@ pub(super) fn retention_days(conn: &Connection, id: &str) -> Result<Option<u32>,
         .prepare_cached("SELECT retention_days FROM estates WHERE id = ?1")?
         .query_row(params![id], |row| row.get(0))
         .optional()?)
+}
+
+/// The settings of `ids` that exist, by ID.
+pub(super) fn estate_settings(
+    conn: &Connection,
+    ids: &[String],
+) -> Result<Vec<EstateSettings>, StoreError> {
+    let mut statement = conn.prepare_cached(
+        "SELECT id, name, retention_days, rules
+         FROM estates WHERE id IN (SELECT value FROM json_each(?1)) ORDER BY id",
+    )?;
+    let rows = statement.query_map(params![serde_json::to_string(ids)?], |row| {
+        Ok((
+            row.get(0)?,
+            row.get(1)?,
+            row.get(2)?,
+            row.get::<_, String>(3)?,
+        ))
+    })?;
+    let mut settings = Vec::new();
+    for row in rows {
+        let (id, name, retention_days, rules) = row?;
+        settings.push(EstateSettings {
+            id,
+            name,
+            retention_days,
+            rules: serde_json::from_str(&rules).map_err(StoreError::EstateRules)?,
+        });
+    }
+    Ok(settings)
 }
 
 impl Store {
@@ -40,20 +71,18 @@ impl Store {
         retention_days(&self.conn, id)
     }
 
+    /// Sets what an estate sets for the rules; `false` if there is no such estate.
+    pub fn set_estate_rules(&self, id: &str, rules: &EstateRules) -> Result<bool, StoreError> {
+        let updated = self.conn.execute(
+            "UPDATE estates SET rules = ?2 WHERE id = ?1",
+            params![id, serde_json::to_string(rules)?],
+        )?;
+        Ok(updated == 1)
+    }
+
     /// The settings of `ids` that exist, by ID.
     pub fn estate_settings(&self, ids: &[String]) -> Result<Vec<EstateSettings>, StoreError> {
-        let mut statement = self.conn.prepare_cached(
-            "SELECT id, name, retention_days FROM estates
-             WHERE id IN (SELECT value FROM json_each(?1)) ORDER BY id",
-        )?;
-        let rows = statement.query_map(params![serde_json::to_string(ids)?], |row| {
-            Ok(EstateSettings {
-                id: row.get(0)?,
-                name: row.get(1)?,
-                retention_days: row.get(2)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        estate_settings(&self.conn, ids)
     }
 
     pub fn estate_exists(&self, id: &str) -> Result<bool, StoreError> {

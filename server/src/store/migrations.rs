@@ -145,6 +145,11 @@ CREATE INDEX records_by_creator ON records(created_by, started_at);
     sql(r#"
 ALTER TABLE devices ADD COLUMN name TEXT;
 "#),
+    // What an estate sets that the rules of some kinds read (`EstateRules` as JSON; the
+    // store does not look into it): the defaults until its admin sets others.
+    sql(r#"
+ALTER TABLE estates ADD COLUMN rules TEXT NOT NULL DEFAULT '{}';
+"#),
 ];
 
 /// Makes every record's summary again from its stored document.

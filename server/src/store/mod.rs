@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use automerge::Automerge;
-use gatehouse_shared::user::EstateRef;
+use gatehouse_shared::user::{EstateRef, EstateSettings};
 use gatehouse_shared::{DocumentId, RecordKind, RecordSummary, Role, UserInfo};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
@@ -66,6 +66,8 @@ pub enum StoreError {
     BadDocumentId,
     #[error("migration failed: {0}")]
     Migration(String),
+    #[error("stored estate rules are corrupt: {0}")]
+    EstateRules(serde_json::Error),
 }
 
 /// A valid session: who, on which device.
@@ -651,6 +653,11 @@ impl StoreTransaction<'_> {
     /// How long (days) phones keep the records of estate `id` after they are done with.
     pub fn retention_days(&self, id: &str) -> Result<Option<u32>, StoreError> {
         estates::retention_days(&self.tx, id)
+    }
+
+    /// The settings of the estates `ids` that exist, by ID.
+    pub fn estate_settings(&self, ids: &[String]) -> Result<Vec<EstateSettings>, StoreError> {
+        estates::estate_settings(&self.tx, ids)
     }
 
     /// When the record was first stored, if it was.

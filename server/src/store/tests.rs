@@ -23,6 +23,7 @@ fn save_history(store: &mut Store, id: &DocumentId, saves: i64) -> Automerge {
         device_id: "device",
         device_key: &[],
         verify_key: gatehouse_shared::signature::ed25519_verifies,
+        estate_settings: &[],
     };
     for step in 0..saves {
         if step > 0 {

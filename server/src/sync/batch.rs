@@ -101,6 +101,8 @@ pub fn apply_sync_batch(
     };
     let user = &writer.user;
     let writer_estates = user.estate_ids();
+    // The writer's estates' settings (the periods some rules read), read once a change is.
+    let mut estate_settings = None;
     for DocSync { doc: id, message } in docs {
         let (mut doc, stored_at, stored_size) = match tx.load_document(&id)? {
             Some(stored) if !user.may_read(&stored.estate_id, stored.kind, &stored.created_by) => {
@@ -166,6 +168,10 @@ pub fn apply_sync_batch(
             }
             let record = match read_record(&doc) {
                 Ok(record) => {
+                    let estate_settings = match &mut estate_settings {
+                        Some(settings) => settings,
+                        None => estate_settings.insert(tx.estate_settings(&writer_estates)?),
+                    };
                     let judged_as = Writer {
                         user_id: &user.id,
                         role: user.role,
@@ -173,6 +179,7 @@ pub fn apply_sync_batch(
                         device_id: &writer.device_id,
                         device_key: &writer.public_key,
                         verify_key: gatehouse_shared::signature::ed25519_verifies,
+                        estate_settings,
                     };
                     if let Err(refused) =
                         judge(before_record.as_ref(), &record, &judged_as, id, now)

@@ -5,13 +5,14 @@
 use gatehouse_shared::protocol::{ErrorCode, ServerMessage};
 use gatehouse_shared::record::found_item::{
     Category, Claim, ClaimOutcome, ClaimantDescription, Confirmation, ContentKind, Count,
-    CountStage, CountedItem, CustodyMove, FoundItem, Holder, IdType,
+    CountStage, CountedItem, CustodyMove, FoundItem, FoundItemPeriods, Holder, IdType,
 };
 use gatehouse_shared::signature::{Purpose, Signature, SignerRole, Stroke, Unsigned};
+use gatehouse_shared::user::EstateSettings;
 use gatehouse_shared::{DocumentId, Problem, RecordKind, RecordSummary, Role};
 
 use crate::device::{entry_id, Device};
-use crate::helpers::{authed, spawn_app, TestApp, CLEANER, CLERK, GUARD, T0};
+use crate::helpers::{authed, spawn_app, TestApp, ADMIN, CLEANER, CLERK, GUARD, T0};
 
 const MINUTE: i64 = 60_000;
 
@@ -200,6 +201,34 @@ fn confirm(desk: &mut Device, id: DocumentId, clerk: &str, items: Vec<CountedIte
         r.counts.push(count);
         r.confirmations.push(confirmation);
     });
+}
+
+/// The desk hands the item to the police at `at`, the officer signing as receiver.
+fn hand_to_police(desk: &mut Device, id: DocumentId, clerk: &str, at: i64) {
+    let police = CustodyMove {
+        id: entry_id().to_string(),
+        author: clerk.to_owned(),
+        corrects: None,
+        to: Holder::Police,
+        holder_name: "派出所 赵警官".into(),
+        place: String::new(),
+        note: String::new(),
+        moved_at: at,
+    };
+    let move_id = police.id.clone();
+    desk.edit_kind(id, at, |r: &mut FoundItem| r.moves.push(police));
+    let record: FoundItem = desk.read_kind(id);
+    let receiver = signs(
+        desk,
+        &record,
+        id,
+        clerk,
+        Purpose::FoundItemDisposal,
+        &move_id,
+        SignerRole::Receiver,
+        at,
+    );
+    desk.edit_kind(id, at, |r: &mut FoundItem| r.signatures.push(receiver));
 }
 
 fn claim_of(record: &FoundItem, clerk: &str, description: &str, at: i64) -> Claim {
@@ -482,4 +511,142 @@ async fn a_finder_sees_only_what_they_registered_and_another_estate_nothing() {
         .expect("connects");
     second_phone.sync(&mut socket).await.expect("syncs");
     assert!(second_phone.read_kind_opt::<FoundItem>(id).is_some());
+}
+
+#[tokio::test]
+async fn an_estate_sets_how_long_it_keeps_found_items_and_the_server_judges_by_it() {
+    let app = spawn_app().await;
+    let (mut phone, token, _, id) = registered(&app, true, T0).await;
+    sync(&mut phone, &app, &token).await;
+    let mut desk = Device::new();
+    let clerk = app.session_on(&desk, CLERK).await;
+    desk.follow(id);
+    sync(&mut desk, &app, &clerk.token).await;
+    confirm(&mut desk, id, &clerk.user.id, contents(), T0 + 20 * MINUTE);
+    sync(&mut desk, &app, &clerk.token).await;
+    assert!(desk.errors.is_empty(), "{:?}", desk.errors);
+
+    // Handed to the police 40 days after the desk received it: a valuable (it holds cash),
+    // kept 180 days by default, so refused.
+    let at = T0 + 40 * 24 * 60 * MINUTE;
+    hand_to_police(&mut desk, id, &clerk.user.id, at);
+    sync(&mut desk, &app, &clerk.token).await;
+    assert!(
+        refused_with(
+            &desk,
+            id,
+            "moves[1].moved_at",
+            "validation.before_retention"
+        ),
+        "{:?}",
+        desk.errors
+    );
+
+    // The admin: periods out of range or in the wrong order are refused, and so is another
+    // estate or a clerk; the setting stays.
+    let admin = app.session(ADMIN).await;
+    let estate = clerk.user.estate_id.clone();
+    let put = |estate: &str, token: &str, body: serde_json::Value| {
+        authed(
+            reqwest::Method::PUT,
+            app.url(&format!("/api/admin/estates/{estate}/found-items")),
+            token,
+        )
+        .json(&body)
+    };
+    let periods = |notice: i64, retention: i64, valuables: i64| {
+        serde_json::json!({
+            "notice_days": notice,
+            "retention_days": retention,
+            "valuables_retention_days": valuables,
+        })
+    };
+    for bad in [
+        periods(0, 90, 180),
+        periods(3, 731, 180),
+        periods(10, 90, 7),
+    ] {
+        let response = put(&estate, &admin.token, bad)
+            .send()
+            .await
+            .expect("answers");
+        assert_eq!(response.status(), 400);
+        let body: serde_json::Value = response.json().await.expect("json");
+        assert_eq!(body["error"], "admin.bad_found_periods");
+    }
+    let response = put(
+        &estate,
+        &admin.token,
+        serde_json::json!({ "notice_days": 3 }),
+    )
+    .send()
+    .await
+    .expect("answers");
+    assert_eq!(response.status(), 422, "an incomplete body");
+    let response = put(&estate, &clerk.token, periods(3, 30, 30))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(response.status(), 403);
+    app.add_user(
+        "admin-jade",
+        "admin-jade-password",
+        Role::Admin,
+        gatehouse_server::demo::SECOND_ESTATE_ID,
+    );
+    let other_admin = app.session(("admin-jade", "admin-jade-password")).await;
+    let response = put(&estate, &other_admin.token, periods(3, 30, 30))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(response.status(), 404, "not that admin's estate");
+
+    let estates_of = |token: String| {
+        let request = authed(reqwest::Method::GET, app.url("/api/estates"), &token);
+        async move {
+            let list: Vec<EstateSettings> = request
+                .send()
+                .await
+                .expect("lists")
+                .json()
+                .await
+                .expect("json");
+            list
+        }
+    };
+    let before = estates_of(clerk.token.clone()).await;
+    assert_eq!(before.len(), 1, "the clerk's one estate");
+    assert_eq!(before[0].rules.found_items, FoundItemPeriods::default());
+
+    // The estate keeps valuables 30 days: the same disposal, sent again, is stored, and the
+    // clerk's phone reads the periods it judges by.
+    let response = put(&estate, &admin.token, periods(5, 60, 30))
+        .send()
+        .await
+        .expect("sets");
+    assert_eq!(response.status(), 204);
+    let after = estates_of(clerk.token.clone()).await;
+    assert_eq!(
+        after[0].rules.found_items,
+        FoundItemPeriods {
+            notice_days: 5,
+            retention_days: 60,
+            valuables_retention_days: 30,
+        }
+    );
+    // The refused disposal stays refused (the desk's phone sets it aside); the desk does
+    // it again, on another device for good measure.
+    let mut second_desk = Device::new();
+    let session = app.session_on(&second_desk, CLERK).await;
+    second_desk.follow(id);
+    sync(&mut second_desk, &app, &session.token).await;
+    hand_to_police(&mut second_desk, id, &session.user.id, at);
+    sync(&mut second_desk, &app, &session.token).await;
+    assert!(second_desk.errors.is_empty(), "{:?}", second_desk.errors);
+    assert!(second_desk.is_stored(id));
+    let stored: FoundItem = second_desk.read_kind(id);
+    assert_eq!(
+        stored.custody().last().map(|s| s.holder_name.as_str()),
+        Some("派出所 赵警官")
+    );
 }

@@ -106,6 +106,20 @@ pub struct Writer<'a> {
     /// How the Ed25519 check is made: `signature::ed25519_verifies` on the server; a phone
     /// judging signatures it took itself leaves it to the server.
     pub verify_key: crate::signature::KeyVerifier,
+    /// The settings of the estates the judge knows (the server: the writer's estates as
+    /// stored; a phone: as last fetched); an estate not among them has the defaults.
+    pub estate_settings: &'a [crate::user::EstateSettings],
+}
+
+impl Writer<'_> {
+    /// How long `estate_id` keeps unclaimed found items, as the judge knows it.
+    pub fn found_item_periods(&self, estate_id: &str) -> found_item::FoundItemPeriods {
+        self.estate_settings
+            .iter()
+            .find(|e| e.id == estate_id)
+            .map(|e| e.rules.found_items)
+            .unwrap_or_default()
+    }
 }
 
 /// What every kind has, as the common rules and the office list read it.
@@ -436,6 +450,7 @@ pub(crate) mod test_support {
             device_id: "device-1",
             device_key: &TECH_KEY,
             verify_key: crate::signature::ed25519_verifies,
+            estate_settings: &[],
         }
     }
 

@@ -505,7 +505,7 @@ fn DisposalForm(id: DocumentId, item: Memo<Option<FoundItem>>) -> impl IntoView 
     let i18n = use_i18n();
     let from = move || {
         item.get()
-            .and_then(|i| i.disposable_from())
+            .and_then(|i| i.disposable_from(&ctx.found_item_periods(&i.estate_id)))
             .unwrap_or(i64::MAX)
     };
     let due = move || now_ms() >= from();

@@ -2,7 +2,7 @@
 //! their own; for the office, every found item of their estates with its status, age and
 //! place, filtered by status and date; and the public notice of unclaimed items.
 
-use gatehouse_shared::record::found_item::{NoticeLine, NOTICE_DAYS};
+use gatehouse_shared::record::found_item::NoticeLine;
 use gatehouse_shared::record::SummaryDetail;
 use gatehouse_shared::{DocumentId, RecordKind, RecordSummary, Role};
 use leptos::prelude::*;
@@ -179,9 +179,9 @@ fn OfficeFoundList() -> impl IntoView {
     }
 }
 
-/// The public notice: unclaimed items found [`NOTICE_DAYS`] days ago or more, with what the
-/// public may read only (category, the item as described, building and floor, the day, a
-/// reference), never the contents, IDs, amounts or names.
+/// The public notice of the user's estate: unclaimed items found as many days ago as the
+/// estate sets or more, with what the public may read only (category, the item as described,
+/// building and floor, the day, a reference), never the contents, IDs, amounts or names.
 #[component]
 pub fn NoticeBoard() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
@@ -189,13 +189,24 @@ pub fn NoticeBoard() -> impl IntoView {
     let items = RwSignal::new(Vec::<RecordSummary>::new());
     let loading = RwSignal::new(false);
     load_all(ctx, items, loading);
+    // The estate the notice is posted in: the user's first.
+    let estate_id = move || {
+        ctx.session
+            .get()
+            .map(|s| s.user.estate_id)
+            .unwrap_or_default()
+    };
+    let notice_days = move || ctx.found_item_periods(&estate_id()).notice_days;
     let lines = Memo::new(move |_| {
         let now = now_ms();
+        let estate_id = estate_id();
+        let after = i64::from(notice_days()) * DAY_MS;
         items.with(|items| {
             let mut lines: Vec<NoticeLine> = items
                 .iter()
+                .filter(|r| r.estate_id == estate_id)
                 .filter(|r| matches!(r.status.as_str(), "at_desk" | "in_storage"))
-                .filter(|r| now - found_at(r) >= i64::from(NOTICE_DAYS) * DAY_MS)
+                .filter(|r| now - found_at(r) >= after)
                 .filter_map(|r| match &r.detail {
                     SummaryDetail::FoundItem {
                         category,
@@ -239,7 +250,7 @@ pub fn NoticeBoard() -> impl IntoView {
         <article class="card found-notice" data-testid="notice-board">
             <h2>{t!(i18n, found.notice_title)}</h2>
             <p>{estate}</p>
-            <p>{t!(i18n, found.notice_intro, days = move || NOTICE_DAYS)}</p>
+            <p>{t!(i18n, found.notice_intro, days = notice_days)}</p>
             <table class="register">
                 <thead><tr>
                     <th>{t!(i18n, found.reference)}</th>

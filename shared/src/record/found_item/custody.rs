@@ -57,21 +57,21 @@ impl FoundItem {
                 .any(|i| i.content != ContentKind::Other)
     }
 
-    /// Days it is kept unclaimed before disposal.
-    pub fn retention_days(&self) -> u32 {
+    /// Days it is kept unclaimed before disposal, in an estate with `periods`.
+    pub fn retention_days(&self, periods: &FoundItemPeriods) -> u32 {
         if self.is_valuable() {
-            VALUABLES_RETENTION_DAYS
+            periods.valuables_retention_days
         } else {
-            RETENTION_DAYS
+            periods.retention_days
         }
     }
 
-    /// The earliest time it may be disposed of or handed to the police: the retention
-    /// period counted from the desk's receipt (a time the desk wrote, not the finder's phone);
-    /// `None` before the desk has it.
-    pub fn disposable_from(&self) -> Option<i64> {
+    /// The earliest time it may be disposed of or handed to the police, in an estate with
+    /// `periods`: the retention period counted from the desk's receipt (a time the desk
+    /// wrote, not the finder's phone); `None` before the desk has it.
+    pub fn disposable_from(&self, periods: &FoundItemPeriods) -> Option<i64> {
         let received = self.receipt()?.confirmed_at;
-        Some(received.saturating_add(i64::from(self.retention_days()) * DAY_MS))
+        Some(received.saturating_add(i64::from(self.retention_days(periods)) * DAY_MS))
     }
 
     /// The latest count of `stage` (by time, then ID).
@@ -309,7 +309,7 @@ impl FoundItem {
     }
 
     /// Whether it belongs on the public notice at `now`: still unclaimed at the desk or in
-    /// storage, found at least [`NOTICE_DAYS`] ago.
+    /// storage, found at least `notice_days` ago (the estate's [`FoundItemPeriods`]).
     pub fn on_notice(&self, now: i64, notice_days: u32) -> bool {
         self.status().is_unclaimed()
             && now.saturating_sub(self.found_at) >= i64::from(notice_days) * DAY_MS

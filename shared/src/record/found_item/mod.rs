@@ -14,7 +14,7 @@
 //!    announcement) and may move the item to storage;
 //! 5. a claimant describes the item before seeing it; the desk checks their ID and hands over
 //!    what the record lists; the claimant signs a receipt over exactly that; or
-//! 6. unclaimed after [`NOTICE_DAYS`] it is on the public notice (without anything that
+//! 6. unclaimed after the estate's notice period ([`FoundItemPeriods`]) it is on the public notice (without anything that
 //!    identifies its owner), and after the retention period the desk disposes of it or hands
 //!    it to the police, the receiver signing.
 //!
@@ -37,13 +37,52 @@ pub const MAX_TEXT_CHARS: usize = 1000;
 pub const MAX_COUNT_LINES: usize = 50;
 /// Largest cash amount on one line, in fen (¥1,000,000).
 pub const MAX_FEN: i64 = 100_000_000;
-/// Days after it was found that an unclaimed item goes on the public notice.
-pub const NOTICE_DAYS: u32 = 3;
-/// Days an unclaimed item is kept before it may be disposed of or handed to the police.
-pub const RETENTION_DAYS: u32 = 90;
-/// The same for valuables (cash, cards, ID documents, phones, jewellery): kept longer, since
-/// their owners come back later and they are handed to the police rather than disposed of.
-pub const VALUABLES_RETENTION_DAYS: u32 = 180;
+/// How long an estate keeps unclaimed found items, as its admin sets it. The rules read the
+/// record's estate's periods from what the judge knows ([`crate::record::Writer`]); the
+/// defaults stand for an estate that set none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct FoundItemPeriods {
+    /// Days after it was found that an unclaimed item goes on the public notice.
+    pub notice_days: u32,
+    /// Days after the desk received it that an unclaimed item may be disposed of or handed
+    /// to the police.
+    pub retention_days: u32,
+    /// The same for valuables (cash, cards, ID documents, phones, jewellery): usually longer,
+    /// since their owners come back later and they go to the police rather than the bin.
+    pub valuables_retention_days: u32,
+}
+
+/// The default days before the public notice.
+pub const DEFAULT_NOTICE_DAYS: u32 = 3;
+/// The default retention of an unclaimed item, in days.
+pub const DEFAULT_RETENTION_DAYS: u32 = 90;
+/// The default retention of an unclaimed valuable, in days.
+pub const DEFAULT_VALUABLES_RETENTION_DAYS: u32 = 180;
+/// The days an estate may set before the notice.
+pub const NOTICE_DAYS: std::ops::RangeInclusive<u32> = 1..=60;
+/// The days an estate may set for either retention (two years at most).
+pub const RETENTION_DAYS: std::ops::RangeInclusive<u32> = 1..=730;
+
+impl Default for FoundItemPeriods {
+    fn default() -> Self {
+        Self {
+            notice_days: DEFAULT_NOTICE_DAYS,
+            retention_days: DEFAULT_RETENTION_DAYS,
+            valuables_retention_days: DEFAULT_VALUABLES_RETENTION_DAYS,
+        }
+    }
+}
+
+impl FoundItemPeriods {
+    /// Whether an estate may set these: each in its range, and an item on the notice before
+    /// it may be disposed of.
+    pub fn is_valid(&self) -> bool {
+        NOTICE_DAYS.contains(&self.notice_days)
+            && RETENTION_DAYS.contains(&self.retention_days)
+            && RETENTION_DAYS.contains(&self.valuables_retention_days)
+            && self.notice_days <= self.retention_days.min(self.valuables_retention_days)
+    }
+}
 
 const DAY_MS: i64 = 86_400_000;
 /// How long after it was found an item may be registered (a week).

@@ -132,7 +132,7 @@ pub(super) fn steps_in_order(
         }
         if movement.to.is_final() {
             if after
-                .disposable_from()
+                .disposable_from(&writer.found_item_periods(&after.estate_id))
                 .is_none_or(|from| movement.moved_at < from)
             {
                 problems.push(Problem::new(

@@ -72,7 +72,11 @@ fn a_claim_needs_the_description_before_an_id_check_and_a_signed_receipt() {
 #[test]
 fn disposal_waits_for_the_retention_period_and_the_receiver_signs() {
     let at_desk = received(contents());
-    assert_eq!(at_desk.retention_days(), VALUABLES_RETENTION_DAYS);
+    let periods = FoundItemPeriods::default();
+    assert_eq!(
+        at_desk.retention_days(&periods),
+        DEFAULT_VALUABLES_RETENTION_DAYS
+    );
     let dispose = |at: i64| {
         let mut item = at_desk.clone();
         item.moves
@@ -95,7 +99,7 @@ fn disposal_waits_for_the_retention_period_and_the_receiver_signs() {
         .contains(&pair("moves[1].moved_at", keys::BEFORE_RETENTION)));
     // Counted from the desk's receipt (20 minutes after it was found), not from a time the
     // finder's phone wrote.
-    let due = T0 + 20 * MINUTE + i64::from(VALUABLES_RETENTION_DAYS) * DAY;
+    let due = T0 + 20 * MINUTE + i64::from(DEFAULT_VALUABLES_RETENTION_DAYS) * DAY;
     assert!(
         problems_at(Some(&at_desk), &dispose(due - MINUTE), &CLERK, due)
             .contains(&pair("moves[1].moved_at", keys::BEFORE_RETENTION))
@@ -107,6 +111,88 @@ fn disposal_waits_for_the_retention_period_and_the_receiver_signs() {
     unsigned.signatures.pop();
     assert!(problems_at(Some(&at_desk), &unsigned, &CLERK, due)
         .contains(&pair("moves[1]", keys::UNSIGNED)));
+}
+
+#[test]
+fn disposal_waits_for_the_retention_the_estate_set_as_the_judge_knows_it() {
+    let at_desk = received(contents());
+    let mut item = at_desk.clone();
+    let at = T0 + 40 * DAY;
+    item.moves
+        .push(movement(30, &CLERK, Holder::Police, "派出所 赵警官", at));
+    let id = item.moves[1].id.clone();
+    let signed = sign(
+        &item,
+        31,
+        &CLERK,
+        Purpose::FoundItemDisposal,
+        &id,
+        SignerRole::Receiver,
+        at,
+    );
+    item.signatures.push(signed);
+    // By the defaults (180 days for a valuable) 40 days is too early.
+    assert!(problems_at(Some(&at_desk), &item, &CLERK, at)
+        .contains(&pair("moves[1].moved_at", keys::BEFORE_RETENTION)));
+    // An estate keeping valuables 30 days: accepted.
+    let mut settings = EstateSettings {
+        id: at_desk.estate_id.clone(),
+        name: "一号院".into(),
+        retention_days: 30,
+        rules: EstateRules {
+            found_items: FoundItemPeriods {
+                notice_days: 3,
+                retention_days: 90,
+                valuables_retention_days: 30,
+            },
+        },
+    };
+    let short = Writer {
+        estate_settings: std::slice::from_ref(&settings),
+        ..*CLERK
+    };
+    assert_eq!(at_desk.retention_days(&settings.rules.found_items), 30);
+    assert!(problems_at(Some(&at_desk), &item, &short, at).is_empty());
+    // Another estate's settings are not this record's.
+    settings.id = "estate-elsewhere".into();
+    let elsewhere = Writer {
+        estate_settings: std::slice::from_ref(&settings),
+        ..*CLERK
+    };
+    assert!(problems_at(Some(&at_desk), &item, &elsewhere, at)
+        .contains(&pair("moves[1].moved_at", keys::BEFORE_RETENTION)));
+}
+
+#[test]
+fn an_estate_sets_periods_in_range_with_the_notice_before_disposal() {
+    let ok = FoundItemPeriods::default();
+    assert!(ok.is_valid());
+    for bad in [
+        FoundItemPeriods {
+            notice_days: 0,
+            ..ok
+        },
+        FoundItemPeriods {
+            notice_days: 61,
+            ..ok
+        },
+        FoundItemPeriods {
+            retention_days: 0,
+            ..ok
+        },
+        FoundItemPeriods {
+            valuables_retention_days: 731,
+            ..ok
+        },
+        // On the notice after it may already be gone.
+        FoundItemPeriods {
+            notice_days: 10,
+            valuables_retention_days: 7,
+            ..ok
+        },
+    ] {
+        assert!(!bad.is_valid(), "{bad:?}");
+    }
 }
 
 #[test]
@@ -246,12 +332,12 @@ fn the_witness_signs_as_the_person_the_count_names_and_is_not_the_finder() {
 #[test]
 fn the_notice_lists_unclaimed_items_after_the_notice_days_only() {
     let at_desk = received(contents());
-    assert!(!at_desk.on_notice(T0 + 2 * DAY, NOTICE_DAYS));
-    assert!(at_desk.on_notice(T0 + 3 * DAY, NOTICE_DAYS));
+    assert!(!at_desk.on_notice(T0 + 2 * DAY, DEFAULT_NOTICE_DAYS));
+    assert!(at_desk.on_notice(T0 + 3 * DAY, DEFAULT_NOTICE_DAYS));
     let done = claimed(&described(at_desk));
-    assert!(!done.on_notice(T0 + 30 * DAY, NOTICE_DAYS));
+    assert!(!done.on_notice(T0 + 30 * DAY, DEFAULT_NOTICE_DAYS));
     assert!(
-        !handbag().on_notice(T0 + 30 * DAY, NOTICE_DAYS),
+        !handbag().on_notice(T0 + 30 * DAY, DEFAULT_NOTICE_DAYS),
         "the finder still has it"
     );
 }

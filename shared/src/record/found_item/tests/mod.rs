@@ -3,6 +3,7 @@ use crate::problem::{keys, ProblemKey};
 use crate::record::test_support::{entry_id, CLEANER, CLERK, DOC, GUARD, T0, TECH_SEED};
 use crate::record::{judge, Kind, Writer};
 use crate::signature::{Stroke, Unsigned};
+use crate::user::{EstateRules, EstateSettings};
 
 const MINUTE: i64 = 60_000;
 const DAY: i64 = 86_400_000;

@@ -1,0 +1,64 @@
+//! The settings of the signed-in user's estates that the rules read on the phone (how long
+//! found items are kept before the notice and disposal): fetched from `GET /api/estates`
+//! each time the sync connection is welcomed, and kept in storage so that the phone judges
+//! by them offline. Until a phone has them, it judges by the defaults (the server, which
+//! always has them, has the last word). Reading and writing them load lazily: only the
+//! settings themselves are in the main module.
+
+use gatehouse_shared::user::EstateSettings;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::api;
+use crate::ctx::Ctx;
+use crate::storage::Storage;
+
+const KEY: &str = "estate_settings";
+
+/// Reads the settings kept on the phone.
+pub async fn restore(ctx: Ctx, storage: Storage) {
+    if let Some(settings) = kept(storage).await {
+        ctx.estate_settings.set(settings);
+    }
+}
+
+#[lazy]
+async fn kept(storage: Storage) -> Option<Vec<EstateSettings>> {
+    match storage.meta::<Vec<EstateSettings>>(KEY).await {
+        Ok(settings) => settings,
+        Err(error) => {
+            leptos::logging::warn!("reading estate settings failed: {error}");
+            None
+        }
+    }
+}
+
+/// Fetches the settings again and keeps them; a failure leaves the ones the phone has.
+pub fn refresh(ctx: Ctx) {
+    let Some(token) = ctx.session.get_untracked().map(|s| s.token) else {
+        return;
+    };
+    let Some(storage) = ctx.storage.get_value() else {
+        return;
+    };
+    spawn_local(async move {
+        if let Some(settings) = fetch_and_keep(token, storage).await {
+            ctx.estate_settings.set(settings);
+        }
+    });
+}
+
+#[lazy]
+async fn fetch_and_keep(token: String, storage: Storage) -> Option<Vec<EstateSettings>> {
+    let settings = match api::my_estates(&token).await {
+        Ok(settings) => settings,
+        Err(error) => {
+            leptos::logging::warn!("fetching estate settings failed: {error:?}");
+            return None;
+        }
+    };
+    if let Err(error) = storage.put_meta(KEY, &settings).await {
+        leptos::logging::warn!("keeping estate settings failed: {error}");
+    }
+    Some(settings)
+}
