@@ -389,6 +389,12 @@ fn receive_frame(ctx: Ctx, frame: &[u8]) {
             ctx.changed();
         }
         ServerMessage::Pong { .. } => {}
+        ServerMessage::Resync => {
+            // Changes were not pushed to this phone: sync every record as after a reconnect.
+            ctx.model.update_value(|m| m.session.disconnected());
+            sync_all(ctx);
+            refresh_office_list(ctx);
+        }
         ServerMessage::Follows { docs, complete } => receive_follows(ctx, &docs, complete),
         ServerMessage::Error {
             code, fatal: true, ..

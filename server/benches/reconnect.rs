@@ -13,12 +13,11 @@
 
 #[path = "../tests/it/device.rs"]
 mod device;
+mod support;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::time::Instant;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use device::{entry_id, Device, Traffic};
 use gatehouse_shared::date::Date;
 use gatehouse_shared::record::read_kind;
@@ -30,60 +29,31 @@ use gatehouse_shared::record::release_slip::{
 };
 use gatehouse_shared::user::{SignInRequest, SignInResponse};
 use gatehouse_shared::{CheckpointVisit, DocumentId, Finding, Severity};
+use support::{cpu_us, Server};
 
 const RECORDS: usize = 1000;
 const T0: i64 = 1_780_000_000_000;
-/// Linux's USER_HZ, the unit of utime and stime in /proc.
-const CLOCK_TICKS_PER_SECOND: u64 = 100;
 
-struct Server {
-    child: Child,
-    url: String,
+/// The demo server on a temporary database (kept until the server is dropped).
+struct DemoServer {
+    server: Server,
     _data: tempfile::TempDir,
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+impl std::ops::Deref for DemoServer {
+    type Target = Server;
+
+    fn deref(&self) -> &Server {
+        &self.server
     }
 }
 
-fn start_server() -> Result<Server> {
+fn start_server() -> Result<DemoServer> {
     let data = tempfile::tempdir()?;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_gatehouse-server"))
-        .args(["--demo", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(data.path())
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .spawn()?;
-    let stdout = child.stdout.take().context("server stdout")?;
-    let mut lines = BufReader::new(stdout).lines();
-    let url = loop {
-        let Some(line) = lines.next() else {
-            bail!("server exited before listening")
-        };
-        if let Some(url) = line?.strip_prefix("Gatehouse is listening on ") {
-            break url.trim().to_owned();
-        }
-    };
-    std::thread::spawn(move || for _ in lines.by_ref() {});
-    Ok(Server {
-        child,
-        url,
+    Ok(DemoServer {
+        server: Server::start(data.path(), &["--demo"])?,
         _data: data,
     })
-}
-
-/// Server process CPU time (user + system), in microseconds.
-fn cpu_us(pid: u32) -> Result<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
-    let after_name = stat.rsplit_once(')').context("malformed stat")?.1;
-    let fields: Vec<&str> = after_name.split_whitespace().collect();
-    // After the name: state is field 3, utime 14 and stime 15 (1-based over the whole line).
-    let utime: u64 = fields.get(11).context("no utime")?.parse()?;
-    let stime: u64 = fields.get(12).context("no stime")?.parse()?;
-    Ok((utime + stime) * 1_000_000 / CLOCK_TICKS_PER_SECOND)
 }
 
 async fn sign_in(url: &str, device: &Device) -> Result<SignInResponse> {
@@ -163,7 +133,7 @@ async fn measure(batched: bool) -> Result<Measured> {
     let session = sign_in(&server.url, &device).await?;
     let (mut device, ids) = offline_device(device, &session);
     let addr = server.url.trim_start_matches("http://").parse()?;
-    let cpu_before = cpu_us(server.child.id())?;
+    let cpu_before = cpu_us(server.pid())?;
     let started = Instant::now();
     let mut socket = Device::connect_ok(addr, &session.token).await?;
     let traffic = if batched {
@@ -175,7 +145,7 @@ async fn measure(batched: bool) -> Result<Measured> {
         device.traffic
     };
     let wall_ms = started.elapsed().as_millis();
-    let server_cpu_us = cpu_us(server.child.id())? - cpu_before;
+    let server_cpu_us = cpu_us(server.pid())? - cpu_before;
     let unacknowledged = ids.iter().filter(|id| !device.is_stored(**id)).count();
     if unacknowledged > 0 {
         bail!("{unacknowledged} records were not acknowledged by the server");

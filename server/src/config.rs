@@ -28,7 +28,26 @@ pub struct Config {
     /// revocation and password changes made through this server end it at once).
     #[arg(long, env = "GATEHOUSE_SESSION_RECHECK_SECS", default_value_t = 15)]
     pub session_recheck_secs: u64,
+    /// Bytes a sync connection reads from its socket at a time, and keeps for it while idle.
+    /// The WebSocket layer's own default, 131072, zero-fills that much before every read
+    /// attempt and costs every idle connection as much: kept settable only to measure
+    /// against (`cargo xtask bench`). Frames larger than this are read in several reads.
+    #[arg(long, env = "GATEHOUSE_SOCKET_READ_BUFFER", default_value_t = SOCKET_READ_BUFFER)]
+    pub socket_read_buffer: usize,
+    /// Stored changes a connection's queue holds: one that falls further behind is told to
+    /// resync (its pushes lost, it syncs everything again).
+    #[arg(long, env = "GATEHOUSE_CHANGE_EVENTS", default_value_t = 1024)]
+    pub change_events: usize,
+    /// Store the sync frames waiting at one moment in one transaction (one WAL sync for
+    /// all). `false`: each frame in a transaction of its own, behind the lock every other
+    /// store access takes: kept only to measure against (`cargo xtask bench`).
+    #[arg(long, env = "GATEHOUSE_GROUP_COMMIT", default_value_t = true, action = clap::ArgAction::Set)]
+    pub group_commit: bool,
 }
+
+/// Bytes a sync connection reads at a time by default: a reconnect's first frame, a typical
+/// push, fit in one or two reads.
+pub const SOCKET_READ_BUFFER: usize = 8 * 1024;
 
 impl Config {
     /// A configuration for tests: data in `data_dir`, nothing served statically.
@@ -41,6 +60,9 @@ impl Config {
             session_days: 30,
             max_document_bytes: 2 * 1024 * 1024,
             session_recheck_secs: 15,
+            socket_read_buffer: SOCKET_READ_BUFFER,
+            change_events: 1024,
+            group_commit: true,
         }
     }
 

@@ -610,8 +610,9 @@ pub async fn list_records(
     };
     let estates = current.user.estate_ids();
     let records = state
-        .blocking(move |store| store.list_records_of(&estates, kind, limit, after))
-        .await??;
+        .read(move |store| store.list_records_of(&estates, kind, limit, after))
+        .await
+        .map_err(|e| HttpError::Internal(e.to_string()))??;
     Ok(Json(records))
 }
 
@@ -701,9 +702,12 @@ pub async fn sync_socket(
     // The WebSocket layer reads messages up to twice the protocol's limit whole, so that the
     // server can refuse one past the limit with a clean close 1009 (`sync::serve_socket`);
     // a connection dropped mid-message would reach the device as 1006, not 1009.
+    // Reads of a few KiB: the layer zero-fills its read size before every read attempt, and
+    // an idle connection keeps that much (see `Config::socket_read_buffer`).
     upgrade
         .max_message_size(2 * MAX_FRAME_BYTES)
         .max_frame_size(2 * MAX_FRAME_BYTES)
+        .read_buffer_size(state.config.socket_read_buffer)
         .on_upgrade(move |socket| crate::sync::serve_socket(state, socket))
 }
 

@@ -43,26 +43,73 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'wa
 /// What every request handler shares.
 #[derive(Clone)]
 pub struct AppState {
-    /// The database, used from blocking tasks only.
+    /// The database, used from blocking tasks only ([`AppState::blocking`]).
     pub store: Arc<Mutex<Store>>,
-    /// Announces stored changes to every connection.
+    /// One permit: the task that holds it may take a blocking thread to use `store`; the
+    /// others wait for it without holding a thread (hundreds of blocked threads waiting on
+    /// the lock cost memory and gain nothing).
+    pub store_turn: Arc<tokio::sync::Semaphore>,
+    /// Announces access and retention changes to every connection.
     pub hub: tokio::sync::broadcast::Sender<sync::HubEvent>,
+    /// Hands each stored change to the connections it may concern.
+    pub router: Arc<sync::Router>,
     pub config: Arc<Config>,
     /// Numbers connections so a change is not echoed to its sender.
     pub next_connection: Arc<AtomicU64>,
     /// Counts failed sign-ins.
     pub sign_in_limiter: Arc<rate_limit::SignInLimiter>,
+    /// Stores sync frames with group commit (`None`: each frame in its own transaction on
+    /// `store`, as before; `--group-commit false`).
+    pub writer: Option<sync::GroupWriter>,
+    /// Connections that only read, for the sync path's reads and the office list (empty
+    /// without group commit: everything on `store`, as before).
+    pub readers: Arc<Readers>,
+}
+
+/// A few connections that only read, each used by one blocking task at a time.
+pub struct Readers {
+    stores: Vec<Mutex<Store>>,
+    turns: tokio::sync::Semaphore,
+}
+
+impl Default for Readers {
+    /// None: reads go to the shared store.
+    fn default() -> Self {
+        Self {
+            stores: Vec::new(),
+            turns: tokio::sync::Semaphore::new(0),
+        }
+    }
+}
+
+impl Readers {
+    /// `count` read connections to the database at `path`.
+    pub fn open(path: &std::path::Path, count: usize) -> Result<Self, store::StoreError> {
+        let stores = (0..count)
+            .map(|_| Store::open_reader(path).map(Mutex::new))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self {
+            turns: tokio::sync::Semaphore::new(stores.len()),
+            stores,
+        })
+    }
 }
 
 impl AppState {
     pub fn new(store: Store, config: Config) -> Self {
-        let (hub, _) = tokio::sync::broadcast::channel(1024);
+        // Only rare events (access, retention) go through the hub.
+        let (hub, _) = tokio::sync::broadcast::channel(64);
+        let router = Arc::new(sync::Router::new(config.change_events));
         Self {
             store: Arc::new(Mutex::new(store)),
+            store_turn: Arc::new(tokio::sync::Semaphore::new(1)),
             hub,
+            router,
             config: Arc::new(config),
             next_connection: Arc::new(AtomicU64::new(1)),
             sign_in_limiter: Arc::new(rate_limit::SignInLimiter::default()),
+            writer: None,
+            readers: Arc::new(Readers::default()),
         }
     }
 
@@ -84,6 +131,45 @@ impl AppState {
         &self,
         work: impl FnOnce(&mut Store) -> T + Send + 'static,
     ) -> Result<T, HttpError> {
+        self.with_store(work)
+            .await
+            .map_err(|e| HttpError::Internal(e.to_string()))
+    }
+
+    /// Runs `work`, which only reads, on a read connection on a blocking thread once one is
+    /// free; on `store` when there are none.
+    pub async fn read<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Store) -> T + Send + 'static,
+    ) -> Result<T, tokio::task::JoinError> {
+        if self.readers.stores.is_empty() {
+            return self.with_store(move |store| work(store)).await;
+        }
+        // The semaphore is never closed; holding a permit, one of the stores is free.
+        let _turn = self.readers.turns.acquire().await;
+        let readers = self.readers.clone();
+        tokio::task::spawn_blocking(move || {
+            let store = readers
+                .stores
+                .iter()
+                .find_map(|store| store.try_lock().ok())
+                .unwrap_or_else(|| {
+                    readers.stores[0]
+                        .lock()
+                        .unwrap_or_else(|poisoned| poisoned.into_inner())
+                });
+            work(&store)
+        })
+        .await
+    }
+
+    /// Runs `work` on the store on a blocking thread, once it is this task's turn.
+    pub async fn with_store<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Store) -> T + Send + 'static,
+    ) -> Result<T, tokio::task::JoinError> {
+        // The semaphore is never closed.
+        let _turn = self.store_turn.acquire().await;
         let store = self.store.clone();
         tokio::task::spawn_blocking(move || {
             let mut guard = store
@@ -92,7 +178,6 @@ impl AppState {
             work(&mut guard)
         })
         .await
-        .map_err(|e| HttpError::Internal(e.to_string()))
     }
 }
 
@@ -212,6 +297,9 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// Read connections beside the writer: one per core of the machine this runs on is plenty.
+const READERS: usize = 2;
+
 /// Opens the database (seeding demo data if configured) and builds the state.
 pub fn open(config: Config) -> anyhow::Result<AppState> {
     std::fs::create_dir_all(&config.data_dir)?;
@@ -219,7 +307,19 @@ pub fn open(config: Config) -> anyhow::Result<AppState> {
     if config.demo {
         demo::seed(&store, now_ms())?;
     }
-    Ok(AppState::new(store, config))
+    let (writer, readers) = if config.group_commit {
+        (
+            Some(sync::GroupWriter::start(&config.database_path())?),
+            Readers::open(&config.database_path(), READERS)?,
+        )
+    } else {
+        (None, Readers::default())
+    };
+    Ok(AppState {
+        writer,
+        readers: Arc::new(readers),
+        ..AppState::new(store, config)
+    })
 }
 
 /// Serves until `shutdown` completes.

@@ -22,9 +22,13 @@ use crate::store::{Store, StoreError};
 
 mod batch;
 mod follow;
+mod group_commit;
+mod router;
 use crate::{now_ms, AppState};
-pub use batch::{apply_sync_batch, BatchOutcome, Limits, SessionRefused};
+pub use batch::{apply_in, apply_sync_batch, Applied, BatchOutcome, Limits, SessionRefused};
 use follow::{FollowSet, FollowUpdate};
+pub use group_commit::{GroupWriter, WriteError};
+pub use router::{Router, Subscription};
 
 /// How long a new connection may take to say hello.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
@@ -36,11 +40,10 @@ const CLOSE_TOO_BIG: u16 = 1009;
 /// How long a closing connection waits for the device's own close.
 const CLOSE_LINGER: Duration = Duration::from_secs(5);
 
-/// What the hub tells every connection.
+/// What the hub tells every connection (stored changes go through the [`Router`] instead,
+/// to the connections they concern).
 #[derive(Debug, Clone)]
 pub enum HubEvent {
-    /// A document changed.
-    Changed(Box<DocChanged>),
     /// A session, device or user was ended or changed: connections check theirs again.
     AccessChanged,
     /// An estate's retention changed: connections in it send their follow set again.
@@ -143,20 +146,68 @@ async fn with_store<T: Send + 'static>(
     state: &AppState,
     work: impl FnOnce(&mut Store) -> T + Send + 'static,
 ) -> Option<T> {
-    let store = state.store.clone();
-    let result = tokio::task::spawn_blocking(move || {
-        let mut guard = store
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        work(&mut guard)
-    })
-    .await;
-    match result {
+    match state.with_store(work).await {
         Ok(value) => Some(value),
         Err(error) => {
             tracing::error!(%error, "store task failed");
             None
         }
+    }
+}
+
+/// Runs blocking store work that only reads, on a read connection when there are some.
+async fn read_store<T: Send + 'static>(
+    state: &AppState,
+    work: impl FnOnce(&Store) -> T + Send + 'static,
+) -> Option<T> {
+    match state.read(work).await {
+        Ok(value) => Some(value),
+        Err(error) => {
+            tracing::error!(%error, "store task failed");
+            None
+        }
+    }
+}
+
+/// Stores one `sync` frame and answers it: through the group writer (the frame committed
+/// with the others waiting at that moment), or in a transaction of its own. `None`: the
+/// store failed in a way the connection cannot go on from.
+async fn store_frame(
+    state: &AppState,
+    hash: Vec<u8>,
+    mut owned: SyncSession,
+    docs: Vec<DocSync>,
+    origin: u64,
+    limits: Limits,
+) -> Option<(
+    SyncSession,
+    Result<Result<BatchOutcome, SessionRefused>, StoreError>,
+)> {
+    let Some(writer) = &state.writer else {
+        return with_store(state, move |store| {
+            let outcome =
+                apply_sync_batch(store, &hash, &mut owned, docs, now_ms(), origin, limits);
+            (owned, outcome)
+        })
+        .await;
+    };
+    let written = writer
+        .write(move |tx| {
+            let applied = apply_in(tx, &hash, &mut owned, docs, now_ms(), origin, limits);
+            let keep = matches!(applied, Ok(Ok(_)));
+            ((owned, applied), keep)
+        })
+        .await;
+    match written {
+        Ok((mut owned, applied)) => {
+            let outcome = applied.map(|applied| applied.map(|a| a.answer(&mut owned)));
+            Some((owned, outcome))
+        }
+        // The connection is told (`internal`, fatal) and ends: its session goes with it.
+        Err(error) => Some((
+            SyncSession::new(),
+            Err(StoreError::NotCommitted(error.to_string())),
+        )),
     }
 }
 
@@ -172,7 +223,7 @@ struct Peer {
 /// Checks a session again; `Err` says why the connection must end.
 async fn recheck(state: &AppState, token_hash: &[u8]) -> Result<UserInfo, ErrorCode> {
     let hash = token_hash.to_vec();
-    match with_store(state, move |store| store.session(&hash, now_ms())).await {
+    match read_store(state, move |store| store.session(&hash, now_ms())).await {
         Some(Ok(Some(session))) if session.device_revoked => Err(ErrorCode::DeviceRevoked),
         Some(Ok(Some(session))) => Ok(session.user),
         Some(Err(error)) => {
@@ -201,14 +252,39 @@ async fn handshake(
     };
     let hash = crate::auth::token_hash(&token);
     let lookup = hash.clone();
-    let found = with_store(state, move |store| {
-        let session = store.session(&lookup, now_ms())?;
-        if let Some(session) = session.as_ref().filter(|s| !s.device_revoked) {
-            store.touch_device(&session.device_id, now_ms())?;
-        }
-        Ok::<_, StoreError>(session)
-    })
-    .await;
+    // With a group writer, the session is read on a read connection and the device marked
+    // as seen through the writer: a write on the shared connection would wait for the
+    // writer's lock while holding every reader up.
+    let found = if state.writer.is_some() {
+        read_store(state, move |store| store.session(&lookup, now_ms())).await
+    } else {
+        with_store(state, move |store| {
+            let session = store.session(&lookup, now_ms())?;
+            if let Some(session) = session.as_ref().filter(|s| !s.device_revoked) {
+                store.touch_device(&session.device_id, now_ms())?;
+            }
+            Ok::<_, StoreError>(session)
+        })
+        .await
+    };
+    // Not waited for: the hello does not queue behind the frames the writer has.
+    if let (Some(writer), Some(Ok(Some(session)))) = (state.writer.clone(), &found) {
+        let device = session.device_id.clone();
+        tokio::spawn(async move {
+            let seen = writer
+                .write(move |tx| {
+                    let seen = tx.touch_device(&device, now_ms());
+                    let keep = seen.is_ok();
+                    (seen, keep)
+                })
+                .await;
+            match seen {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => tracing::warn!(%error, "marking the device as seen failed"),
+                Err(error) => tracing::warn!(%error, "marking the device as seen failed"),
+            }
+        });
+    }
     match found {
         Some(Ok(Some(session))) if session.device_revoked => {
             Err(fatal_error(ErrorCode::DeviceRevoked))
@@ -257,8 +333,9 @@ pub async fn serve_socket(state: AppState, socket: WebSocket) {
     let origin = state.next_connection.fetch_add(1, Ordering::Relaxed);
     // Subscribed before the follow set is read, so no document stored in between is missed.
     let mut events = state.hub.subscribe();
+    let mut changes = state.router.subscribe(origin, &user);
     let mut follows = FollowSet::new(version);
-    if !send_follow_set(&state, &mut sink, &mut follows, &user, None).await {
+    if !send_follow_set(&state, origin, &mut sink, &mut follows, &user, None).await {
         return;
     }
     let mut session = Some(SyncSession::new());
@@ -281,7 +358,8 @@ pub async fn serve_socket(state: AppState, socket: WebSocket) {
                 match recheck(&state, &token_hash).await {
                     Ok(current) => {
                         user = current;
-                        if follows.is_stale(&user) && !send_follow_set(&state, &mut sink, &mut follows, &user, session.as_mut()).await { break }
+                        state.router.set_user(origin, &user);
+                        if follows.is_stale(&user) && !send_follow_set(&state, origin, &mut sink, &mut follows, &user, session.as_mut()).await { break }
                     }
                     Err(code) => {
                         end_session(&mut sink, code, &user.username, &device_id).await;
@@ -328,13 +406,10 @@ pub async fn serve_socket(state: AppState, socket: WebSocket) {
                         if !send(&mut sink, &malformed()).await { break }
                     }
                     ClientMessage::Sync { docs } => {
-                        let Some(mut owned) = session.take() else { break };
-                        let hash = token_hash.clone();
-                        let result = with_store(&state, move |store| {
-                            let outcome = apply_sync_batch(store, &hash, &mut owned, docs, now_ms(), origin, limits);
-                            (owned, outcome)
-                        }).await;
-                        let Some((owned, outcome)) = result else { break };
+                        // Changes to these documents concern this connection from now on.
+                        state.router.watch(origin, docs.iter().map(|d| d.doc));
+                        let Some(owned) = session.take() else { break };
+                        let Some((owned, outcome)) = store_frame(&state, token_hash.clone(), owned, docs, origin, limits).await else { break };
                         session = Some(owned);
                         let outcome = match outcome {
                             Ok(Ok(outcome)) => outcome,
@@ -350,29 +425,22 @@ pub async fn serve_socket(state: AppState, socket: WebSocket) {
                         };
                         if let Some(current) = outcome.user.clone() {
                             user = current;
+                            state.router.set_user(origin, &user);
                         }
                         if !deliver_outcome(&state, &mut sink, outcome, version).await { break }
                     }
                 }
             }
             event = events.recv() => {
-                let event = match event {
-                    Ok(event) => event,
-                    Err(broadcast::error::RecvError::Lagged(missed)) => {
-                        tracing::warn!(missed, "connection fell behind on change events");
-                        // A document may have joined the follow set meanwhile: send it whole.
-                        if !send_follow_set(&state, &mut sink, &mut follows, &user, session.as_mut()).await { break }
-                        continue;
-                    }
-                    Err(broadcast::error::RecvError::Closed) => break,
-                };
-                let changed = match event {
-                    HubEvent::AccessChanged => {
+                match event {
+                    // Access changed, or such events were missed (they are rare; the session
+                    // recheck would catch up within its period anyway).
+                    Ok(HubEvent::AccessChanged) | Err(broadcast::error::RecvError::Lagged(_)) => {
                         match recheck(&state, &token_hash).await {
                             Ok(current) => {
                                 user = current;
-                                if follows.is_stale(&user) && !send_follow_set(&state, &mut sink, &mut follows, &user, session.as_mut()).await { break }
-                                continue;
+                                state.router.set_user(origin, &user);
+                                if follows.is_stale(&user) && !send_follow_set(&state, origin, &mut sink, &mut follows, &user, session.as_mut()).await { break }
                             }
                             Err(code) => {
                                 end_session(&mut sink, code, &user.username, &device_id).await;
@@ -380,12 +448,23 @@ pub async fn serve_socket(state: AppState, socket: WebSocket) {
                             }
                         }
                     }
-                    HubEvent::RetentionChanged(estate_id) => {
-                        if user.in_estate(&estate_id) && !send_follow_set(&state, &mut sink, &mut follows, &user, session.as_mut()).await { break }
-                        continue;
+                    Ok(HubEvent::RetentionChanged(estate_id)) => {
+                        if user.in_estate(&estate_id) && !send_follow_set(&state, origin, &mut sink, &mut follows, &user, session.as_mut()).await { break }
                     }
-                    HubEvent::Changed(changed) => *changed,
-                };
+                    Err(broadcast::error::RecvError::Closed) => break,
+                }
+            }
+            changed = changes.changes.recv() => {
+                let Some(changed) = changed else { break };
+                if changes.fell_behind() {
+                    tracing::warn!(user = %user.username, device = %device_id, "connection fell behind on changes: told to resync");
+                    // Pushes and office summaries were lost: the device syncs everything
+                    // again and the office list reloads (a version 1 device cannot be told;
+                    // it catches up at its next sync).
+                    if version >= protocol::FOLLOW_SET_VERSION && !send(&mut sink, &ServerMessage::Resync).await { break }
+                    // A document may have joined the follow set meanwhile: send it whole.
+                    if !send_follow_set(&state, origin, &mut sink, &mut follows, &user, session.as_mut()).await { break }
+                }
                 // Nothing of another estate, of a kind the role does not work with, or (for a
                 // role that reads only its own of a kind) started by someone else is ever sent.
                 if !user.may_read(
@@ -401,7 +480,7 @@ pub async fn serve_socket(state: AppState, socket: WebSocket) {
                     }
                     FollowUpdate::Recompute => {
                         // The document left the set: its changes are no longer pushed here.
-                        if !send_follow_set(&state, &mut sink, &mut follows, &user, session.as_mut()).await { break }
+                        if !send_follow_set(&state, origin, &mut sink, &mut follows, &user, session.as_mut()).await { break }
                     }
                     FollowUpdate::None => {}
                 }
@@ -419,7 +498,7 @@ pub async fn serve_socket(state: AppState, socket: WebSocket) {
                 let follows = session.as_ref().is_some_and(|s| s.is_tracking(&changed.doc));
                 if changed.origin != origin && follows && !addressed_elsewhere {
                     let id = changed.doc;
-                    let loaded = with_store(&state, move |store| store.load_document(&id)).await;
+                    let loaded = read_store(&state, move |store| store.load_document(&id)).await;
                     if let (Some(Ok(Some(stored))), Some(session)) = (loaded, session.as_mut()) {
                         if let Some(reply) = session.generate(id, &stored.doc) {
                             if !send(&mut sink, &ServerMessage::Sync { docs: vec![reply], pushed: true, more: false }).await { break }
@@ -474,8 +553,7 @@ async fn deliver_outcome(
         return false;
     }
     for changed in outcome.changed {
-        // No receivers is fine: nobody else is connected.
-        let _ = state.hub.send(HubEvent::Changed(Box::new(changed)));
+        state.router.publish(changed);
     }
     // Version 1 promised exactly one reply frame; version 2 splits one that would not fit.
     let frames = if version >= protocol::FOLLOW_SET_VERSION {
@@ -525,6 +603,7 @@ fn split_reply(replies: Vec<DocSync>) -> Vec<Vec<DocSync>> {
 /// (their changes are no longer pushed here).
 async fn send_follow_set(
     state: &AppState,
+    origin: u64,
     sink: &mut futures_util::stream::SplitSink<WebSocket, Message>,
     follows: &mut FollowSet,
     user: &UserInfo,
@@ -532,7 +611,7 @@ async fn send_follow_set(
 ) -> bool {
     let mut owned = std::mem::replace(follows, FollowSet::new(0));
     let for_user = user.clone();
-    let Some((owned, message)) = with_store(state, move |store| {
+    let Some((owned, message)) = read_store(state, move |store| {
         let message = owned.complete(store, &for_user);
         (owned, message)
     })
@@ -541,6 +620,7 @@ async fn send_follow_set(
         return false;
     };
     *follows = owned;
+    state.router.watch(origin, follows.docs());
     let left = follows.take_left();
     if let Some(session) = session {
         for doc in &left {

@@ -70,6 +70,11 @@ pub enum ServerMessage {
         docs: Vec<DocumentId>,
         complete: bool,
     },
+    /// (Version 2 and later.) The server fell behind on this connection's changes: some
+    /// `records` and pushed `sync` frames were never sent. The device syncs every document
+    /// again as after a reconnect (its sync states as when disconnected), and an office
+    /// list reloads what it shows.
+    Resync,
     /// Something went wrong. `fatal` errors are followed by the server closing the socket.
     Error {
         code: ErrorCode,

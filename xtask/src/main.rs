@@ -98,6 +98,8 @@ fn main() -> Result<()> {
         Task::Bench => {
             step("reconnect and join benchmarks (release build)");
             run(cargo().args(["bench", "-p", "gatehouse-server", "--bench", "reconnect"]))?;
+            step("a whole estate reconnecting at once (release build)");
+            run(cargo().args(["bench", "-p", "gatehouse-server", "--bench", "wave"]))?;
             step("transfer: the app as built, compressed as served");
             setup_wasm_tools()?;
             setup_npm()?;

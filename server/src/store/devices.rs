@@ -2,7 +2,7 @@
 //! checks signatures with, and what users and admins see of their devices.
 
 use gatehouse_shared::device::{DeviceEnrolment, DeviceInfo, DeviceKey, SessionInfo};
-use rusqlite::{params, OptionalExtension};
+use rusqlite::{params, Connection, OptionalExtension};
 
 use super::{Enrolment, Store, StoreError};
 
@@ -195,10 +195,13 @@ impl Store {
 
     /// Marks a device as seen now.
     pub fn touch_device(&self, device_id: &str, now: i64) -> Result<(), StoreError> {
-        self.conn.execute(
-            "UPDATE devices SET last_seen_at = ?2 WHERE id = ?1",
-            params![device_id, now],
-        )?;
-        Ok(())
+        touch_device(&self.conn, device_id, now)
     }
+}
+
+/// Marks a device as seen at `now`.
+pub(super) fn touch_device(conn: &Connection, device_id: &str, now: i64) -> Result<(), StoreError> {
+    conn.prepare_cached("UPDATE devices SET last_seen_at = ?2 WHERE id = ?1")?
+        .execute(params![device_id, now])?;
+    Ok(())
 }

@@ -66,6 +66,8 @@ pub enum StoreError {
     BadDocumentId,
     #[error("migration failed: {0}")]
     Migration(String),
+    #[error("not committed: {0}")]
+    NotCommitted(String),
     #[error("stored estate rules are corrupt: {0}")]
     EstateRules(serde_json::Error),
 }
@@ -142,6 +144,18 @@ impl Store {
         let mut store = Self { conn };
         store.migrate()?;
         Ok(store)
+    }
+
+    /// Opens a connection that only reads, beside the one that opened (and migrated) the
+    /// database: WAL lets it read while another connection writes.
+    pub fn open_reader(path: &Path) -> Result<Self, StoreError> {
+        let conn = Connection::open_with_flags(
+            path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.pragma_update(None, "query_only", true)?;
+        Ok(Self { conn })
     }
 
     fn migrate(&mut self) -> Result<(), StoreError> {
@@ -439,6 +453,17 @@ impl Store {
         })
     }
 
+    /// Starts a write transaction that holds the database's write lock from the start
+    /// (waiting for it like any write): for a writer beside other connections that write,
+    /// whose reads would otherwise be refused an upgrade once another connection committed.
+    pub fn begin_immediate(&mut self) -> Result<StoreTransaction<'_>, StoreError> {
+        Ok(StoreTransaction {
+            tx: self
+                .conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?,
+        })
+    }
+
     /// Loads a document outside any write transaction.
     pub fn load_document(&self, id: &DocumentId) -> Result<Option<StoredDocument>, StoreError> {
         load_document(&self.conn, id)
@@ -660,6 +685,11 @@ impl StoreTransaction<'_> {
         estates::estate_settings(&self.tx, ids)
     }
 
+    /// Marks a device as seen at `now`.
+    pub fn touch_device(&self, device_id: &str, now: i64) -> Result<(), StoreError> {
+        devices::touch_device(&self.tx, device_id, now)
+    }
+
     /// When the record was first stored, if it was.
     pub fn first_received_at(&self, id: &DocumentId) -> Result<Option<i64>, StoreError> {
         Ok(self
@@ -670,6 +700,35 @@ impl StoreTransaction<'_> {
                 |row| row.get(0),
             )
             .optional()?)
+    }
+
+    /// Marks where a part of the transaction starts that may be taken back alone
+    /// ([`Self::take_back_part`]) or kept ([`Self::keep_part`]).
+    pub fn begin_part(&self) -> Result<(), StoreError> {
+        self.tx.execute_batch("SAVEPOINT part")?;
+        Ok(())
+    }
+
+    /// Keeps what the part since [`Self::begin_part`] wrote, in the transaction.
+    pub fn keep_part(&self) -> Result<(), StoreError> {
+        self.tx.execute_batch("RELEASE part")?;
+        Ok(())
+    }
+
+    /// Takes back what the part since [`Self::begin_part`] wrote; the rest stays.
+    pub fn take_back_part(&self) -> Result<(), StoreError> {
+        self.tx.execute_batch("ROLLBACK TO part; RELEASE part")?;
+        Ok(())
+    }
+
+    /// Creates an estate inside the transaction (the writer's tests write with it).
+    #[cfg(test)]
+    pub(crate) fn insert_estate(&self, id: &str) -> Result<(), StoreError> {
+        self.tx.execute(
+            "INSERT INTO estates (id, name) VALUES (?1, ?1)",
+            params![id],
+        )?;
+        Ok(())
     }
 
     /// Makes everything in the transaction durable.

@@ -13,7 +13,7 @@ use gatehouse_shared::user::{followed_until, DEFAULT_RETENTION_DAYS};
 use gatehouse_shared::{DocumentId, Problem, RecordSummary, UserInfo, Writer};
 
 use super::DocChanged;
-use crate::store::{Store, StoreError};
+use crate::store::{Store, StoreError, StoreTransaction};
 
 /// What applying one `sync` frame produced.
 #[derive(Debug, Default)]
@@ -80,8 +80,8 @@ pub struct Limits {
 }
 
 /// Applies one frame's sync messages for the session behind `token_hash` in a single
-/// transaction. The session is checked again inside the transaction, so a device revoked or
-/// signed out while connected stores nothing more.
+/// transaction of its own, commits it, and answers. The session is checked again inside the
+/// transaction, so a device revoked or signed out while connected stores nothing more.
 pub fn apply_sync_batch(
     store: &mut Store,
     token_hash: &[u8],
@@ -91,9 +91,44 @@ pub fn apply_sync_batch(
     origin: u64,
     limits: Limits,
 ) -> Result<Result<BatchOutcome, SessionRefused>, StoreError> {
+    let tx = store.begin()?;
+    let applied = apply_in(&tx, token_hash, session, docs, now, origin, limits)?;
+    tx.commit()?;
+    Ok(applied.map(|applied| applied.answer(session)))
+}
+
+/// A frame applied in a transaction not yet committed: what it produced, and the documents
+/// as they stand, to answer from once the transaction is committed.
+#[derive(Debug)]
+pub struct Applied {
+    outcome: BatchOutcome,
+    working: Vec<(DocumentId, Automerge)>,
+}
+
+impl Applied {
+    /// The answer, once the transaction that stored the frame is committed (never before:
+    /// a reply tells the device what the server holds).
+    pub fn answer(mut self, session: &mut SyncSession) -> BatchOutcome {
+        for (id, doc) in &self.working {
+            self.outcome.replies.extend(session.generate(*id, doc));
+        }
+        self.outcome
+    }
+}
+
+/// Applies one frame's sync messages inside `tx` (not committed here): loads each
+/// document, checks the device (actor, size) and the rules, and writes what passes.
+pub fn apply_in(
+    tx: &StoreTransaction<'_>,
+    token_hash: &[u8],
+    session: &mut SyncSession,
+    docs: Vec<DocSync>,
+    now: i64,
+    origin: u64,
+    limits: Limits,
+) -> Result<Result<Applied, SessionRefused>, StoreError> {
     let mut outcome = BatchOutcome::default();
     let mut working: Vec<(DocumentId, Automerge)> = Vec::with_capacity(docs.len());
-    let tx = store.begin()?;
     let writer = match tx.session(token_hash, now)? {
         None => return Ok(Err(SessionRefused::Unauthorized)),
         Some(writer) if writer.device_revoked => return Ok(Err(SessionRefused::DeviceRevoked)),
@@ -251,12 +286,8 @@ pub fn apply_sync_batch(
         }
         working.push((id, doc));
     }
-    tx.commit()?;
-    for (id, doc) in &working {
-        outcome.replies.extend(session.generate(*id, doc));
-    }
     outcome.user = Some(writer.user);
-    Ok(Ok(outcome))
+    Ok(Ok(Applied { outcome, working }))
 }
 
 fn stored_doc(doc: DocumentId, heads: &[automerge::ChangeHash], received_at: i64) -> StoredDoc {

@@ -79,6 +79,11 @@ impl FollowSet {
         }))
     }
 
+    /// The documents in the set.
+    pub fn docs(&self) -> impl Iterator<Item = DocumentId> + '_ {
+        self.docs.iter().copied()
+    }
+
     /// The documents the last computation of the whole set took out of it (their changes
     /// are no longer pushed to the device).
     pub fn take_left(&mut self) -> Vec<DocumentId> {

@@ -6,7 +6,7 @@ use gatehouse_shared::RecordSummary;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::device::{assert_hello_refused, next_message, remark, visit, Device};
-use crate::helpers::{spawn_app, TestApp, CLERK, GUARD, T0};
+use crate::helpers::{spawn_app, spawn_app_with, TestApp, CLERK, GUARD, T0};
 
 async fn office_list(app: &TestApp, token: &str) -> Vec<RecordSummary> {
     let response = reqwest::Client::new()
@@ -234,6 +234,52 @@ async fn office_connection_receives_new_records_as_they_arrive() {
     .expect("desk told of the record");
     assert_eq!(record[0].doc, id);
     assert_eq!(record[0].title, "east gate");
+}
+
+#[tokio::test]
+async fn a_connection_that_falls_behind_is_told_to_resync_and_its_list_catches_up() {
+    // Room for two change events: one frame of ten new rounds leaves the desk behind.
+    let app = spawn_app_with(|config| config.change_events = 2).await;
+    let mut phone = Device::new();
+    let guard = app.session_on(&phone, GUARD).await;
+    let clerk = app.session(CLERK).await;
+    let mut desk_socket = Device::connect_ok(app.addr, &clerk.token)
+        .await
+        .expect("desk connects");
+    let ids: Vec<_> = (0..10)
+        .map(|i| {
+            let name = format!("round {i}");
+            phone.start_round(&guard.user.estate_id, &guard.user.id, &name, T0 + i)
+        })
+        .collect();
+    let mut socket = Device::connect_ok(app.addr, &guard.token)
+        .await
+        .expect("connects");
+    phone.sync(&mut socket).await.expect("syncs");
+    assert!(ids.iter().all(|id| phone.is_stored(*id)));
+
+    let mut pushed = 0;
+    let told = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match next_message(&mut desk_socket).await.expect("reads") {
+                Some(ServerMessage::Resync) => return,
+                Some(ServerMessage::Records { records }) => pushed += records.len(),
+                Some(_) => {}
+                None => panic!("desk socket closed"),
+            }
+        }
+    })
+    .await;
+    assert!(told.is_ok(), "the desk was never told it missed changes");
+    assert!(
+        pushed < ids.len(),
+        "the desk was not behind: {pushed} pushed"
+    );
+    // What the app then reloads holds every round.
+    let listed = office_list(&app, &clerk.token).await;
+    for id in &ids {
+        assert!(listed.iter().any(|r| r.doc == *id), "{id} not listed");
+    }
 }
 
 #[tokio::test]
