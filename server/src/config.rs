@@ -120,6 +120,12 @@ pub enum AdminCommand {
     RevokeUser { username: String },
     /// Revoke a device by its ID (see list-devices).
     RevokeDevice { device_id: String },
+    /// Copy the database into a new file, while the server runs: a consistent snapshot
+    /// (SQLite's online backup).
+    Backup { file: PathBuf },
+    /// Put a backup in place of the database. Refused while a server runs on this data
+    /// directory; the database it replaces is kept beside it.
+    Restore { file: PathBuf },
     /// List users with their role and estates.
     ListUsers,
     /// List devices, with their user, actor ID and state.

@@ -297,6 +297,26 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// Takes the data directory for this process: a server holds it for as long as it runs,
+/// and a restore while it does is refused. Released when the returned file is dropped.
+pub fn lock_data_dir(data_dir: &std::path::Path) -> anyhow::Result<std::fs::File> {
+    std::fs::create_dir_all(data_dir)?;
+    let path = data_dir.join("gatehouse.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
+            "a Gatehouse server is running on {}: stop it first",
+            data_dir.display()
+        ),
+        Err(std::fs::TryLockError::Error(error)) => Err(error.into()),
+    }
+}
+
 /// Read connections beside the writer: one per core of the machine this runs on is plenty.
 const READERS: usize = 2;
 

@@ -4,7 +4,7 @@ use anyhow::{bail, Context};
 use clap::Parser;
 use gatehouse_server::config::{AdminCommand, Cli, Command};
 use gatehouse_server::store::Store;
-use gatehouse_server::{admin, demo, now_ms, open, run, Config};
+use gatehouse_server::{admin, demo, lock_data_dir, now_ms, open, run, Config};
 use gatehouse_shared::record::found_item::FoundItemPeriods;
 use gatehouse_shared::user::NewUser;
 use gatehouse_shared::Role;
@@ -25,6 +25,8 @@ async fn main() -> anyhow::Result<()> {
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {
+    // Held until the server stops: a restore meanwhile is refused.
+    let _lock = lock_data_dir(&config.data_dir)?;
     let state = open(config.clone())?;
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     let address = listener.local_addr()?;
@@ -75,6 +77,17 @@ fn user_id(store: &Store, username: &str) -> anyhow::Result<String> {
 /// server. A running server refuses a revoked device at its next sync message.
 fn run_admin(config: &Config, command: AdminCommand) -> anyhow::Result<()> {
     std::fs::create_dir_all(&config.data_dir)?;
+    if let AdminCommand::Restore { file } = &command {
+        // Held while the backup goes in: no server starts meanwhile.
+        let _lock = lock_data_dir(&config.data_dir)?;
+        let kept = gatehouse_server::store::restore(file, &config.database_path(), now_ms())?;
+        println!(
+            "restored {}; the database it replaced is kept at {}",
+            file.display(),
+            kept.display()
+        );
+        return Ok(());
+    }
     let store = Store::open(&config.database_path())?;
     let now = now_ms();
     match command {
@@ -86,6 +99,11 @@ fn run_admin(config: &Config, command: AdminCommand) -> anyhow::Result<()> {
             admin::set_retention(&store, &estate, days)?;
             println!("phones keep the records of {estate} {days} days after they are done with");
         }
+        AdminCommand::Backup { file } => {
+            store.backup_to(&file)?;
+            println!("backed up to {}", file.display());
+        }
+        AdminCommand::Restore { .. } => unreachable!("handled before the store is opened"),
         AdminCommand::SetFoundItemPeriods {
             estate,
             notice_days,

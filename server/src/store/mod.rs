@@ -11,9 +11,11 @@ use gatehouse_shared::user::{EstateRef, EstateSettings};
 use gatehouse_shared::{DocumentId, RecordKind, RecordSummary, Role, UserInfo};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
+mod backup;
 mod devices;
 mod estates;
 mod migrations;
+pub use backup::restore;
 use migrations::MIGRATIONS;
 
 /// Compact a document into a fresh snapshot once it has this many change rows.
@@ -70,6 +72,8 @@ pub enum StoreError {
     NotCommitted(String),
     #[error("stored estate rules are corrupt: {0}")]
     EstateRules(serde_json::Error),
+    #[error("{0}")]
+    Backup(String),
 }
 
 /// A valid session: who, on which device.

@@ -77,6 +77,12 @@ impl TestApp {
     /// Stops the server (as a crash would, connections and all) and starts it again on the
     /// same database, without re-seeding.
     pub async fn restart(&mut self) {
+        self.stop().await;
+        self.start_again().await;
+    }
+
+    /// Stops the server, connections and all.
+    pub async fn stop(&mut self) {
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
         }
@@ -88,6 +94,10 @@ impl TestApp {
                 panic!("server did not stop");
             }
         }
+    }
+
+    /// Starts the stopped server again on the same database, without re-seeding.
+    pub async fn start_again(&mut self) {
         let (addr, shutdown, handle) = start(self.data_dir.clone(), false, |_| {}).await;
         self.addr = addr;
         self.shutdown = Some(shutdown);

@@ -1,6 +1,7 @@
 //! Integration tests against the real server on port 0 with a temp database.
 
 mod architecture;
+mod backup;
 mod device;
 mod devices;
 mod follow;
