@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 use gatehouse_server::store::{restore, Store};
 use gatehouse_shared::RecordSummary;
 
-use crate::device::Device;
+use crate::device::{visit, Device};
 use crate::helpers::{authed, spawn_app, CLERK, GUARD, T0};
 
 async fn listed(app: &crate::helpers::TestApp, token: &str) -> Vec<RecordSummary> {
@@ -117,4 +117,62 @@ fn a_restore_is_refused_while_a_server_runs_on_the_database() {
         .output()
         .expect("runs");
     assert!(restored.status.success(), "{restored:?}");
+}
+
+#[tokio::test]
+async fn a_phone_sends_again_what_a_restore_took_back() {
+    let mut app = spawn_app().await;
+    let mut phone = Device::new();
+    let guard = app.session_on(&phone, GUARD).await;
+    let id = phone.start_round(&guard.user.estate_id, &guard.user.id, "东门", T0);
+    let mut socket = Device::connect_ok(app.addr, &guard.token)
+        .await
+        .expect("connects");
+    phone.sync(&mut socket).await.expect("syncs");
+    let file = app.data_dir.join("backup.db");
+    let database = app.data_dir.join("gatehouse.db");
+    Store::open(&database)
+        .expect("opens")
+        .backup_to(&file)
+        .expect("backs up");
+
+    // Acknowledged after the backup: the restore takes it back from the server.
+    let at = T0 + 60_000;
+    phone.edit(id, at, |log| {
+        log.visits
+            .push(visit(&guard.user.id, "地库入口", at, "一切正常"))
+    });
+    phone.sync(&mut socket).await.expect("syncs");
+    assert!(phone.is_stored(id), "acknowledged before the restore");
+    drop(socket);
+    app.stop().await;
+    restore(&file, &database, T0).expect("restores");
+    app.start_again().await;
+
+    // The phone reconnects as phones do (its sync state as kept over a disconnection): the
+    // server's heads no longer hold what it acknowledged, and the phone sends it again.
+    phone.session.disconnected();
+    // Forget the old acknowledgements, so that only a new one counts below.
+    phone.stored.clear();
+    let mut socket = Device::connect_ok(app.addr, &guard.token)
+        .await
+        .expect("connects");
+    phone.sync(&mut socket).await.expect("syncs");
+    assert!(phone.errors.is_empty(), "{:?}", phone.errors);
+    assert!(
+        phone.is_stored(id),
+        "the server acknowledges the phone's heads again"
+    );
+    let mut desk = Device::new();
+    let clerk = app.session_on(&desk, CLERK).await;
+    desk.follow(id);
+    let mut desk_socket = Device::connect_ok(app.addr, &clerk.token)
+        .await
+        .expect("connects");
+    desk.sync(&mut desk_socket).await.expect("syncs");
+    assert_eq!(
+        desk.read(id).visits.len(),
+        1,
+        "the visit is on the server again"
+    );
 }
