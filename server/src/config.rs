@@ -43,6 +43,10 @@ pub struct Config {
     /// store access takes: kept only to measure against (`cargo xtask bench`).
     #[arg(long, env = "GATEHOUSE_GROUP_COMMIT", default_value_t = true, action = clap::ArgAction::Set)]
     pub group_commit: bool,
+    /// Most sync connections open at once; one more is refused (`503`, retry later) before
+    /// it costs anything.
+    #[arg(long, env = "GATEHOUSE_MAX_CONNECTIONS", default_value_t = 10_000)]
+    pub max_connections: usize,
 }
 
 /// Bytes a sync connection reads at a time by default: a reconnect's first frame, a typical
@@ -63,6 +67,7 @@ impl Config {
             socket_read_buffer: SOCKET_READ_BUFFER,
             change_events: 1024,
             group_commit: true,
+            max_connections: 10_000,
         }
     }
 

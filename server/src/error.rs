@@ -31,10 +31,21 @@ pub enum HttpError {
     Store(#[from] StoreError),
     #[error("internal error: {0}")]
     Internal(String),
+    #[error("the server has as many sync connections as it takes")]
+    TooManyConnections,
 }
 
 impl IntoResponse for HttpError {
     fn into_response(self) -> Response {
+        if let HttpError::TooManyConnections = self {
+            let body = Json(serde_json::json!({ "error": "error.too_many_connections" }));
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                [(axum::http::header::RETRY_AFTER, "30")],
+                body,
+            )
+                .into_response();
+        }
         if let HttpError::TooManyAttempts(seconds) = self {
             let body = Json(serde_json::json!({ "error": "sign_in.too_many" }));
             return (
@@ -54,6 +65,10 @@ impl IntoResponse for HttpError {
             HttpError::NotFound => (StatusCode::NOT_FOUND, "error.not_found"),
             HttpError::AlreadyExists => (StatusCode::CONFLICT, "error.already_exists"),
             HttpError::TooManyAttempts(_) => (StatusCode::TOO_MANY_REQUESTS, "sign_in.too_many"),
+            HttpError::TooManyConnections => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "error.too_many_connections",
+            ),
             HttpError::Store(_) | HttpError::Internal(_) => {
                 tracing::error!(error = %self, "request failed");
                 (StatusCode::INTERNAL_SERVER_ERROR, "error.internal")

@@ -702,13 +702,24 @@ pub async fn sync_socket(
     // The WebSocket layer reads messages up to twice the protocol's limit whole, so that the
     // server can refuse one past the limit with a clean close 1009 (`sync::serve_socket`);
     // a connection dropped mid-message would reach the device as 1006, not 1009.
+    // Counted from here until the connection ends; one past the limit costs nothing more.
+    let Some(slot) = crate::sync::ConnectionSlot::take(&state) else {
+        tracing::warn!(
+            limit = state.config.max_connections,
+            "refused a sync connection: at the limit"
+        );
+        return HttpError::TooManyConnections.into_response();
+    };
     // Reads of a few KiB: the layer zero-fills its read size before every read attempt, and
     // an idle connection keeps that much (see `Config::socket_read_buffer`).
     upgrade
         .max_message_size(2 * MAX_FRAME_BYTES)
         .max_frame_size(2 * MAX_FRAME_BYTES)
         .read_buffer_size(state.config.socket_read_buffer)
-        .on_upgrade(move |socket| crate::sync::serve_socket(state, socket))
+        .on_upgrade(move |socket| async move {
+            crate::sync::serve_socket(state, socket).await;
+            drop(slot);
+        })
 }
 
 /// An API path that does not exist.

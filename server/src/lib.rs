@@ -56,6 +56,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Numbers connections so a change is not echoed to its sender.
     pub next_connection: Arc<AtomicU64>,
+    /// Sync connections open now (upgraded, not yet closed).
+    pub open_connections: Arc<std::sync::atomic::AtomicUsize>,
     /// Counts failed sign-ins.
     pub sign_in_limiter: Arc<rate_limit::SignInLimiter>,
     /// Stores sync frames with group commit (`None`: each frame in its own transaction on
@@ -107,6 +109,7 @@ impl AppState {
             router,
             config: Arc::new(config),
             next_connection: Arc::new(AtomicU64::new(1)),
+            open_connections: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
             sign_in_limiter: Arc::new(rate_limit::SignInLimiter::default()),
             writer: None,
             readers: Arc::new(Readers::default()),
@@ -348,6 +351,8 @@ pub async fn run(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    let hub = state.hub.clone();
+    let open = state.open_connections.clone();
     // Sign-in rate limiting needs the client's address.
     let service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     // Sync frames are small and answered at once: don't let Nagle's algorithm hold them back.
@@ -356,8 +361,28 @@ pub async fn run(
             tracing::warn!(%error, "could not set TCP_NODELAY");
         }
     });
+    // On shutdown every sync connection finishes the frame it is storing, tells its device
+    // (close 1012, "server restarting": it reconnects later) and ends.
+    let shutdown = async move {
+        shutdown.await;
+        tracing::info!("shutting down: telling the connected devices");
+        let _ = hub.send(sync::HubEvent::ShuttingDown);
+    };
     axum::serve(listener, service)
         .with_graceful_shutdown(shutdown)
         .await?;
+    let deadline = tokio::time::Instant::now() + SHUTDOWN_GRACE;
+    while open.load(std::sync::atomic::Ordering::Acquire) > 0
+        && tokio::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let left = open.load(std::sync::atomic::Ordering::Acquire);
+    if left > 0 {
+        tracing::warn!(left, "stopping with sync connections still open");
+    }
     Ok(())
 }
+
+/// How long a stopping server waits for its sync connections to end.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);

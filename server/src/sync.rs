@@ -37,6 +37,8 @@ const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
 const CLOSE_POLICY: u16 = 1008;
 /// Close code for a message too big to process (RFC 6455).
 const CLOSE_TOO_BIG: u16 = 1009;
+/// WebSocket close code "service restart": the server is stopping; reconnect later.
+const CLOSE_RESTARTING: u16 = 1012;
 /// How long a closing connection waits for the device's own close.
 const CLOSE_LINGER: Duration = Duration::from_secs(5);
 
@@ -48,6 +50,8 @@ pub enum HubEvent {
     AccessChanged,
     /// An estate's retention changed: connections in it send their follow set again.
     RetentionChanged(String),
+    /// The server is stopping: every connection tells its device and ends.
+    ShuttingDown,
 }
 
 /// A document changed on the server.
@@ -208,6 +212,28 @@ async fn store_frame(
             SyncSession::new(),
             Err(StoreError::NotCommitted(error.to_string())),
         )),
+    }
+}
+
+/// One of the server's sync connections (`Config::max_connections`), given back when
+/// dropped.
+pub struct ConnectionSlot(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+impl ConnectionSlot {
+    /// A slot, if the server has fewer connections than its limit.
+    pub fn take(state: &AppState) -> Option<Self> {
+        let open = state.open_connections.clone();
+        open.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+            (n < state.config.max_connections).then_some(n + 1)
+        })
+        .ok()
+        .map(|_| Self(open))
+    }
+}
+
+impl Drop for ConnectionSlot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -450,6 +476,11 @@ pub async fn serve_socket(state: AppState, socket: WebSocket) {
                     }
                     Ok(HubEvent::RetentionChanged(estate_id)) => {
                         if user.in_estate(&estate_id) && !send_follow_set(&state, origin, &mut sink, &mut follows, &user, session.as_mut()).await { break }
+                    }
+                    // A frame being stored was finished before this branch could run.
+                    Ok(HubEvent::ShuttingDown) => {
+                        close_with(&mut sink, CLOSE_RESTARTING, "server restarting").await;
+                        break;
                     }
                     Err(broadcast::error::RecvError::Closed) => break,
                 }

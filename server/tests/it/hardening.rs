@@ -78,3 +78,88 @@ async fn repeated_wrong_passwords_are_answered_429_even_for_the_right_one() {
         "other accounts still sign in"
     );
 }
+
+#[tokio::test]
+async fn a_sync_connection_past_the_limit_is_refused_until_one_closes() {
+    let app = crate::helpers::spawn_app_with(|config| config.max_connections = 2).await;
+    let guard = app.session(GUARD).await;
+    let first = crate::device::Device::connect_ok(app.addr, &guard.token)
+        .await
+        .expect("first connects");
+    let _second = crate::device::Device::connect_ok(app.addr, &guard.token)
+        .await
+        .expect("second connects");
+    let refused = tokio_tungstenite::connect_async(format!("ws://{}/api/sync", app.addr)).await;
+    match refused {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status(), 503);
+            assert_eq!(response.headers()["retry-after"], "30");
+            let body = String::from_utf8_lossy(response.body().as_deref().unwrap_or_default())
+                .into_owned();
+            assert!(body.contains("error.too_many_connections"), "{body}");
+        }
+        other => panic!("expected 503, got {other:?}"),
+    }
+    // One closes: there is room again (once the server has seen it go).
+    drop(first);
+    let mut again = None;
+    for _ in 0..50 {
+        if let Ok(socket) = crate::device::Device::connect_ok(app.addr, &guard.token).await {
+            again = Some(socket);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(again.is_some(), "a slot was never given back");
+}
+
+#[tokio::test]
+async fn a_stopping_server_tells_its_connected_devices_and_they_lose_nothing() {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+
+    let mut app = spawn_app().await;
+    let mut phone = crate::device::Device::new();
+    let guard = app.session_on(&phone, GUARD).await;
+    let id = phone.start_round(
+        &guard.user.estate_id,
+        &guard.user.id,
+        "东门",
+        crate::helpers::T0,
+    );
+    let mut socket = crate::device::Device::connect_ok(app.addr, &guard.token)
+        .await
+        .expect("connects");
+    phone.sync(&mut socket).await.expect("syncs");
+    assert!(phone.is_stored(id));
+
+    app.stop().await;
+    // The device is told why, with the close code to reconnect later on.
+    let closed = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        loop {
+            match socket.next().await {
+                Some(Ok(Message::Close(frame))) => return frame,
+                Some(Ok(_)) => continue,
+                other => panic!("socket ended without a close frame: {other:?}"),
+            }
+        }
+    })
+    .await
+    .expect("told in time");
+    let frame = closed.expect("a close frame with a code");
+    assert_eq!(u16::from(frame.code), 1012);
+    assert_eq!(frame.reason.as_str(), "server restarting");
+
+    // What it acknowledged is there after the restart.
+    app.start_again().await;
+    let clerk = app.session(crate::helpers::CLERK).await;
+    let listed: Vec<gatehouse_shared::RecordSummary> =
+        crate::helpers::authed(reqwest::Method::GET, app.url("/api/records"), &clerk.token)
+            .send()
+            .await
+            .expect("lists")
+            .json()
+            .await
+            .expect("json");
+    assert!(listed.iter().any(|r| r.doc == id));
+}
