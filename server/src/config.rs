@@ -47,6 +47,10 @@ pub struct Config {
     /// it costs anything.
     #[arg(long, env = "GATEHOUSE_MAX_CONNECTIONS", default_value_t = 10_000)]
     pub max_connections: usize,
+    /// The bearer token `GET /metrics` asks for (Prometheus: `authorization: credentials`);
+    /// without one, `/metrics` is not served.
+    #[arg(long, env = "GATEHOUSE_METRICS_TOKEN")]
+    pub metrics_token: Option<String>,
 }
 
 /// Bytes a sync connection reads at a time by default: a reconnect's first frame, a typical
@@ -68,6 +72,7 @@ impl Config {
             change_events: 1024,
             group_commit: true,
             max_connections: 10_000,
+            metrics_token: None,
         }
     }
 

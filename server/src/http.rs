@@ -727,6 +727,52 @@ pub async fn no_such_route() -> HttpError {
     HttpError::NotFound
 }
 
+/// `GET /metrics`: the Prometheus text format, for the bearer of the configured metrics
+/// token only (none configured: not served).
+pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let Some(expected) = state.config.metrics_token.clone() else {
+        return HttpError::NotFound.into_response();
+    };
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    // Compared as digests, so the time taken says nothing about the token.
+    if crate::auth::token_hash(given) != crate::auth::token_hash(&expected) {
+        return HttpError::Unauthorized.into_response();
+    }
+    let database = state.config.database_path();
+    let counted = state
+        .read(move |store| {
+            let size = |path: std::path::PathBuf| std::fs::metadata(path).map_or(0, |m| m.len());
+            let wal = std::path::PathBuf::from(format!("{}-wal", database.display()));
+            store
+                .document_count()
+                .map(|documents| crate::metrics::Stored {
+                    documents,
+                    database_bytes: size(database.clone()) + size(wal),
+                })
+        })
+        .await;
+    let stored = match counted {
+        Ok(Ok(stored)) => stored,
+        Ok(Err(error)) => return HttpError::Store(error).into_response(),
+        Err(error) => return HttpError::Internal(error.to_string()).into_response(),
+    };
+    let connections = state
+        .open_connections
+        .load(std::sync::atomic::Ordering::Relaxed);
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        state.metrics.render(connections, stored),
+    )
+        .into_response()
+}
+
 pub async fn health() -> &'static str {
     "ok"
 }

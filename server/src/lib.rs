@@ -10,6 +10,7 @@ pub mod config;
 pub mod demo;
 pub mod error;
 pub mod http;
+pub mod metrics;
 pub mod rate_limit;
 pub mod store;
 pub mod sync;
@@ -58,6 +59,8 @@ pub struct AppState {
     pub next_connection: Arc<AtomicU64>,
     /// Sync connections open now (upgraded, not yet closed).
     pub open_connections: Arc<std::sync::atomic::AtomicUsize>,
+    /// What `/metrics` reports.
+    pub metrics: Arc<metrics::Metrics>,
     /// Counts failed sign-ins.
     pub sign_in_limiter: Arc<rate_limit::SignInLimiter>,
     /// Stores sync frames with group commit (`None`: each frame in its own transaction on
@@ -110,6 +113,7 @@ impl AppState {
             config: Arc::new(config),
             next_connection: Arc::new(AtomicU64::new(1)),
             open_connections: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
+            metrics: Arc::new(metrics::Metrics::default()),
             sign_in_limiter: Arc::new(rate_limit::SignInLimiter::default()),
             writer: None,
             readers: Arc::new(Readers::default()),
@@ -202,6 +206,7 @@ pub fn app(state: AppState) -> Router {
         .precompressed_gzip();
     let api = Router::new()
         .route("/api/health", get(http::health))
+        .route("/metrics", get(http::metrics))
         .route("/api/sign-in", post(http::sign_in))
         .route("/api/sign-out", post(http::sign_out))
         .route("/api/me", get(http::me))
@@ -330,9 +335,13 @@ pub fn open(config: Config) -> anyhow::Result<AppState> {
     if config.demo {
         demo::seed(&store, now_ms())?;
     }
+    let metrics = Arc::new(metrics::Metrics::default());
     let (writer, readers) = if config.group_commit {
         (
-            Some(sync::GroupWriter::start(&config.database_path())?),
+            Some(sync::GroupWriter::start(
+                &config.database_path(),
+                metrics.clone(),
+            )?),
             Readers::open(&config.database_path(), READERS)?,
         )
     } else {
@@ -340,6 +349,7 @@ pub fn open(config: Config) -> anyhow::Result<AppState> {
     };
     Ok(AppState {
         writer,
+        metrics,
         readers: Arc::new(readers),
         ..AppState::new(store, config)
     })

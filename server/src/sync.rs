@@ -340,6 +340,7 @@ pub async fn serve_socket(state: AppState, socket: WebSocket) {
     } = match handshake(&state, &mut stream).await {
         Ok(peer) => peer,
         Err(refusal) => {
+            state.metrics.refused(std::slice::from_ref(&refusal));
             send(&mut sink, &refusal).await;
             close(&mut sink, "refused").await;
             return;
@@ -432,6 +433,7 @@ pub async fn serve_socket(state: AppState, socket: WebSocket) {
                         if !send(&mut sink, &malformed()).await { break }
                     }
                     ClientMessage::Sync { docs } => {
+                        state.metrics.frame();
                         // Changes to these documents concern this connection from now on.
                         state.router.watch(origin, docs.iter().map(|d| d.doc));
                         let Some(owned) = session.take() else { break };
@@ -567,6 +569,7 @@ async fn deliver_outcome(
     outcome: BatchOutcome,
     version: u32,
 ) -> bool {
+    state.metrics.refused(&outcome.errors);
     for error in &outcome.errors {
         if !send(sink, error).await {
             return false;
@@ -583,6 +586,7 @@ async fn deliver_outcome(
     {
         return false;
     }
+    state.metrics.stored(outcome.changed.len());
     for changed in outcome.changed {
         state.router.publish(changed);
     }

@@ -468,6 +468,13 @@ impl Store {
         })
     }
 
+    /// How many documents are stored.
+    pub fn document_count(&self) -> Result<u64, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT count(*) FROM documents", [], |row| row.get(0))?)
+    }
+
     /// Loads a document outside any write transaction.
     pub fn load_document(&self, id: &DocumentId) -> Result<Option<StoredDocument>, StoreError> {
         load_document(&self.conn, id)

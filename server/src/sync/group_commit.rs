@@ -9,10 +9,11 @@
 //! WAL mode they neither wait for the writer nor make it wait.
 
 use std::path::Path;
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc};
 
 use tokio::sync::oneshot;
 
+use crate::metrics::Metrics;
 use crate::store::{Store, StoreError, StoreTransaction};
 
 /// Most frames in one group: bounds how long the first frame of a group waits for the
@@ -50,12 +51,12 @@ impl std::fmt::Debug for GroupWriter {
 
 impl GroupWriter {
     /// Opens a write connection to the database at `path` and starts the writer thread.
-    pub fn start(path: &Path) -> Result<Self, StoreError> {
+    pub fn start(path: &Path, metrics: Arc<Metrics>) -> Result<Self, StoreError> {
         let store = Store::open(path)?;
         let (jobs, queue) = mpsc::channel::<Job>();
         std::thread::Builder::new()
             .name("gatehouse-writer".into())
-            .spawn(move || run(store, queue))
+            .spawn(move || run(store, queue, &metrics))
             .map_err(|error| StoreError::NotCommitted(format!("no writer thread: {error}")))?;
         Ok(Self { jobs })
     }
@@ -97,8 +98,9 @@ impl GroupWriter {
 
 /// The writer thread: takes the frames waiting, applies them in one transaction, commits,
 /// answers; until every handle is dropped.
-fn run(mut store: Store, queue: mpsc::Receiver<Job>) {
+fn run(mut store: Store, queue: mpsc::Receiver<Job>, metrics: &Metrics) {
     while let Ok(first) = queue.recv() {
+        let started = std::time::Instant::now();
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
             match queue.try_recv() {
@@ -140,8 +142,11 @@ fn run(mut store: Store, queue: mpsc::Receiver<Job>) {
             Some(error) => Err(error),
             None => tx.commit().map_err(|error| error.to_string()),
         };
-        if let Err(error) = &committed {
-            tracing::error!(%error, frames = finishes.len(), "a group of frames was not committed");
+        match &committed {
+            Ok(()) => metrics.committed(started.elapsed()),
+            Err(error) => {
+                tracing::error!(%error, frames = finishes.len(), "a group of frames was not committed");
+            }
         }
         for finish in finishes {
             finish(committed.clone());
@@ -157,7 +162,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("gatehouse.db");
         let reader = Store::open(&path).expect("opens");
-        let writer = GroupWriter::start(&path).expect("starts");
+        let writer = GroupWriter::start(&path, Arc::default()).expect("starts");
         (dir, writer, reader)
     }
 

@@ -163,3 +163,66 @@ async fn a_stopping_server_tells_its_connected_devices_and_they_lose_nothing() {
             .expect("json");
     assert!(listed.iter().any(|r| r.doc == id));
 }
+
+#[tokio::test]
+async fn metrics_are_served_to_the_bearer_of_the_metrics_token_only() {
+    let app = crate::helpers::spawn_app_with(|config| {
+        config.metrics_token = Some("metrics-token-for-tests".into());
+    })
+    .await;
+    let client = reqwest::Client::new();
+    let scrape = |token: Option<&str>| {
+        let mut request = client.get(app.url("/metrics"));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send()
+    };
+    assert_eq!(scrape(None).await.expect("answers").status(), 401);
+    assert_eq!(scrape(Some("guess")).await.expect("answers").status(), 401);
+
+    // A round stored, and a forged one refused, over one open connection.
+    let mut phone = crate::device::Device::new();
+    let guard = app.session_on(&phone, GUARD).await;
+    phone.start_round(
+        &guard.user.estate_id,
+        &guard.user.id,
+        "东门",
+        crate::helpers::T0,
+    );
+    phone.start_round("another-estate", &guard.user.id, "别处", crate::helpers::T0);
+    let mut socket = crate::device::Device::connect_ok(app.addr, &guard.token)
+        .await
+        .expect("connects");
+    phone.sync(&mut socket).await.expect("syncs");
+    assert_eq!(phone.errors.len(), 1, "{:?}", phone.errors);
+
+    let response = scrape(Some("metrics-token-for-tests"))
+        .await
+        .expect("answers");
+    assert_eq!(response.status(), 200);
+    assert!(response.headers()["content-type"]
+        .to_str()
+        .expect("ascii")
+        .starts_with("text/plain; version=0.0.4"));
+    let text = response.text().await.expect("text");
+    for line in [
+        "gatehouse_sync_connections 1",
+        "gatehouse_documents_stored_total 1",
+        "gatehouse_documents 1",
+        "# TYPE gatehouse_commit_seconds histogram",
+        "gatehouse_commit_seconds_bucket{le=\"+Inf\"}",
+    ] {
+        assert!(text.contains(line), "no `{line}` in:\n{text}");
+    }
+    assert!(
+        text.contains("gatehouse_refusals_total{code=\"forbidden\""),
+        "{text}"
+    );
+    let frames: u64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("gatehouse_sync_frames_total "))
+        .and_then(|v| v.parse().ok())
+        .expect("frames counted");
+    assert!(frames >= 1);
+}

@@ -328,6 +328,29 @@ fn routes(users: &Users, counter: usize) -> Vec<Route> {
             body: Some(serde_json::json!({"days": 20 + counter % 30})),
             expect: Box::new(admin_of(ESTATE_B, 204, 404)),
         },
+        Route {
+            method: Method::GET,
+            path: "/api/estates".into(),
+            body: None,
+            expect: Box::new(|a| gate(a).unwrap_or(200)),
+        },
+        Route {
+            method: Method::PUT,
+            path: format!("/api/admin/estates/{ESTATE_B}/found-items"),
+            body: Some(serde_json::json!({
+                "notice_days": 3 + counter % 5,
+                "retention_days": 90,
+                "valuables_retention_days": 180,
+            })),
+            expect: Box::new(admin_of(ESTATE_B, 204, 404)),
+        },
+        // Not served without a metrics token, whoever asks.
+        Route {
+            method: Method::GET,
+            path: "/metrics".into(),
+            body: None,
+            expect: Box::new(|_| 404),
+        },
     ]
 }
 
