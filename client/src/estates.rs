@@ -1,6 +1,7 @@
 //! The settings of the signed-in user's estates that the rules read on the phone (how long
 //! found items are kept before the notice and disposal): fetched from `GET /api/estates`
-//! each time the sync connection is welcomed, and kept in storage so that the phone judges
+//! each time the server sends the whole follow set (after each welcome, and when an estate's
+//! settings change), and kept in storage so that the phone judges
 //! by them offline. Until a phone has them, it judges by the defaults (the server, which
 //! always has them, has the last word). Reading and writing them load lazily: only the
 //! settings themselves are in the main module.

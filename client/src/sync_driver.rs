@@ -377,11 +377,7 @@ fn receive_frame(ctx: Ctx, frame: &[u8]) {
         }
     };
     match message {
-        ServerMessage::Welcome { .. } => {
-            dispatch(ctx, Event::Welcomed);
-            // The network is back: the estates' settings may have changed meanwhile.
-            crate::estates::refresh(ctx);
-        }
+        ServerMessage::Welcome { .. } => dispatch(ctx, Event::Welcomed),
         ServerMessage::Sync { docs, .. } => receive_sync(ctx, docs),
         ServerMessage::Stored { docs } => receive_stored(ctx, docs),
         ServerMessage::Records { records } => {
@@ -395,7 +391,14 @@ fn receive_frame(ctx: Ctx, frame: &[u8]) {
             sync_all(ctx);
             refresh_office_list(ctx);
         }
-        ServerMessage::Follows { docs, complete } => receive_follows(ctx, &docs, complete),
+        ServerMessage::Follows { docs, complete } => {
+            // The whole set comes after each welcome and when an estate's settings change:
+            // read the estates' settings again then.
+            if complete {
+                crate::estates::refresh(ctx);
+            }
+            receive_follows(ctx, &docs, complete);
+        }
         ServerMessage::Error {
             code, fatal: true, ..
         } => dispatch(ctx, Event::Refused(code)),

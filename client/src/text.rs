@@ -41,7 +41,6 @@ pub fn tr(i18n: I18nContext<Locale>, key: &str) -> String {
         "admin.estate_taken" => t_string!(i18n, admin.estate_taken),
         "admin.retention_saved" => t_string!(i18n, admin.retention_saved),
         "admin.retention_invalid" => t_string!(i18n, admin.retention_invalid),
-        "admin.found_periods_saved" => t_string!(i18n, admin.found_periods_saved),
         "admin.found_periods_invalid" => t_string!(i18n, admin.found_periods_invalid),
         "admin.user_invalid" => t_string!(i18n, admin.user_invalid),
         "admin.username_taken" => t_string!(i18n, admin.username_taken),

@@ -206,8 +206,8 @@ test('unclaimed_item_goes_on_the_notice_board', async ({ browser }) => {
   await office.screenshot({ path: 'test-results/found-item-notice.png', fullPage: true });
 
   // The estate posts items after 7 days instead: its admin sets it (a notice later than
-  // the valuables' keeping is refused first), and the clerk's app, once it reconnects,
-  // posts the notice by it.
+  // the valuables' keeping is refused first), and the clerk's app, reloaded, posts the
+  // notice by it.
   const adminContext = await browser.newContext(h.DESKTOP);
   const admin = await adminContext.newPage();
   await h.signIn(admin, h.ADMIN);
@@ -216,10 +216,10 @@ test('unclaimed_item_goes_on_the_notice_board', async ({ browser }) => {
   await periods.getByTestId('found-notice-days').fill('7');
   await periods.getByTestId('found-valuables-retention-days').fill('5');
   await periods.getByTestId('save-found-periods').click();
-  await expect(periods.getByTestId('found-periods-message')).toContainText('不短于启事');
+  await expect(periods.getByTestId('found-periods-message')).toHaveText('启事 1–60 天；保管 1–730 天，不短于启事');
   await periods.getByTestId('found-valuables-retention-days').fill('180');
   await periods.getByTestId('save-found-periods').click();
-  await expect(periods.getByTestId('found-periods-message')).toHaveText('已保存，手机联网后按新期限办理');
+  await expect(periods.getByTestId('found-periods-message')).toHaveText('已保存，已连接的手机随即更新');
   await admin.screenshot({ path: 'test-results/found-item-periods.png', fullPage: true });
   try {
     await office.reload();
@@ -236,7 +236,7 @@ test('unclaimed_item_goes_on_the_notice_board', async ({ browser }) => {
     // The demo estate's default again, for the tests after this one.
     await periods.getByTestId('found-notice-days').fill('3');
     await periods.getByTestId('save-found-periods').click();
-    await expect(periods.getByTestId('found-periods-message')).toHaveText('已保存，手机联网后按新期限办理');
+    await expect(periods.getByTestId('found-periods-message')).toHaveText('已保存，已连接的手机随即更新');
   }
 
   await adminContext.close();

@@ -527,8 +527,9 @@ pub async fn admin_set_retention(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Sets how long an estate keeps unclaimed found items. Only an admin of that estate.
-/// Phones read it from `GET /api/estates`.
+/// Sets how long an estate keeps unclaimed found items. Only an admin of that estate;
+/// connected phones of the estate are sent their follow set again, on which they read
+/// `GET /api/estates` again.
 pub async fn admin_set_found_item_periods(
     State(state): State<AppState>,
     CurrentAdmin(admin): CurrentAdmin,
@@ -544,6 +545,9 @@ pub async fn admin_set_found_item_periods(
         .await?
         .map_err(admin_error)?;
     tracing::info!(admin = %admin.user.username, estate = %estate_id, ?periods, "found-item periods set");
+    // Connected phones of the estate get their follow set again, and with it read the
+    // estate's settings again.
+    state.retention_changed(estate_id);
     Ok(StatusCode::NO_CONTENT)
 }
 

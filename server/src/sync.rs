@@ -48,7 +48,8 @@ const CLOSE_LINGER: Duration = Duration::from_secs(5);
 pub enum HubEvent {
     /// A session, device or user was ended or changed: connections check theirs again.
     AccessChanged,
-    /// An estate's retention changed: connections in it send their follow set again.
+    /// An estate's retention or rule settings changed: connections in it send their follow
+    /// set again (on which phones read the estate's settings again).
     RetentionChanged(String),
     /// The server is stopping: every connection tells its device and ends.
     ShuttingDown,

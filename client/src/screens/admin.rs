@@ -476,7 +476,7 @@ fn FoundPeriodsForm(estate: EstateSettings) -> impl IntoView {
         let estate_id = estate_id.clone();
         spawn_local(async move {
             let outcome = match api::set_found_item_periods(&token, &estate_id, &periods).await {
-                Ok(()) => ("admin.found_periods_saved", false),
+                Ok(()) => ("admin.retention_saved", false),
                 Err(ApiError::Invalid) => ("admin.found_periods_invalid", true),
                 Err(_) => ("admin.failed", true),
             };
@@ -504,7 +504,7 @@ fn FoundPeriodsForm(estate: EstateSettings) -> impl IntoView {
             {field("found-notice-days", notice, *NOTICE_DAYS.end())}
             {field("found-retention-days", retention, *FOUND_RETENTION_DAYS.end())}
             {field("found-valuables-retention-days", valuables, *FOUND_RETENTION_DAYS.end())}
-            <p class="muted">{t!(i18n, admin.found_periods_hint)}</p>
+            <p class="muted">{t!(i18n, admin.found_periods_invalid)}</p>
             <FormMessage message=message testid="found-periods-message"/>
             <button class="secondary" type="submit" data-testid="save-found-periods"
                 disabled=move || busy.get()>{t!(i18n, admin.save_retention)}</button>

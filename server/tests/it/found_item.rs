@@ -618,13 +618,30 @@ async fn an_estate_sets_how_long_it_keeps_found_items_and_the_server_judges_by_i
     assert_eq!(before.len(), 1, "the clerk's one estate");
     assert_eq!(before[0].rules.found_items, FoundItemPeriods::default());
 
-    // The estate keeps valuables 30 days: the same disposal, sent again, is stored, and the
-    // clerk's phone reads the periods it judges by.
+    // The estate keeps valuables 30 days: the clerk's connected phone is sent its follow
+    // set again (on which the app reads the settings), the phone reads the periods it
+    // judges by, and the disposal done again is stored.
+    let (mut listening, _) = Device::connect_with_follows(app.addr, &clerk.token)
+        .await
+        .expect("connects");
     let response = put(&estate, &admin.token, periods(5, 60, 30))
         .send()
         .await
         .expect("sets");
     assert_eq!(response.status(), 204);
+    let told = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        loop {
+            if let Some(ServerMessage::Follows { complete: true, .. }) =
+                crate::device::next_message(&mut listening)
+                    .await
+                    .expect("reads")
+            {
+                return;
+            }
+        }
+    })
+    .await;
+    assert!(told.is_ok(), "the connected phone was not told");
     let after = estates_of(clerk.token.clone()).await;
     assert_eq!(
         after[0].rules.found_items,
