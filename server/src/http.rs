@@ -734,7 +734,12 @@ pub async fn no_such_route() -> HttpError {
 /// `GET /metrics`: the Prometheus text format, for the bearer of the configured metrics
 /// token only (none configured: not served).
 pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let Some(expected) = state.config.metrics_token.clone() else {
+    let Some(expected) = state
+        .config
+        .metrics_token
+        .clone()
+        .filter(|token| !token.is_empty())
+    else {
         return HttpError::NotFound.into_response();
     };
     let given = headers

@@ -196,12 +196,26 @@ async fn store_frame(
         })
         .await;
     };
+    // Stored changes are announced from the writer thread right after their commit, so
+    // that two frames changing one document are announced in the order they were stored.
+    let (router, metrics) = (state.router.clone(), state.metrics.clone());
     let written = writer
-        .write(move |tx| {
-            let applied = apply_in(tx, &hash, &mut owned, docs, now_ms(), origin, limits);
-            let keep = matches!(applied, Ok(Ok(_)));
-            ((owned, applied), keep)
-        })
+        .write_then(
+            move |tx| {
+                let applied = apply_in(tx, &hash, &mut owned, docs, now_ms(), origin, limits);
+                let keep = matches!(applied, Ok(Ok(_)));
+                ((owned, applied), keep)
+            },
+            move |(_, applied)| {
+                if let Ok(Ok(applied)) = applied {
+                    let changed = applied.take_changed();
+                    metrics.stored(changed.len());
+                    for change in changed {
+                        router.publish(change);
+                    }
+                }
+            },
+        )
         .await;
     match written {
         Ok((mut owned, applied)) => {
@@ -465,11 +479,14 @@ pub async fn serve_socket(state: AppState, socket: WebSocket) {
                     // Access changed, or such events were missed (they are rare; the session
                     // recheck would catch up within its period anyway).
                     Ok(HubEvent::AccessChanged) | Err(broadcast::error::RecvError::Lagged(_)) => {
+                        // A missed event may have been a retention change: the whole set
+                        // goes again then.
+                        let missed = event.is_err();
                         match recheck(&state, &token_hash).await {
                             Ok(current) => {
                                 user = current;
                                 state.router.set_user(origin, &user);
-                                if follows.is_stale(&user) && !send_follow_set(&state, origin, &mut sink, &mut follows, &user, session.as_mut()).await { break }
+                                if (missed || follows.is_stale(&user)) && !send_follow_set(&state, origin, &mut sink, &mut follows, &user, session.as_mut()).await { break }
                             }
                             Err(code) => {
                                 end_session(&mut sink, code, &user.username, &device_id).await;
@@ -587,6 +604,7 @@ async fn deliver_outcome(
     {
         return false;
     }
+    // Without a group writer; with one, they were announced at the commit.
     state.metrics.stored(outcome.changed.len());
     for changed in outcome.changed {
         state.router.publish(changed);

@@ -4,20 +4,31 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rusqlite::backup::Backup;
+use rusqlite::backup::{Backup, StepResult};
 use rusqlite::{Connection, OpenFlags};
 
 use super::migrations::MIGRATIONS;
 use super::{Store, StoreError};
 
-/// Pages copied at a time: between steps, writers go on.
-const PAGES_PER_STEP: std::ffi::c_int = 256;
-const PAUSE_BETWEEN_STEPS: Duration = Duration::from_millis(5);
+/// Waited before trying again when the source is busy.
+const PAUSE_WHEN_BUSY: Duration = Duration::from_millis(5);
+
+/// Copies every page in one step: a copy in several steps starts over whenever another
+/// connection commits meanwhile, and might never end on a busy server. In WAL mode the one
+/// step reads a snapshot without holding writers up.
+fn copy_all(source: &Connection, destination: &mut Connection) -> Result<(), StoreError> {
+    let backup = Backup::new(source, destination)?;
+    loop {
+        match backup.step(-1)? {
+            StepResult::Done => return Ok(()),
+            _ => std::thread::sleep(PAUSE_WHEN_BUSY),
+        }
+    }
+}
 
 impl Store {
     /// Copies the whole database into a new file at `target` (refused if one is there): a
-    /// consistent snapshot even while the server writes, a few pages at a time so writers
-    /// are held up only briefly.
+    /// consistent snapshot even while the server writes.
     pub fn backup_to(&self, target: &Path) -> Result<(), StoreError> {
         copy(&self.conn, target)
     }
@@ -31,12 +42,7 @@ fn copy(source: &Connection, target: &Path) -> Result<(), StoreError> {
         )));
     }
     let mut destination = Connection::open(target)?;
-    Backup::new(source, &mut destination)?.run_to_completion(
-        PAGES_PER_STEP,
-        PAUSE_BETWEEN_STEPS,
-        None,
-    )?;
-    Ok(())
+    copy_all(source, &mut destination)
 }
 
 /// Puts the backup at `source` in place of the database at `live`, which no server may be
@@ -66,11 +72,7 @@ pub fn restore(source: &Path, live: &Path, now_ms: i64) -> Result<PathBuf, Store
         copy(&current, &kept)?;
     }
     let mut destination = Connection::open(live)?;
-    Backup::new(&backup, &mut destination)?.run_to_completion(
-        PAGES_PER_STEP,
-        PAUSE_BETWEEN_STEPS,
-        None,
-    )?;
+    copy_all(&backup, &mut destination)?;
     drop(destination);
     // Brings an older backup's schema up to date.
     Store::open(live)?;

@@ -106,6 +106,11 @@ pub struct Applied {
 }
 
 impl Applied {
+    /// What to tell the other connections, taken out (to be told once).
+    pub fn take_changed(&mut self) -> Vec<DocChanged> {
+        std::mem::take(&mut self.outcome.changed)
+    }
+
     /// The answer, once the transaction that stored the frame is committed (never before:
     /// a reply tells the device what the server holds).
     pub fn answer(mut self, session: &mut SyncSession) -> BatchOutcome {

@@ -5,8 +5,11 @@
 //! after the commit that made it durable; if that commit fails, every frame of the group is
 //! told so and none is acknowledged.
 //!
-//! Reads (sessions, follow sets, the office list) stay on the shared store connection: in
-//! WAL mode they neither wait for the writer nor make it wait.
+//! Reads (sessions, follow sets, the office list) go to read-only connections: in WAL mode
+//! they neither wait for the writer nor make it wait.
+//!
+//! A frame whose work panics is taken back alone in test and debug builds; the release
+//! build aborts on a panic (`panic = "abort"`), as anywhere else in the server.
 
 use std::path::Path;
 use std::sync::{mpsc, Arc};
@@ -68,6 +71,17 @@ impl GroupWriter {
         &self,
         work: impl FnOnce(&StoreTransaction<'_>) -> (T, bool) + Send + 'static,
     ) -> Result<T, WriteError> {
+        self.write_then(work, |_| {}).await
+    }
+
+    /// Like [`Self::write`], and once the group is committed, `committed` runs on the
+    /// result in the writer thread, before the answer goes: frame after frame in the order
+    /// they were committed (what is announced of stored changes keeps that order).
+    pub async fn write_then<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&StoreTransaction<'_>) -> (T, bool) + Send + 'static,
+        committed: impl FnOnce(&mut T) + Send + 'static,
+    ) -> Result<T, WriteError> {
         let (reply, answer) = oneshot::channel::<Result<T, WriteError>>();
         let job: Job = Box::new(move |tx| {
             let Some(tx) = tx else {
@@ -82,10 +96,14 @@ impl GroupWriter {
                 Ok((value, keep)) => (Ok(value), keep),
                 Err(_) => (Err(WriteError::Panicked), false),
             };
-            let finish: Finish = Box::new(move |committed: Result<(), String>| {
-                let answer = match committed {
-                    Ok(()) => result,
-                    Err(error) => Err(WriteError::Commit(error)),
+            let finish: Finish = Box::new(move |outcome: Result<(), String>| {
+                let answer = match (outcome, result) {
+                    (Ok(()), Ok(mut value)) => {
+                        committed(&mut value);
+                        Ok(value)
+                    }
+                    (Ok(()), Err(error)) => Err(error),
+                    (Err(error), _) => Err(WriteError::Commit(error)),
                 };
                 let _ = reply.send(answer);
             });
@@ -201,5 +219,35 @@ mod tests {
                 Err(error) => panic!("frame {i}: {error}"),
             }
         }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn what_follows_a_commit_runs_in_the_order_the_frames_were_stored() {
+        let (_dir, writer, _reader) = writer();
+        let applied = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let announced = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let writes: Vec<_> = (0..40)
+            .map(|i| {
+                let (writer, applied, announced) =
+                    (writer.clone(), applied.clone(), announced.clone());
+                tokio::spawn(async move {
+                    writer
+                        .write_then(
+                            move |_| {
+                                applied.lock().expect("lock").push(i);
+                                (i, true)
+                            },
+                            move |i| announced.lock().expect("lock").push(*i),
+                        )
+                        .await
+                })
+            })
+            .collect();
+        for write in writes {
+            write.await.expect("task").expect("stored");
+        }
+        let applied = applied.lock().expect("lock").clone();
+        assert_eq!(applied.len(), 40);
+        assert_eq!(*announced.lock().expect("lock"), applied);
     }
 }
