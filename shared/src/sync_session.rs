@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use automerge::sync::{self, SyncDoc};
-use automerge::Automerge;
+use automerge::{Automerge, ReadDoc};
 
 use crate::protocol::DocSync;
 use crate::DocumentId;
@@ -23,10 +23,19 @@ pub enum SyncError {
     Apply(#[from] automerge::AutomergeError),
 }
 
+/// Most bytes of received changes a session keeps for documents that could not take them
+/// yet (see [`SyncSession::receive`]); past it, more are not kept, and that document waits
+/// for the next connection, where the sender sends them again.
+pub const MAX_WAITING_BYTES: usize = 1024 * 1024;
+
 /// The sync states of every document exchanged with one peer.
 #[derive(Debug, Default)]
 pub struct SyncSession {
     states: HashMap<DocumentId, sync::State>,
+    /// Per document, received changes that could not be applied yet: a dependency had not
+    /// arrived.
+    waiting: HashMap<DocumentId, Vec<u8>>,
+    waiting_bytes: usize,
 }
 
 impl SyncSession {
@@ -61,6 +70,12 @@ impl SyncSession {
     }
 
     /// Applies a message received for one document; returns the heads the peer advertised.
+    ///
+    /// A change whose dependencies have not arrived yet waits in the document's queue until
+    /// they do, and the peer never sends a change twice on one connection. A side that loads
+    /// the document afresh for every frame (the server) would lose the queue with the frame
+    /// and the document would never sync again on this connection; so the session keeps
+    /// such changes and gives them back to the document with the next message for it.
     pub fn receive(
         &mut self,
         id: DocumentId,
@@ -69,14 +84,31 @@ impl SyncSession {
     ) -> Result<Vec<automerge::ChangeHash>, SyncError> {
         let message = sync::Message::decode(message)?;
         let their_heads = message.heads.clone();
+        let arriving: Vec<u8> = message.changes.iter().flatten().copied().collect();
+        let mut waiting = self.waiting.remove(&id).unwrap_or_default();
+        self.waiting_bytes -= waiting.len();
+        if !waiting.is_empty() {
+            // Kept only after it was read once: it loads again.
+            doc.load_incremental(&waiting)?;
+        }
         let state = self.states.entry(id).or_default();
         doc.receive_sync_message(state, message)?;
+        if !doc.get_missing_deps(&[]).is_empty() {
+            waiting.extend_from_slice(&arriving);
+            if self.waiting_bytes + waiting.len() <= MAX_WAITING_BYTES {
+                self.waiting_bytes += waiting.len();
+                self.waiting.insert(id, waiting);
+            }
+        }
         Ok(their_heads)
     }
 
     /// Drops what we know of a document's sync with this peer.
     pub fn forget(&mut self, id: &DocumentId) {
         self.states.remove(id);
+        if let Some(waiting) = self.waiting.remove(id) {
+            self.waiting_bytes -= waiting.len();
+        }
     }
 
     /// Whether the peer has told us it has exactly our heads.
@@ -90,6 +122,8 @@ impl SyncSession {
     /// Forgets what belongs to the connection that ended, keeping what both sides had,
     /// as Automerge requires before the next connection.
     pub fn disconnected(&mut self) {
+        self.waiting.clear();
+        self.waiting_bytes = 0;
         for state in self.states.values_mut() {
             *state = sync::State::decode(&state.encode()).unwrap_or_default();
         }
@@ -144,6 +178,65 @@ mod tests {
                 a.receive(m.doc, doc, &m.message).expect("a receives");
             }
         }
+    }
+
+    /// A message carrying only the changes `hashes` of `doc`, as a peer sends what the
+    /// other side asked for or what its bloom filter did not cover.
+    fn carrying(doc: &Automerge, hashes: &[automerge::ChangeHash]) -> Vec<u8> {
+        let changes: Vec<Vec<u8>> = hashes
+            .iter()
+            .map(|h| {
+                doc.get_change_by_hash(h)
+                    .expect("held")
+                    .raw_bytes()
+                    .to_vec()
+            })
+            .collect();
+        sync::Message {
+            heads: doc.get_heads(),
+            need: Vec::new(),
+            have: Vec::new(),
+            changes: changes.into(),
+            flags: None,
+            version: sync::MessageVersion::V1,
+        }
+        .encode()
+    }
+
+    /// Found by the simulation (`server/tests/simulate.rs`): a phone's bloom filter answer
+    /// let a change through before the one it depends on; the server, which loads the
+    /// document afresh for every frame, lost the early change with its frame, and since a
+    /// change is never sent twice on one connection, the document never synced again.
+    #[test]
+    fn a_change_that_arrives_before_its_dependency_is_kept_for_the_next_frame() {
+        let id = DocumentId::from_random([7; 16]);
+        let mut phone = new_log();
+        let stored = phone.save();
+        let mut hashes = Vec::new();
+        for n in 0..2 {
+            edit_document(&mut phone, id, &GUARD, T0 + n, |log: &mut PatrolLog| {
+                log.visits.push(
+                    CheckpointVisit::new(entry_id(n as u8 + 1), GUARD.user_id, "东门", T0 + n, "")
+                        .expect("valid"),
+                );
+            })
+            .expect("edits");
+            hashes.push(phone.get_heads()[0]);
+        }
+        let mut server = SyncSession::new();
+        // The later change first: it cannot be applied, and its frame's document is dropped.
+        let mut doc = Automerge::load(&stored).expect("loads");
+        server
+            .receive(id, &mut doc, &carrying(&phone, &hashes[1..]))
+            .expect("receives");
+        assert!(doc.get_change_by_hash(&hashes[1]).is_none());
+        // Then the one it depends on, into the document loaded again from storage.
+        let mut doc = Automerge::load(&stored).expect("loads");
+        server
+            .receive(id, &mut doc, &carrying(&phone, &hashes[..1]))
+            .expect("receives");
+        assert_eq!(doc.get_heads(), phone.get_heads(), "both changes applied");
+        assert_eq!(server.waiting_bytes, 0, "nothing left waiting");
     }
 
     #[test]
