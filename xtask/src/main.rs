@@ -5,6 +5,11 @@
 //!   release build of the app with its size budget, and the end-to-end tests in Chromium.
 //! - `cargo xtask bench`: the reconnect and join benchmarks, and the transfer figures.
 //! - `cargo xtask fuzz [--seconds N]`: the sync frame fuzz target (also part of `test`).
+//! - `cargo xtask crash [--kills N] [--seed S]`: the server killed N times while phones sync
+//!   (`test` runs 8 kills).
+//! - `cargo xtask simulate [--seeds N] [--seed S]`: the deterministic simulation of phones,
+//!   server and network (`test` runs 10 seeds).
+//! - `cargo xtask soak [--minutes N]`: 50 phones writing through a real server.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -61,8 +66,32 @@ enum Task {
     },
     /// Build the web app into client/dist.
     BuildClient,
-    /// Run the reconnect benchmark.
+    /// Run the benchmarks: reconnect, wave, transfer.
     Bench,
+    /// Kill the server N times while phones sync; check that nothing acknowledged is lost.
+    Crash {
+        #[arg(long, default_value_t = 200)]
+        kills: u32,
+        /// Kill at the moments this seed gives (printed by every run).
+        #[arg(long)]
+        seed: Option<u64>,
+    },
+    /// Run the deterministic simulation of phones, server and network over many seeds.
+    Simulate {
+        #[arg(long, default_value_t = 500)]
+        seeds: u64,
+        /// The first of the seeds (random when not given; printed by every run).
+        #[arg(long)]
+        from: Option<u64>,
+        /// Run this one seed only (a failing one again, exactly).
+        #[arg(long)]
+        seed: Option<u64>,
+    },
+    /// 50 phones writing and syncing through a real server for N minutes.
+    Soak {
+        #[arg(long, default_value_t = 10)]
+        minutes: u32,
+    },
     /// Fuzz the server's sync frame handling (cargo-fuzz).
     Fuzz {
         /// How long to run.
@@ -99,6 +128,54 @@ fn main() -> Result<()> {
             build_client()
         }
         Task::Fuzz { seconds } => fuzz(seconds),
+        Task::Crash { kills, seed } => {
+            let mut args = vec!["--kills".to_owned(), kills.to_string()];
+            if let Some(seed) = seed {
+                args.extend(["--seed".to_owned(), seed.to_string()]);
+            }
+            run(cargo()
+                .args([
+                    "test",
+                    "--release",
+                    "-p",
+                    "gatehouse-server",
+                    "--test",
+                    "crash",
+                    "--",
+                ])
+                .args(args))
+        }
+        Task::Simulate { seeds, from, seed } => {
+            let mut args = vec!["--seeds".to_owned(), seeds.to_string()];
+            if let Some(from) = from {
+                args.extend(["--from".to_owned(), from.to_string()]);
+            }
+            if let Some(seed) = seed {
+                args.extend(["--seed".to_owned(), seed.to_string()]);
+            }
+            run(cargo()
+                .args([
+                    "test",
+                    "--release",
+                    "-p",
+                    "gatehouse-server",
+                    "--test",
+                    "simulate",
+                    "--",
+                ])
+                .args(args))
+        }
+        Task::Soak { minutes } => run(cargo()
+            .args([
+                "bench",
+                "-p",
+                "gatehouse-server",
+                "--bench",
+                "soak",
+                "--",
+                "--minutes",
+            ])
+            .arg(minutes.to_string())),
         Task::Bench => {
             step("reconnect and join benchmarks (release build)");
             run(cargo().args(["bench", "-p", "gatehouse-server", "--bench", "reconnect"]))?;
