@@ -179,6 +179,8 @@ fn main() -> Result<()> {
         Task::Bench => {
             step("reconnect and join benchmarks (release build)");
             run(cargo().args(["bench", "-p", "gatehouse-server", "--bench", "reconnect"]))?;
+            step("the office list with 100,000 records (release build)");
+            run(cargo().args(["bench", "-p", "gatehouse-server", "--bench", "office"]))?;
             step("a whole estate reconnecting at once (release build)");
             run(cargo().args(["bench", "-p", "gatehouse-server", "--bench", "wave"]))?;
             step("transfer: the app as built, compressed as served");
