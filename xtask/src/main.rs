@@ -3,7 +3,8 @@
 //! - `cargo xtask run`: builds the app and the server and serves the demo estate.
 //! - `cargo xtask test`: every check: formatting, clippy, unit and integration tests, the
 //!   release build of the app with its size budget, and the end-to-end tests in Chromium.
-//! - `cargo xtask bench`: the reconnect and join benchmarks, and the transfer figures.
+//! - `cargo xtask bench`: the reconnect, join, office list and wave benchmarks, the transfer
+//!   figures and the cold start in Chromium.
 //! - `cargo xtask fuzz [--seconds N]`: the sync frame fuzz target (also part of `test`).
 //! - `cargo xtask crash [--kills N] [--seed S]`: the server killed N times while phones sync
 //!   (`test` runs 8 kills).
@@ -191,7 +192,20 @@ fn main() -> Result<()> {
             println!(
                 "transfer-bench shell_bytes_br={shell_br} wasm_bytes_gzip={wasm_gzip} wasm_bytes_raw={wasm_raw}"
             );
-            Ok(())
+            step("cold start in Chromium: CPU 4x slower, Slow 4G");
+            setup_chromium()?;
+            run(cargo().args([
+                "build",
+                "-p",
+                "gatehouse-server",
+                "--bin",
+                "gatehouse-server",
+            ]))?;
+            let server = start_server()?;
+            run(Command::new("node")
+                .args(["bench/coldstart.js"])
+                .current_dir("e2e")
+                .env("BASE_URL", &server.url))
         }
     }
 }

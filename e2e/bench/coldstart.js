@@ -1,0 +1,90 @@
+// Cold start benchmark (issue 11), run by `cargo xtask bench` against the server it starts
+// (BASE_URL) with the app as built. Debian's Chromium on a phone-sized screen, the CPU
+// slowed 4x and the network shaped like Chrome DevTools' "Slow 4G" preset (562.5 ms of
+// latency, 1.47 Mbit/s down, 675 kbit/s up), both through the DevTools protocol.
+//
+// Five times, each in a new browser profile:
+// - first load: from navigation to the sign-in form usable (the app, not the boot screen,
+//   shows the username field and it takes input), nothing cached;
+// - repeat load: the same page loaded again once the service worker controls it.
+// Times are the page's own clock (`performance.now()`, from the navigation's start).
+// Prints `coldstart-bench first_ms_min=F1 first_ms_median=F2 repeat_ms_min=R1 repeat_ms_median=R2`.
+
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { chromium } = require('@playwright/test');
+const { chromiumArgs } = require('../playwright.config');
+
+const RUNS = 5;
+const SLOW_4G = {
+  offline: false,
+  latency: 562.5,
+  downloadThroughput: (1.47 * 1024 * 1024) / 8,
+  uploadThroughput: (675 * 1024) / 8,
+};
+const PHONE = { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true };
+
+async function usableAfter(page) {
+  const username = page.getByTestId('username');
+  await username.waitFor({ state: 'visible', timeout: 120_000 });
+  await username.fill('x');
+  return page.evaluate(() => performance.now());
+}
+
+async function run(baseURL) {
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'gatehouse-coldstart-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    ...PHONE,
+    baseURL,
+    executablePath: '/usr/bin/chromium',
+    args: chromiumArgs,
+  });
+  try {
+    const page = context.pages()[0] || (await context.newPage());
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions', SLOW_4G);
+    await cdp.send('Emulation.setCPUThrottlingRate', { rate: 4 });
+    await page.goto('/', { waitUntil: 'commit' });
+    const first = await usableAfter(page);
+    await page.evaluate(async () => {
+      await navigator.serviceWorker.ready;
+      if (!navigator.serviceWorker.controller) {
+        await new Promise((resolve) => navigator.serviceWorker.addEventListener('controllerchange', resolve, { once: true }));
+      }
+    });
+    await page.reload({ waitUntil: 'commit' });
+    const repeat = await usableAfter(page);
+    return { first, repeat };
+  } finally {
+    await context.close();
+    fs.rmSync(profile, { recursive: true, force: true });
+  }
+}
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+(async () => {
+  const baseURL = process.env.BASE_URL;
+  if (!baseURL) throw new Error('BASE_URL is not set');
+  const first = [];
+  const repeat = [];
+  for (let i = 0; i < RUNS; i += 1) {
+    const times = await run(baseURL);
+    console.log(`coldstart: run ${i + 1}: first load ${Math.round(times.first)} ms, repeat ${Math.round(times.repeat)} ms`);
+    first.push(times.first);
+    repeat.push(times.repeat);
+  }
+  const ms = (value) => Math.round(value);
+  console.log(
+    `coldstart-bench first_ms_min=${ms(Math.min(...first))} first_ms_median=${ms(median(first))} ` +
+      `repeat_ms_min=${ms(Math.min(...repeat))} repeat_ms_median=${ms(median(repeat))}`,
+  );
+})().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
