@@ -169,28 +169,34 @@ async fn poll_office_list(url: String, token: String, stop: Arc<AtomicBool>) -> 
     latencies
 }
 
-/// The office screen of a clerk during the wave: its socket receives the `records` pushes;
-/// told to `resync`, it reloads the whole list a page at a time, as the app does. Until
-/// `over`: the records it learned of, and how many times it was told to resync.
+/// The office screen of a clerk during the wave: its socket receives the `records` pushes.
+/// Told to `resync`, the app reloads the list's first page at once and reads the others
+/// from the server when they are paged to; here, so as not to add load the app does not,
+/// the whole list is read once, when the wave is over. Until `over`: the records it learned
+/// of (pushed, or on the list read after a resync), how many it was pushed, and how many
+/// times it was told to resync.
 async fn listen_office(
     mut socket: device::Socket,
     url: String,
     token: String,
     mut over: tokio::sync::watch::Receiver<bool>,
-) -> Result<(std::collections::HashSet<DocumentId>, usize)> {
+) -> Result<(std::collections::HashSet<DocumentId>, usize, usize)> {
     let mut seen = std::collections::HashSet::new();
     let mut resyncs = 0;
     loop {
         tokio::select! {
-            _ = over.changed() => return Ok((seen, resyncs)),
+            _ = over.changed() => {
+                let pushed = seen.len();
+                if resyncs > 0 {
+                    seen.extend(whole_list(&url, &token).await?);
+                }
+                return Ok((seen, pushed, resyncs));
+            }
             message = next_message(&mut socket) => match message? {
                 Some(ServerMessage::Records { records }) => {
                     seen.extend(records.iter().map(|r| r.doc));
                 }
-                Some(ServerMessage::Resync) => {
-                    resyncs += 1;
-                    seen.extend(whole_list(&url, &token).await?);
-                }
+                Some(ServerMessage::Resync) => resyncs += 1,
                 Some(_) => {}
                 None => bail!("the office socket closed"),
             },
@@ -254,6 +260,8 @@ struct Wave {
     office_requests: usize,
     /// Records the listening clerk never heard of (neither pushed nor reloaded on resync).
     pushes_missed: usize,
+    /// Records pushed to it (the rest it learned of by reading the list after a resync).
+    pushed: usize,
     resyncs: usize,
     rss_after_kib: u64,
     idle_kib_per_connection: u64,
@@ -325,7 +333,7 @@ async fn measure(template: &Path, phones: Vec<Phone>, clerk: &str, args: &[&str]
     // The last pushes leave after the last acknowledgement.
     tokio::time::sleep(Duration::from_secs(2)).await;
     listen_over.send(true)?;
-    let (heard, resyncs) = listening.await??;
+    let (heard, pushed, resyncs) = listening.await??;
     let pushes_missed = (n * RECORDS_EACH).saturating_sub(heard.len());
     let (rss_peak_kib, threads_peak) = peaks.join().map_err(|_| anyhow::anyhow!("sampler"))?;
     let office_latencies = office.await?;
@@ -370,6 +378,7 @@ async fn measure(template: &Path, phones: Vec<Phone>, clerk: &str, args: &[&str]
         office_p99: percentile(&office_sorted, 99),
         office_requests: office_sorted.len(),
         pushes_missed,
+        pushed,
         resyncs,
         rss_after_kib,
         idle_kib_per_connection: rss_idle_kib.saturating_sub(rss_fresh_kib) / n as u64,
@@ -378,7 +387,7 @@ async fn measure(template: &Path, phones: Vec<Phone>, clerk: &str, args: &[&str]
 
 fn report(name: &str, n: usize, w: &Wave) {
     println!(
-        "{name:>9}: {n} phones × {RECORDS_EACH} records: connect→welcome p99 {} ms, connect→last stored p50 {} ms p99 {} ms, {} errors, {} phones failed; server RSS peak {} MB, {} MB after, {} threads at most, {:.1} CPU s; office list p99 {} ms over {} requests; the listening clerk missed {} records ({} resyncs); an idle connection {} KiB",
+        "{name:>9}: {n} phones × {RECORDS_EACH} records: connect→welcome p99 {} ms, connect→last stored p50 {} ms p99 {} ms, {} errors, {} phones failed; server RSS peak {} MB, {} MB after, {} threads at most, {:.1} CPU s; office list p99 {} ms over {} requests; the listening clerk was pushed {} records, told to resync {} times, and missed {}; an idle connection {} KiB",
         w.welcome_p99,
         w.stored_p50,
         w.stored_p99,
@@ -390,8 +399,9 @@ fn report(name: &str, n: usize, w: &Wave) {
         w.cpu_s,
         w.office_p99,
         w.office_requests,
-        w.pushes_missed,
+        w.pushed,
         w.resyncs,
+        w.pushes_missed,
         w.idle_kib_per_connection,
     );
 }
@@ -441,6 +451,7 @@ async fn main() -> Result<()> {
         office_p99: 0,
         office_requests: 0,
         pushes_missed: 0,
+        pushed: 0,
         resyncs: 0,
         rss_after_kib: 0,
         idle_kib_per_connection: 0,
