@@ -417,6 +417,13 @@ pub async fn serve_socket(state: AppState, socket: WebSocket) {
                     }
                     Some(Ok(Message::Binary(bytes))) => bytes,
                     Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                    Some(Ok(Message::Close(_))) => {
+                        // The WebSocket layer has queued its answer to the device's close
+                        // frame; sending it finishes the closing handshake (dropped unsent,
+                        // the device would see 1006).
+                        let _ = sink.close().await;
+                        break;
+                    }
                     Some(Ok(Message::Text(_))) => {
                         if !send(&mut sink, &malformed()).await { break }
                         continue;

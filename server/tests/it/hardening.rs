@@ -79,6 +79,32 @@ async fn repeated_wrong_passwords_are_answered_429_even_for_the_right_one() {
     );
 }
 
+/// Found by the soak: a phone that closed its socket got no close frame back (1006 instead of
+/// a finished closing handshake).
+#[tokio::test]
+async fn a_device_that_closes_its_socket_gets_the_servers_close_back() {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    let app = spawn_app().await;
+    let guard = app.session(GUARD).await;
+    let mut socket = crate::device::Device::connect_ok(app.addr, &guard.token)
+        .await
+        .expect("connects");
+    socket.close(None).await.expect("sends its close");
+    let answer = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        loop {
+            match socket.next().await {
+                Some(Ok(Message::Close(_))) | None => return Ok(()),
+                Some(Ok(_)) => continue,
+                Some(Err(error)) => return Err(error),
+            }
+        }
+    })
+    .await
+    .expect("the server answers within 5 s");
+    assert!(answer.is_ok(), "closing handshake not finished: {answer:?}");
+}
+
 #[tokio::test]
 async fn a_sync_connection_past_the_limit_is_refused_until_one_closes() {
     let app = crate::helpers::spawn_app_with(|config| config.max_connections = 2).await;
