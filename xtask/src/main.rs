@@ -32,11 +32,13 @@ use clap::{Parser, Subcommand};
 /// the found item, came (741.1 KB: reading its documents, nine entry types, is in the main
 /// module with every kind's; its screens load lazily), then 744 KB for the estates' settings
 /// the rules read on the phone and the `resync` message (743.2 KB; fetching, keeping and
-/// reading the settings load lazily). Where the rest goes (twiggy on the split main module
+/// reading the settings load lazily), then 745 KB when sync kept aside the changes that
+/// arrive before what they depend on (744.8 KB: `SyncSession::receive` is the phone's too,
+/// and it loads them incrementally). Where the rest goes (twiggy on the split main module
 /// before wasm-opt): the serde code reading office summaries (`SummaryDetail`, 40 KB raw),
 /// the notice-key table `text::tr` (9.6 KB), Automerge's loading. Issue 11 aims at 600 KB
 /// by loading screens by role and reading each kind's documents where they are used.
-const WASM_GZIP_BUDGET: usize = 744 * 1024;
+const WASM_GZIP_BUDGET: usize = 745 * 1024;
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 const CHROMIUM: &str = "/usr/bin/chromium";
 /// cargo-fuzz, installed from crates.io when missing.
