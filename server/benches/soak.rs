@@ -457,6 +457,34 @@ fn window(samples: &[(u64, u64)], from: Duration, to: Duration) -> Vec<u64> {
     values
 }
 
+/// The server's resident memory in parts, in KiB: anonymous (its heap, SQLite's page caches
+/// included) and file-backed or shared (the binary, SQLite's WAL index).
+fn rss_parts(pid: u32) -> Result<(u64, u64)> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let field = |name: &str| -> u64 {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    Ok((field("RssAnon:"), field("RssFile:") + field("RssShmem:")))
+}
+
+/// The machine's load average over the last minute (other work slows the server too).
+fn load_average() -> f64 {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().and_then(|v| v.parse().ok()))
+        .unwrap_or(0.0)
+}
+
+/// The size of a file in MB, 0 if there is none.
+fn file_mb(path: &Path) -> f64 {
+    std::fs::metadata(path).map_or(0.0, |m| m.len() as f64 / 1_048_576.0)
+}
+
 /// The median of the (up to) three RSS samples taken at or before `at`, in KiB.
 fn rss_at(rss: &[(u64, u64)], at: Duration) -> u64 {
     let at = at.as_millis() as u64;
@@ -537,20 +565,24 @@ async fn main() -> Result<()> {
             }
         }
         if at >= MINUTE * minute {
+            let (anon, file) = rss_parts(pid)?;
             let (from, to) = (MINUTE * (minute - 1), MINUTE * minute);
             let latencies = window(&syncs, from, to);
             let office_latencies = window(&office, from, to);
             eprintln!(
-                "minute {minute}: {} syncs, p50 {} ms, p99 {} ms, max {} ms; server RSS {:.1} MB, {threads} threads; office list p99 {} ms over {}; {} errors, {} reconnects so far",
+                "minute {minute}: {} syncs, p50 {} ms, p99 {} ms, max {} ms; server RSS {:.1} MB (anon {:.1}, file and shared {:.1}), {threads} threads; office list p99 {} ms over {}; {} errors, {} reconnects so far; machine load {:.2}",
                 latencies.len(),
                 percentile(&latencies, 50),
                 percentile(&latencies, 99),
                 latencies.last().copied().unwrap_or(0),
                 kib as f64 / 1024.0,
+                anon as f64 / 1024.0,
+                file as f64 / 1024.0,
                 percentile(&office_latencies, 99),
                 office_latencies.len(),
                 run.errors.load(Ordering::Relaxed),
                 run.reconnects.load(Ordering::Relaxed),
+                load_average(),
             );
             minute += 1;
         }
@@ -585,7 +617,7 @@ async fn main() -> Result<()> {
     let all = window(&syncs, Duration::ZERO, end + MINUTE);
     let errors = run.errors.load(Ordering::Relaxed);
     eprintln!(
-        "{} syncs in all (p50 {} ms, p99 {} ms, max {} ms), {} reconnects, {} resyncs asked by the server, {} of the phones' closes not answered by the server's close; server RSS {:.1} MB after warm-up, {:.1} MB at the end, {threads} threads; {cpu_s:.1} server CPU s",
+        "{} syncs in all (p50 {} ms, p99 {} ms, max {} ms), {} reconnects, {} resyncs asked by the server, {} of the phones' closes not answered by the server's close; server RSS {:.1} MB after warm-up, {:.1} MB at the end, {threads} threads; {cpu_s:.1} server CPU s; database {:.1} MB, WAL {:.1} MB",
         all.len(),
         percentile(&all, 50),
         percentile(&all, 99),
@@ -595,6 +627,8 @@ async fn main() -> Result<()> {
         run.unanswered_closes.load(Ordering::Relaxed),
         rss_warm as f64 / 1024.0,
         rss_end as f64 / 1024.0,
+        file_mb(&data.path().join("gatehouse.db")),
+        file_mb(&data.path().join("gatehouse.db-wal")),
     );
     println!(
         "soak clients={clients} minutes={minutes} errors={errors} rss_growth_pct={growth:.1} p99_ms_first={} p99_ms_last={}",

@@ -238,7 +238,8 @@ async fn office_connection_receives_new_records_as_they_arrive() {
 
 #[tokio::test]
 async fn a_connection_that_falls_behind_is_told_to_resync_and_its_list_catches_up() {
-    // Room for two change events: one frame of ten new rounds leaves the desk behind.
+    // Room for two change events: one frame of sixty new rounds leaves the desk behind (the
+    // writer announces them in a tight loop; with ten, the desk's task sometimes kept up).
     let app = spawn_app_with(|config| config.change_events = 2).await;
     let mut phone = Device::new();
     let guard = app.session_on(&phone, GUARD).await;
@@ -246,7 +247,7 @@ async fn a_connection_that_falls_behind_is_told_to_resync_and_its_list_catches_u
     let mut desk_socket = Device::connect_ok(app.addr, &clerk.token)
         .await
         .expect("desk connects");
-    let ids: Vec<_> = (0..10)
+    let ids: Vec<_> = (0..60)
         .map(|i| {
             let name = format!("round {i}");
             phone.start_round(&guard.user.estate_id, &guard.user.id, &name, T0 + i)
