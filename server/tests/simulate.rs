@@ -484,35 +484,17 @@ impl Sim {
         Ok(())
     }
 
-    /// The office opens a record it has heard of (here: one the server holds).
-    fn open_one(&mut self, index: usize) -> Result<()> {
+    /// The phone opens a record it has heard of (here: one the server holds): the office
+    /// any, a guard one its user started (on another phone).
+    fn open_record(&mut self, index: usize) -> Result<()> {
         let Some(store) = &self.store else {
             return Ok(());
         };
-        let listed = store.list_records(&[ESTATE.to_owned()], 1_000, None)?;
-        if listed.is_empty() {
-            return Ok(());
-        }
-        let id = listed[self.rng.random_range(0..listed.len())].doc;
-        let phone = &mut self.phones[index];
-        let actor = phone.actor.clone();
-        phone
-            .docs
-            .entry(id)
-            .or_insert_with(|| Automerge::new().with_actor(actor));
-        Ok(())
-    }
-
-    /// A guard's second phone opens a round its user started on the other phone.
-    fn open_own(&mut self, index: usize) -> Result<()> {
-        let Some(store) = &self.store else {
-            return Ok(());
-        };
-        let user = self.phones[index].account.user_id.clone();
+        let account = &self.phones[index].account;
         let listed: Vec<_> = store
             .list_records(&[ESTATE.to_owned()], 1_000, None)?
             .into_iter()
-            .filter(|r| r.created_by == user)
+            .filter(|r| account.role == Role::Office || r.created_by == account.user_id)
             .collect();
         if listed.is_empty() {
             return Ok(());
@@ -555,10 +537,9 @@ impl Sim {
             self.edit(index)?;
         }
         if self.faults_on && self.rng.random_bool(0.005) {
-            if self.phones[index].account.role == Role::Office {
-                self.open_one(index)?;
-            } else if index == 1 {
-                self.open_own(index)?;
+            // The office, and guard 0's second phone.
+            if self.phones[index].account.role == Role::Office || index == 1 {
+                self.open_record(index)?;
             }
         }
         let phone = &self.phones[index];
