@@ -1,7 +1,8 @@
 // Loads the WebAssembly app. Until it runs, the first screen of index.html shows, in the
 // language the user chose (the app keeps it under `gatehouse.locale`). The app's script is
 // imported here, not statically, so that a script that cannot be fetched still shows the
-// failure on the first screen.
+// failure on the first screen. This file lies beside the app's other files, in the folder of
+// its build (`/app/<hash>/`): they are named relative to it.
 try {
   if (localStorage.getItem('gatehouse.locale') === 'en') {
     document.documentElement.lang = 'en';
@@ -13,8 +14,8 @@ try {
   // Storage may be refused (private mode): the first screen stays in Chinese.
 }
 
-import('/app.js')
-  .then((app) => app.default({ module_or_path: '/app_bg.wasm' }))
+import('./app.js')
+  .then((app) => app.default({ module_or_path: new URL('./app_bg.wasm', import.meta.url) }))
   .catch((error) => {
     console.error('the app could not load', error);
     const boot = document.getElementById('boot');

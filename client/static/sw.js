@@ -1,5 +1,7 @@
 // Gatehouse service worker: keeps the app shell so the app opens with no network.
-// The build replaces __VERSION__ and __ASSETS__; a new build gets a new cache.
+// The build replaces __VERSION__ and __ASSETS__; a new build gets a new cache. The build's
+// code lies in a folder named by its hash (/app/<hash>/), which the server lets browsers
+// keep for good; the page, this worker and the manifest are checked each time.
 const CACHE = 'gatehouse-__VERSION__';
 const SHELL = __ASSETS__;
 
@@ -7,10 +9,16 @@ self.addEventListener('install', (event) => {
   event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(SHELL)).then(() => self.skipWaiting()));
 });
 
+// The previous build's cache is kept until the next one: a page still open on it (a guard's
+// phone left on overnight) may yet open a screen whose code it has not loaded, and the server
+// has only the new build. Older ones are deleted (the cache keys come in creation order).
 self.addEventListener('activate', (event) => {
   event.waitUntil(
     caches.keys()
-      .then((keys) => Promise.all(keys.filter((k) => k.startsWith('gatehouse-') && k !== CACHE).map((k) => caches.delete(k))))
+      .then((keys) => {
+        const older = keys.filter((k) => k.startsWith('gatehouse-') && k !== CACHE);
+        return Promise.all(older.slice(0, -1).map((k) => caches.delete(k)));
+      })
       .then(() => self.clients.claim()),
   );
 });
@@ -22,9 +30,16 @@ self.addEventListener('fetch', (event) => {
   if (request.method !== 'GET' || url.origin !== self.location.origin || url.pathname.startsWith('/api/')) {
     return;
   }
+  // This build's page; a file from this build's cache, else from the previous build's.
+  const current = caches.open(CACHE);
   if (request.mode === 'navigate') {
-    event.respondWith(caches.match('/index.html').then((cached) => cached || fetch(request)));
+    event.respondWith(current.then((cache) => cache.match('/index.html')).then((cached) => cached || fetch(request)));
     return;
   }
-  event.respondWith(caches.match(request).then((cached) => cached || fetch(request)));
+  event.respondWith(
+    current
+      .then((cache) => cache.match(request))
+      .then((cached) => cached || caches.match(request))
+      .then((cached) => cached || fetch(request)),
+  );
 });

@@ -196,6 +196,10 @@ pub fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
+/// The folder of the static files that holds each build of the app's code, in a folder
+/// named by the hash of its bytes (`cargo xtask build-client` writes it).
+pub const APP_DIR: &str = "app";
+
 /// The whole HTTP application.
 pub fn app(state: AppState) -> Router {
     let static_dir = state.config.static_dir.clone();
@@ -280,15 +284,34 @@ pub fn app(state: AppState) -> Router {
             }
         }
     };
+    // The app's code is under `app/<hash of the build>/`: a name never reused for other
+    // bytes, so browsers keep it for good. Everything else (the page, the service worker,
+    // the manifest, the icons) keeps its name from build to build: checked every time.
+    let built = ServeDir::new(static_dir.join(APP_DIR))
+        .precompressed_br()
+        .precompressed_gzip();
+    let built = Router::new()
+        .fallback_service(built)
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            |response: &axum::response::Response| {
+                // Not a missing file: it may be there once a deploy is complete.
+                let found = response.status().is_success()
+                    || response.status() == axum::http::StatusCode::NOT_MODIFIED;
+                found.then(|| HeaderValue::from_static("public, max-age=31536000, immutable"))
+            },
+        ));
     let files = ServeDir::new(static_dir)
         .precompressed_br()
         .precompressed_gzip()
         .fallback(axum::handler::HandlerWithoutStateExt::into_service(
             page_or_missing,
         ));
-    // Caches must keep the encodings apart (ServeDir does not say so itself).
     let files = Router::new()
+        .nest_service(&format!("/{APP_DIR}"), built)
         .fallback_service(files)
+        .layer(header(header::CACHE_CONTROL, "no-cache"))
+        // Caches must keep the encodings apart (ServeDir does not say so itself).
         .layer(SetResponseHeaderLayer::overriding(
             header::VARY,
             HeaderValue::from_static("accept-encoding"),

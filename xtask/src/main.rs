@@ -40,6 +40,9 @@ use clap::{Parser, Subcommand};
 /// by loading screens by role and reading each kind's documents where they are used.
 const WASM_GZIP_BUDGET: usize = 745 * 1024;
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
+/// Where in `client/dist` each build's code goes, in a folder named by its hash (the
+/// server's `APP_DIR`: it lets browsers keep what is there for good).
+const APP_DIR: &str = "app";
 const CHROMIUM: &str = "/usr/bin/chromium";
 /// cargo-fuzz, installed from crates.io when missing.
 const CARGO_FUZZ_VERSION: &str = "0.13.2";
@@ -349,7 +352,13 @@ fn build_client() -> Result<()> {
     if dist.exists() {
         std::fs::remove_dir_all(dist)?;
     }
-    std::fs::create_dir_all(dist)?;
+    // The app's code (the page's script, the styles, the wasm, its chunks) goes to
+    // `app/<hash of those files>/`: the server lets browsers keep a file under such a name
+    // for good, and a new build gets a new folder. Chunks are split from one build's main
+    // module and work with it only, so a folder per build is the unit. Inside it, files
+    // name each other relatively (`./app.js`), so the folder's name is chosen at the end.
+    let staging = dist.join(APP_DIR).join("next");
+    std::fs::create_dir_all(&staging)?;
     // Screens marked `#[lazy]` (the technician's, the admin's) go to chunks fetched when first
     // shown; the service worker keeps them, so they open offline too.
     step("splitting the lazily loaded screens out of the main module");
@@ -357,7 +366,7 @@ fn build_client() -> Result<()> {
     let input = std::fs::read(&wasm)?;
     let split = wasm_split_cli_support::transform({
         let mut options = wasm_split_cli_support::Options::new(&input);
-        options.output_dir = dist;
+        options.output_dir = &staging;
         options.main_out_path = &main_wasm;
         options.main_module = "./app.js";
         options.link_name = "./__wasm_split.js";
@@ -376,13 +385,23 @@ fn build_client() -> Result<()> {
             "app",
             "--out-dir",
         ])
-        .arg(dist))?;
+        .arg(&staging))?;
     step("optimising with wasm-opt -Oz");
-    let bindgen_wasm = dist.join("app_bg.wasm");
-    let chunks: Vec<PathBuf> = split.split_modules;
-    for module in std::iter::once(&bindgen_wasm).chain(&chunks) {
+    let chunk_names = split
+        .split_modules
+        .iter()
+        .map(|chunk| {
+            chunk
+                .file_name()
+                .and_then(|n| n.to_str())
+                .map(str::to_owned)
+                .context("a chunk's file name")
+        })
+        .collect::<Result<Vec<String>>>()?;
+    for module in std::iter::once("app_bg.wasm").chain(chunk_names.iter().map(String::as_str)) {
+        let module = staging.join(module);
         run(Command::new("e2e/node_modules/.bin/wasm-opt")
-            .arg(module)
+            .arg(&module)
             .args([
                 "-Oz",
                 "--enable-bulk-memory",
@@ -393,44 +412,49 @@ fn build_client() -> Result<()> {
                 "--enable-multivalue",
                 "-o",
             ])
-            .arg(module))?;
+            .arg(&module))?;
     }
-    for file in ["boot.js", "app.css", "manifest.webmanifest"] {
-        std::fs::copy(Path::new("client/static").join(file), dist.join(file))?;
+    for file in ["boot.js", "app.css"] {
+        std::fs::copy(Path::new("client/static").join(file), staging.join(file))?;
     }
+    let mut built: Vec<String> = std::fs::read_dir(&staging)?
+        .map(|entry| Ok(entry?.file_name().to_string_lossy().into_owned()))
+        .collect::<Result<_>>()?;
+    built.sort();
+    let mut hasher = std::hash::DefaultHasher::new();
+    for name in &built {
+        std::hash::Hash::hash(name, &mut hasher);
+        std::hash::Hash::hash(&std::fs::read(staging.join(name))?, &mut hasher);
+    }
+    let version = format!("{:016x}", std::hash::Hasher::finish(&hasher));
+    let app = dist.join(APP_DIR).join(&version);
+    std::fs::rename(&staging, &app)?;
+    let app_path = format!("/{APP_DIR}/{version}");
+
+    std::fs::copy(
+        "client/static/manifest.webmanifest",
+        dist.join("manifest.webmanifest"),
+    )?;
     std::fs::write(
         dist.join("index.html"),
-        first_screen(&std::fs::read_to_string("client/static/index.html")?)?,
+        first_screen(&std::fs::read_to_string("client/static/index.html")?)?
+            .replace("__APP__", &app_path),
     )?;
     for size in ICON_SIZES {
         std::fs::write(dist.join(format!("icon-{size}.png")), icon_png(size)?)?;
     }
+    // What the service worker keeps: the page, the files that keep their names, and every
+    // file of the build.
     let mut assets: Vec<String> = [
         "/",
         "/index.html",
-        "/boot.js",
-        "/app.js",
-        "/app_bg.wasm",
-        "/app.css",
         "/manifest.webmanifest",
-        "/__wasm_split.js",
         "/icon-192.png",
         "/icon-512.png",
     ]
     .map(str::to_owned)
     .to_vec();
-    for chunk in &chunks {
-        let name = chunk
-            .file_name()
-            .and_then(|n| n.to_str())
-            .context("a chunk's file name")?;
-        assets.push(format!("/{name}"));
-    }
-    let mut hasher = std::hash::DefaultHasher::new();
-    for asset in &assets[1..] {
-        std::hash::Hash::hash(&std::fs::read(dist.join(&asset[1..]))?, &mut hasher);
-    }
-    let version = format!("{:016x}", std::hash::Hasher::finish(&hasher));
+    assets.extend(built.iter().map(|name| format!("{app_path}/{name}")));
     let list = format!(
         "[{}]",
         assets
@@ -439,12 +463,24 @@ fn build_client() -> Result<()> {
             .collect::<Vec<_>>()
             .join(", ")
     );
+    // The worker's cache is new when any file it keeps is (the page's words, say).
+    let mut hasher = std::hash::DefaultHasher::new();
+    std::hash::Hash::hash(&version, &mut hasher);
+    for asset in &assets[1..] {
+        if !asset.starts_with(&app_path) {
+            std::hash::Hash::hash(&std::fs::read(dist.join(&asset[1..]))?, &mut hasher);
+        }
+    }
+    let worker_version = format!("{:016x}", std::hash::Hasher::finish(&hasher));
     let worker = std::fs::read_to_string("client/static/sw.js")?
-        .replace("__VERSION__", &version)
+        .replace("__VERSION__", &worker_version)
         .replace("__ASSETS__", &list);
     std::fs::write(dist.join("sw.js"), worker)?;
 
     precompress(dist)?;
+    precompress(&app)?;
+    let bindgen_wasm = app.join("app_bg.wasm");
+    let chunks: Vec<PathBuf> = chunk_names.iter().map(|name| app.join(name)).collect();
     let raw = std::fs::read(&bindgen_wasm)?;
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     encoder.write_all(&raw)?;
@@ -574,24 +610,40 @@ fn precompress(dist: &Path) -> Result<()> {
     Ok(())
 }
 
+/// The folder of the app's build in `dist` (there is one: `build_client` starts afresh).
+fn built_app(dist: &Path) -> Result<PathBuf> {
+    let mut folders = std::fs::read_dir(dist.join(APP_DIR))
+        .context("no app built: run cargo xtask build-client")?
+        .map(|entry| Ok(entry?.path()))
+        .collect::<Result<Vec<PathBuf>>>()?;
+    match (folders.pop(), folders.is_empty()) {
+        (Some(folder), true) => Ok(folder),
+        _ => bail!("{} should hold one build", dist.join(APP_DIR).display()),
+    }
+}
+
 /// What the app costs on the wire: the shell a phone loads first (HTML, JS, CSS, manifest,
 /// service worker, main wasm) brotli-compressed, and the main wasm gzip-compressed and raw.
 fn transfer_figures(dist: &Path) -> Result<(u64, u64, u64)> {
-    let size = |name: &str| std::fs::metadata(dist.join(name)).map(|m| m.len());
+    let app = built_app(dist)?;
+    let size = |path: PathBuf| std::fs::metadata(path).map(|m| m.len());
     let shell = [
-        "index.html",
-        "boot.js",
-        "app.js",
-        "app.css",
-        "manifest.webmanifest",
-        "sw.js",
-        "__wasm_split.js",
-        "app_bg.wasm",
+        dist.join("index.html"),
+        dist.join("manifest.webmanifest"),
+        dist.join("sw.js"),
+        app.join("boot.js"),
+        app.join("app.js"),
+        app.join("app.css"),
+        app.join("__wasm_split.js"),
+        app.join("app_bg.wasm"),
     ];
     let mut shell_br = 0;
     for file in shell {
-        shell_br += size(&format!("{file}.br"))?;
+        let mut compressed = file.into_os_string();
+        compressed.push(".br");
+        shell_br += size(compressed.into())?;
     }
+    let size = |name: &str| size(app.join(name));
     Ok((shell_br, size("app_bg.wasm.gz")?, size("app_bg.wasm")?))
 }
 

@@ -1,5 +1,6 @@
 //! The app's files are served compressed as the browser accepts them, from the brotli and
-//! gzip copies `cargo xtask build-client` writes beside each file.
+//! gzip copies `cargo xtask build-client` writes beside each file; the build's code is kept by
+//! browsers for good (its folder is named by its hash), the rest checked each time.
 
 use std::io::{Read, Write};
 
@@ -26,7 +27,61 @@ fn with_static_files(config: &mut Config) {
     gzip.write_all(&wasm_bytes()).expect("gzip");
     std::fs::write(dir.join("app_bg.wasm.gz"), gzip.finish().expect("gzip")).expect("gz");
     std::fs::write(dir.join("app_bg.wasm.br"), BROTLI_STANDIN).expect("br");
+    let build = dir.join("app").join(BUILD);
+    std::fs::create_dir_all(&build).expect("build dir");
+    std::fs::write(build.join("app.js"), "export default 1;").expect("app.js");
+    std::fs::write(dir.join("sw.js"), "// worker").expect("sw.js");
     config.static_dir = dir;
+}
+
+/// The folder `cargo xtask build-client` names by the hash of the build's bytes.
+const BUILD: &str = "0123456789abcdef";
+
+#[tokio::test]
+async fn the_apps_code_is_kept_for_good_and_the_page_is_checked_each_time() {
+    let app = spawn_app_with(with_static_files).await;
+    let client = reqwest::Client::new();
+    let cache_control = |response: &reqwest::Response| {
+        response
+            .headers()
+            .get(reqwest::header::CACHE_CONTROL)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    // A build's file: its name is never reused for other bytes.
+    let response = client
+        .get(app.url(&format!("/app/{BUILD}/app.js")))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        cache_control(&response),
+        "public, max-age=31536000, immutable"
+    );
+    assert!(response
+        .headers()
+        .get(VARY)
+        .is_some_and(|v| v.to_str().unwrap_or_default().contains("accept-encoding")));
+    // A file missing from a build (a deploy half done, an old page's chunk): 404, not
+    // kept, and never the page.
+    let response = client
+        .get(app.url(&format!("/app/{BUILD}/chunk_1.wasm")))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 404);
+    assert_ne!(
+        cache_control(&response),
+        "public, max-age=31536000, immutable"
+    );
+    // The files that keep their names from build to build are checked each time.
+    for path in ["/", "/index.html", "/sw.js", "/some/screen"] {
+        let response = client.get(app.url(path)).send().await.expect("sent");
+        assert_eq!(response.status(), 200, "{path}");
+        assert_eq!(cache_control(&response), "no-cache", "{path}");
+    }
 }
 
 #[tokio::test]
