@@ -31,8 +31,7 @@ pub fn App() -> impl IntoView {
 /// Opens storage, restores records and the session, and starts syncing.
 async fn boot(ctx: Ctx) {
     let navigator = window().navigator();
-    // Best effort: the app works without them, only less robustly.
-    let _ = navigator.service_worker().register("/sw.js");
+    // Best effort: the app works without it, only less robustly.
     if let Ok(storage) = navigator.storage().persist() {
         let _ = storage;
     }
@@ -107,9 +106,12 @@ async fn boot(ctx: Ctx) {
 }
 
 /// Fetches the screens a phone needs in the field (the guard's and the technician's home and
-/// record bodies, the gate's slips and registry) while the app opens, before anyone signs in: a guard who signs in and
-/// loses the network a second later still has them, before the service worker has stored
-/// them for the next start. From the service worker's cache once it has them.
+/// record bodies, the gate's slips and registry) while the app opens, before anyone signs
+/// in: a guard who signs in and loses the network a second later still has them, before the
+/// service worker has stored them for the next start. From the service worker's cache once
+/// it has them. Then lets the service worker keep the whole app: not earlier, because on a
+/// slow link its fetching every file of the app while the app opened made the sign-in form
+/// wait 10 s for the one small chunk it needs.
 async fn preload_field_screens() {
     crate::kinds::patrol_log::__preload_patrol_home().await;
     crate::kinds::patrol_log::__preload_patrol_record().await;
@@ -120,6 +122,8 @@ async fn preload_field_screens() {
     crate::kinds::registry::__preload_registry_screen().await;
     // A phone told it is revoked shows this screen, maybe offline at once.
     crate::screens::home::__preload_device_revoked_screen().await;
+    // Best effort: the app works without it, only less robustly.
+    let _ = window().navigator().service_worker().register("/sw.js");
 }
 
 #[component]

@@ -25,6 +25,22 @@ const SLOW_4G = {
 };
 const PHONE = { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true };
 
+// With COLDSTART_TRACE=1, each load also prints when each file started and finished
+// arriving and its size on the wire, to see where the time goes.
+async function trace(page, label) {
+  if (!process.env.COLDSTART_TRACE) return;
+  const entries = await page.evaluate(() =>
+    performance.getEntriesByType('resource').concat(performance.getEntriesByType('navigation')).map((e) => ({
+      name: new URL(e.name).pathname,
+      start: Math.round(e.startTime),
+      end: Math.round(e.responseEnd),
+      bytes: e.transferSize,
+    })),
+  );
+  entries.sort((a, b) => a.start - b.start);
+  for (const e of entries) console.log(`  ${label} ${e.name}: ${e.start}-${e.end} ms, ${e.bytes} bytes`);
+}
+
 async function usableAfter(page) {
   const username = page.getByTestId('username');
   await username.waitFor({ state: 'visible', timeout: 120_000 });
@@ -48,6 +64,7 @@ async function run(baseURL) {
     await cdp.send('Emulation.setCPUThrottlingRate', { rate: 4 });
     await page.goto('/', { waitUntil: 'commit' });
     const first = await usableAfter(page);
+    await trace(page, 'first');
     await page.evaluate(async () => {
       await navigator.serviceWorker.ready;
       if (!navigator.serviceWorker.controller) {
@@ -56,6 +73,7 @@ async function run(baseURL) {
     });
     await page.reload({ waitUntil: 'commit' });
     const repeat = await usableAfter(page);
+    await trace(page, 'repeat');
     return { first, repeat };
   } finally {
     await context.close();

@@ -414,6 +414,7 @@ fn build_client() -> Result<()> {
             ])
             .arg(&module))?;
     }
+    let lazy = bundle_shared_chunks(&staging, &chunk_names)?;
     for file in ["boot.js", "app.css"] {
         std::fs::copy(Path::new("client/static").join(file), staging.join(file))?;
     }
@@ -480,7 +481,7 @@ fn build_client() -> Result<()> {
     precompress(dist)?;
     precompress(&app)?;
     let bindgen_wasm = app.join("app_bg.wasm");
-    let chunks: Vec<PathBuf> = chunk_names.iter().map(|name| app.join(name)).collect();
+    let chunks: Vec<PathBuf> = lazy.iter().map(|name| app.join(name)).collect();
     let raw = std::fs::read(&bindgen_wasm)?;
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     encoder.write_all(&raw)?;
@@ -506,6 +507,75 @@ fn build_client() -> Result<()> {
         bail!("the app's wasm is {gzip} bytes gzip-compressed, over the {WASM_GZIP_BUDGET}-byte budget");
     }
     Ok(())
+}
+
+/// The file the chunks of code that lazily loaded screens share go into.
+const SHARED_CHUNKS: &str = "chunks.bin";
+
+/// What `bundle_shared_chunks` adds to the loader: `__INDEX__` becomes each chunk's place.
+const SHARED_CHUNKS_LOADER: &str = r#"
+// Added by `cargo xtask build-client`: the chunks of code that lazily loaded screens share
+// come in one file, fetched once (hundreds of small files cost a round trip each on a slow
+// link), and each is taken from it by its place: [start, length].
+const SHARED_CHUNKS = __INDEX__;
+let sharedChunks;
+function sharedChunk(name) {
+  if (sharedChunks === undefined) {
+    const fetched = fetch(new URL("./__FILE__", import.meta.url)).then((response) => {
+      if (!response.ok) throw new Error(`__FILE__: ${response.status}`);
+      return response.arrayBuffer();
+    });
+    // A failure is not kept: the next load tries again.
+    fetched.catch(() => {
+      if (sharedChunks === fetched) sharedChunks = undefined;
+    });
+    sharedChunks = fetched;
+  }
+  const [start, length] = SHARED_CHUNKS[name];
+  return sharedChunks.then((bytes) => new Response(bytes.slice(start, start + length), {
+    headers: { "Content-Type": "application/wasm" },
+  }));
+}
+"#;
+
+/// Puts the chunks of code that the lazily loaded screens share (`chunk_N.wasm`: hundreds of
+/// small files, of which the guard's home alone needs about a hundred) into one file in
+/// `dir`, and has the loader wasm-split wrote (`__wasm_split.js`) take each from it. On a
+/// slow link each file cost a round trip, six at a time: 9 s before the guard's home could
+/// show. Returns the lazily loaded files left as they were (one per screen).
+fn bundle_shared_chunks(dir: &Path, names: &[String]) -> Result<Vec<String>> {
+    let link = dir.join("__wasm_split.js");
+    let mut loader = std::fs::read_to_string(&link)?;
+    let (mut bundle, mut index, mut left) = (Vec::new(), Vec::new(), Vec::new());
+    for name in names {
+        let Some(chunk) = name
+            .strip_suffix(".wasm")
+            .filter(|stem| stem.starts_with("chunk_"))
+        else {
+            left.push(name.clone());
+            continue;
+        };
+        let fetch = format!("fetch(new URL(\"./{name}\", import.meta.url))");
+        if loader.matches(&fetch).count() != 1 {
+            bail!("__wasm_split.js does not fetch {name} as expected (`{fetch}` once): did wasm_split_cli_support change how it loads chunks?");
+        }
+        loader = loader.replace(&fetch, &format!("sharedChunk(\"{chunk}\")"));
+        let bytes = std::fs::read(dir.join(name))?;
+        index.push(format!("\"{chunk}\": [{}, {}]", bundle.len(), bytes.len()));
+        bundle.extend_from_slice(&bytes);
+        std::fs::remove_file(dir.join(name))?;
+    }
+    if !index.is_empty() {
+        loader.push_str(
+            &SHARED_CHUNKS_LOADER
+                .replace("__INDEX__", &format!("{{{}}}", index.join(", ")))
+                .replace("__FILE__", SHARED_CHUNKS),
+        );
+        std::fs::write(&link, loader)?;
+        std::fs::write(dir.join(SHARED_CHUNKS), bundle)?;
+        left.push(SHARED_CHUNKS.to_owned());
+    }
+    Ok(left)
 }
 
 /// `index.html` with the words of its first screen put in from the locale files: `{{key}}`
