@@ -26,7 +26,13 @@
 //! `p99_ms_last` of the last minute of the run.
 //!
 //! The users, devices and sessions are written into the database before the server starts,
-//! as `wave` does, so that no Argon2 sign-in is part of what is measured. A line per minute
+//! as `wave` does, so that no Argon2 sign-in is part of what is measured; so is each
+//! guard's history (40 ended rounds: 2,000 for 50 guards), so that the server starts on a
+//! database larger than SQLite's page caches, as a running estate's does. On an empty
+//! database the caches grow with it for the whole run (2 MiB per connection at most): that
+//! is not a leak, but it would be counted as growth after warm-up. Each minute's line also
+//! gives how many group commits took over 100 and 250 ms (the server's `/metrics`), to tell
+//! a slow sync caused by the store from one caused by the machine. A line per minute
 //! (syncs, p50/p99 latency, RSS, threads, office p99, errors, reconnects), then one summary
 //! line for scripts:
 //! `soak clients=50 minutes=M errors=E rss_growth_pct=G p99_ms_first=P1 p99_ms_last=P2`.
@@ -48,7 +54,8 @@ use gatehouse_server::auth::token_hash;
 use gatehouse_server::now_ms;
 use gatehouse_server::store::Store;
 use gatehouse_shared::protocol::ServerMessage;
-use gatehouse_shared::{DocumentId, Role, UserInfo};
+use gatehouse_shared::record::read_record;
+use gatehouse_shared::{DocumentId, RecordSummary, Role, UserInfo};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use support::{cpu_us, percentile, rss_kib_and_threads, Server};
@@ -56,12 +63,18 @@ use tokio::sync::mpsc::UnboundedSender;
 
 const ESTATE: &str = "soak-estate";
 const VISITS_PER_ROUND: usize = 20;
+/// Rounds each guard wrote before the soak, in the database when the server starts: the
+/// server starts as a running estate's does, on a database larger than its page caches
+/// (SQLite keeps up to 2 MiB per connection), which then fill during warm-up, not after.
+const HISTORY_ROUNDS: usize = 40;
 /// How long a phone waits for its records' acknowledgements (or to connect) at most.
 const ACK_TIMEOUT: Duration = Duration::from_secs(30);
 const SAMPLE_EVERY: Duration = Duration::from_secs(5);
 const MINUTE: Duration = Duration::from_secs(60);
 /// How many errors are printed in full (all are counted).
 const ERRORS_SHOWN: usize = 20;
+/// The bearer token for the server's `/metrics`, read each minute.
+const METRICS_TOKEN: &str = "soak-metrics";
 
 /// What the command line asks for.
 struct Args {
@@ -110,7 +123,7 @@ struct Phone {
 /// Writes the estate, `n` guards with an enrolled device and a session each, and a clerk,
 /// into a new database in `dir`; returns the phones and the clerk's token.
 fn prepare(dir: &Path, n: usize) -> Result<(Vec<Phone>, String)> {
-    let store = Store::open(&dir.join("gatehouse.db"))?;
+    let mut store = Store::open(&dir.join("gatehouse.db"))?;
     store.upsert_estate(ESTATE, "長跑苑")?;
     let now = now_ms();
     let expires = now + 7 * 86_400_000;
@@ -143,7 +156,45 @@ fn prepare(dir: &Path, n: usize) -> Result<(Vec<Phone>, String)> {
             token,
         });
     }
+    write_history(&mut store, &mut phones, now)?;
     Ok((phones, clerk))
+}
+
+/// Writes each guard's past rounds (`HISTORY_ROUNDS` of them, four a day before `now`),
+/// each written on the guard's device (started, then its visits and its end in one change:
+/// quicker to prepare than a change per visit, and the same rows once stored) and stored
+/// as the sync path stores a record; the phones then hold none of them, as phones that
+/// dropped old records.
+fn write_history(store: &mut Store, phones: &mut [Phone], now: i64) -> Result<()> {
+    let tx = store.begin()?;
+    for phone in phones.iter_mut() {
+        for round in 0..HISTORY_ROUNDS {
+            let started_at = now - (round as i64 + 1) * 6 * 3_600_000;
+            let device = &mut phone.device;
+            let id = device.start_round(
+                ESTATE,
+                &phone.user_id,
+                &format!("往日夜巡 {round}"),
+                started_at,
+            );
+            let ended_at = started_at + VISITS_PER_ROUND as i64 * 60_000;
+            let author = phone.user_id.clone();
+            device.edit(id, ended_at, |log| {
+                for number in 1..=VISITS_PER_ROUND {
+                    let at = started_at + number as i64 * 60_000;
+                    log.visits
+                        .push(visit(&author, &format!("檢查點 {number}"), at, "正常"));
+                }
+                log.ended_at = Some(ended_at);
+            });
+            let doc = device.docs.remove(&id).context("the round just written")?;
+            let record = read_record(&doc)?;
+            let summary = RecordSummary::of(id, &record, started_at, ended_at);
+            tx.save_changes(&id, ESTATE, &doc, &doc.save(), Some(&summary), ended_at)?;
+        }
+    }
+    tx.commit()?;
+    Ok(())
 }
 
 /// What the phones and the clerk report to the main task.
@@ -480,6 +531,49 @@ fn load_average() -> f64 {
         .unwrap_or(0.0)
 }
 
+/// The server's group commit latency histogram, read from its `/metrics`: each bucket's
+/// upper bound in seconds (`inf` last) with its cumulative count.
+async fn commit_histogram(client: &reqwest::Client, url: &str) -> Result<Vec<(f64, u64)>> {
+    let text = client
+        .get(format!("{url}/metrics"))
+        .bearer_auth(METRICS_TOKEN)
+        .timeout(ACK_TIMEOUT)
+        .send()
+        .await?
+        .error_for_status()?
+        .text()
+        .await?;
+    let mut commits = Vec::new();
+    for line in text.lines() {
+        let Some(rest) = line.strip_prefix("gatehouse_commit_seconds_bucket{le=\"") else {
+            continue;
+        };
+        let (bound, count) = rest.split_once("\"} ").context("malformed bucket")?;
+        let bound = if bound == "+Inf" {
+            f64::INFINITY
+        } else {
+            bound.parse()?
+        };
+        commits.push((bound, count.trim().parse()?));
+    }
+    Ok(commits)
+}
+
+/// How many commits between two scrapes of the histogram took longer than `seconds`, one of
+/// its bounds (any other value, 0 say, counts them all).
+fn commits_over(before: &[(f64, u64)], after: &[(f64, u64)], seconds: f64) -> u64 {
+    let count = |buckets: &[(f64, u64)]| -> (u64, u64) {
+        let all = buckets.last().map_or(0, |(_, n)| *n);
+        let within = buckets
+            .iter()
+            .find(|(bound, _)| *bound == seconds)
+            .map_or(0, |(_, n)| *n);
+        (all, within)
+    };
+    let ((all_before, within_before), (all_after, within_after)) = (count(before), count(after));
+    (all_after - within_after).saturating_sub(all_before - within_before)
+}
+
 /// The size of a file in MB, 0 if there is none.
 fn file_mb(path: &Path) -> f64 {
     std::fs::metadata(path).map_or(0.0, |m| m.len() as f64 / 1_048_576.0)
@@ -508,7 +602,9 @@ async fn main() -> Result<()> {
     };
     let data = tempfile::tempdir()?;
     let (phones, clerk_token) = prepare(data.path(), clients)?;
-    let mut server = Server::start(data.path(), &[])?;
+    let mut server = Server::start(data.path(), &["--metrics-token", METRICS_TOKEN])?;
+    let scraper = reqwest::Client::new();
+    let mut histogram = commit_histogram(&scraper, &server.url).await?;
     let pid = server.pid();
     eprintln!(
         "soaking: {clients} phones and a clerk, {minutes} min, warm-up {} s, server pid {pid}",
@@ -569,8 +665,13 @@ async fn main() -> Result<()> {
             let (from, to) = (MINUTE * (minute - 1), MINUTE * minute);
             let latencies = window(&syncs, from, to);
             let office_latencies = window(&office, from, to);
+            let now = commit_histogram(&scraper, &server.url).await?;
+            let commits = commits_over(&histogram, &now, 0.0);
+            let slow = commits_over(&histogram, &now, 0.1);
+            let slower = commits_over(&histogram, &now, 0.25);
+            histogram = now;
             eprintln!(
-                "minute {minute}: {} syncs, p50 {} ms, p99 {} ms, max {} ms; server RSS {:.1} MB (anon {:.1}, file and shared {:.1}), {threads} threads; office list p99 {} ms over {}; {} errors, {} reconnects so far; machine load {:.2}",
+                "minute {minute}: {} syncs, p50 {} ms, p99 {} ms, max {} ms; {commits} commits, {slow} over 100 ms, {slower} over 250 ms; server RSS {:.1} MB (anon {:.1}, file and shared {:.1}), {threads} threads; database {:.1} MB, WAL {:.1} MB; office list p99 {} ms over {}; {} errors, {} reconnects so far; machine load {:.2}",
                 latencies.len(),
                 percentile(&latencies, 50),
                 percentile(&latencies, 99),
@@ -578,6 +679,8 @@ async fn main() -> Result<()> {
                 kib as f64 / 1024.0,
                 anon as f64 / 1024.0,
                 file as f64 / 1024.0,
+                file_mb(&data.path().join("gatehouse.db")),
+                file_mb(&data.path().join("gatehouse.db-wal")),
                 percentile(&office_latencies, 99),
                 office_latencies.len(),
                 run.errors.load(Ordering::Relaxed),
