@@ -58,7 +58,10 @@ use gatehouse_shared::record::read_record;
 use gatehouse_shared::{DocumentId, RecordSummary, Role, UserInfo};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use support::{cpu_us, percentile, rss_kib_and_threads, Server};
+use support::{
+    commit_histogram, commits_over, cpu_us, file_mb, load_average, percentile, rss_kib_and_threads,
+    rss_parts, Server,
+};
 use tokio::sync::mpsc::UnboundedSender;
 
 const ESTATE: &str = "soak-estate";
@@ -508,77 +511,6 @@ fn window(samples: &[(u64, u64)], from: Duration, to: Duration) -> Vec<u64> {
     values
 }
 
-/// The server's resident memory in parts, in KiB: anonymous (its heap, SQLite's page caches
-/// included) and file-backed or shared (the binary, SQLite's WAL index).
-fn rss_parts(pid: u32) -> Result<(u64, u64)> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    let field = |name: &str| -> u64 {
-        status
-            .lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
-    };
-    Ok((field("RssAnon:"), field("RssFile:") + field("RssShmem:")))
-}
-
-/// The machine's load average over the last minute (other work slows the server too).
-fn load_average() -> f64 {
-    std::fs::read_to_string("/proc/loadavg")
-        .ok()
-        .and_then(|l| l.split_whitespace().next().and_then(|v| v.parse().ok()))
-        .unwrap_or(0.0)
-}
-
-/// The server's group commit latency histogram, read from its `/metrics`: each bucket's
-/// upper bound in seconds (`inf` last) with its cumulative count.
-async fn commit_histogram(client: &reqwest::Client, url: &str) -> Result<Vec<(f64, u64)>> {
-    let text = client
-        .get(format!("{url}/metrics"))
-        .bearer_auth(METRICS_TOKEN)
-        .timeout(ACK_TIMEOUT)
-        .send()
-        .await?
-        .error_for_status()?
-        .text()
-        .await?;
-    let mut commits = Vec::new();
-    for line in text.lines() {
-        let Some(rest) = line.strip_prefix("gatehouse_commit_seconds_bucket{le=\"") else {
-            continue;
-        };
-        let (bound, count) = rest.split_once("\"} ").context("malformed bucket")?;
-        let bound = if bound == "+Inf" {
-            f64::INFINITY
-        } else {
-            bound.parse()?
-        };
-        commits.push((bound, count.trim().parse()?));
-    }
-    Ok(commits)
-}
-
-/// How many commits between two scrapes of the histogram took longer than `seconds`, one of
-/// its bounds (any other value, 0 say, counts them all).
-fn commits_over(before: &[(f64, u64)], after: &[(f64, u64)], seconds: f64) -> u64 {
-    let count = |buckets: &[(f64, u64)]| -> (u64, u64) {
-        let all = buckets.last().map_or(0, |(_, n)| *n);
-        let within = buckets
-            .iter()
-            .find(|(bound, _)| *bound == seconds)
-            .map_or(0, |(_, n)| *n);
-        (all, within)
-    };
-    let ((all_before, within_before), (all_after, within_after)) = (count(before), count(after));
-    (all_after - within_after).saturating_sub(all_before - within_before)
-}
-
-/// The size of a file in MB, 0 if there is none.
-fn file_mb(path: &Path) -> f64 {
-    std::fs::metadata(path).map_or(0.0, |m| m.len() as f64 / 1_048_576.0)
-}
-
 /// The median of the (up to) three RSS samples taken at or before `at`, in KiB.
 fn rss_at(rss: &[(u64, u64)], at: Duration) -> u64 {
     let at = at.as_millis() as u64;
@@ -604,7 +536,7 @@ async fn main() -> Result<()> {
     let (phones, clerk_token) = prepare(data.path(), clients)?;
     let mut server = Server::start(data.path(), &["--metrics-token", METRICS_TOKEN])?;
     let scraper = reqwest::Client::new();
-    let mut histogram = commit_histogram(&scraper, &server.url).await?;
+    let mut histogram = commit_histogram(&scraper, &server.url, METRICS_TOKEN).await?;
     let pid = server.pid();
     eprintln!(
         "soaking: {clients} phones and a clerk, {minutes} min, warm-up {} s, server pid {pid}",
@@ -665,7 +597,7 @@ async fn main() -> Result<()> {
             let (from, to) = (MINUTE * (minute - 1), MINUTE * minute);
             let latencies = window(&syncs, from, to);
             let office_latencies = window(&office, from, to);
-            let now = commit_histogram(&scraper, &server.url).await?;
+            let now = commit_histogram(&scraper, &server.url, METRICS_TOKEN).await?;
             let commits = commits_over(&histogram, &now, 0.0);
             let slow = commits_over(&histogram, &now, 0.1);
             let slower = commits_over(&histogram, &now, 0.25);

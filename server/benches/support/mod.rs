@@ -96,3 +96,79 @@ pub fn percentile(sorted: &[u64], p: u64) -> u64 {
     let rank = (p * sorted.len() as u64).div_ceil(100).max(1) as usize;
     sorted[rank.min(sorted.len()) - 1]
 }
+
+/// The server's resident memory in parts, in KiB: anonymous (its heap, SQLite's page caches
+/// included) and file-backed or shared (the binary, SQLite's WAL index).
+pub fn rss_parts(pid: u32) -> Result<(u64, u64)> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let field = |name: &str| -> u64 {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    Ok((field("RssAnon:"), field("RssFile:") + field("RssShmem:")))
+}
+
+/// The machine's load average over the last minute (other work slows the server too).
+pub fn load_average() -> f64 {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().and_then(|v| v.parse().ok()))
+        .unwrap_or(0.0)
+}
+
+/// The server's group commit latency histogram, read from its `/metrics`: each bucket's
+/// upper bound in seconds (`inf` last) with its cumulative count; `token` is the one the
+/// server was started with (`--metrics-token`).
+pub async fn commit_histogram(
+    client: &reqwest::Client,
+    url: &str,
+    token: &str,
+) -> Result<Vec<(f64, u64)>> {
+    let text = client
+        .get(format!("{url}/metrics"))
+        .bearer_auth(token)
+        .timeout(std::time::Duration::from_secs(30))
+        .send()
+        .await?
+        .error_for_status()?
+        .text()
+        .await?;
+    let mut commits = Vec::new();
+    for line in text.lines() {
+        let Some(rest) = line.strip_prefix("gatehouse_commit_seconds_bucket{le=\"") else {
+            continue;
+        };
+        let (bound, count) = rest.split_once("\"} ").context("malformed bucket")?;
+        let bound = if bound == "+Inf" {
+            f64::INFINITY
+        } else {
+            bound.parse()?
+        };
+        commits.push((bound, count.trim().parse()?));
+    }
+    Ok(commits)
+}
+
+/// How many commits between two scrapes of the histogram took longer than `seconds`, one of
+/// its bounds (any other value, 0 say, counts them all).
+pub fn commits_over(before: &[(f64, u64)], after: &[(f64, u64)], seconds: f64) -> u64 {
+    let count = |buckets: &[(f64, u64)]| -> (u64, u64) {
+        let all = buckets.last().map_or(0, |(_, n)| *n);
+        let within = buckets
+            .iter()
+            .find(|(bound, _)| *bound == seconds)
+            .map_or(0, |(_, n)| *n);
+        (all, within)
+    };
+    let ((all_before, within_before), (all_after, within_after)) = (count(before), count(after));
+    (all_after - within_after).saturating_sub(all_before - within_before)
+}
+
+/// The size of a file in MB, 0 if there is none.
+pub fn file_mb(path: &Path) -> f64 {
+    std::fs::metadata(path).map_or(0.0, |m| m.len() as f64 / 1_048_576.0)
+}
