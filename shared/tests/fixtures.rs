@@ -14,7 +14,10 @@ use gatehouse_shared::{CheckpointVisit, DocumentId, EntryId, PatrolLog, Role, Se
 const T0: i64 = 1_790_000_000_000;
 
 fn load(name: &str) -> Automerge {
-    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+    // Read when the test runs (cargo sets the variable), not where it was compiled: a build
+    // cache shared by two clones must not send one clone's tests to the other's files.
+    let root = std::env::var("CARGO_MANIFEST_DIR").expect("run by cargo");
+    let path = format!("{root}/tests/fixtures/{name}");
     let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     Automerge::load(&bytes).unwrap_or_else(|e| panic!("{path} does not load: {e}"))
 }

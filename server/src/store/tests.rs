@@ -97,11 +97,9 @@ fn records_stored_before_summaries_had_common_columns_are_listed_after_the_migra
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("test.db");
     // A database of the version before, holding a round as it stored it.
-    let fixture = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../shared/tests/fixtures/patrol_log_v1_ended_with_remark.automerge"
-    );
-    let bytes = std::fs::read(fixture).expect("fixture");
+    let bytes =
+        include_bytes!("../../../shared/tests/fixtures/patrol_log_v1_ended_with_remark.automerge")
+            .to_vec();
     let id = new_id(3);
     {
         let conn = Connection::open(&path).expect("opens");

@@ -69,7 +69,7 @@ fn kinds_named(text: &str) -> Vec<(usize, String)> {
 
 #[test]
 fn sync_and_store_name_no_record_kind() {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let src = crate_root().join("src");
     let mut files = module_files(&src, "sync");
     files.extend(module_files(&src, "store"));
     assert!(files.len() >= 2, "found the modules: {files:?}");
@@ -125,7 +125,7 @@ fn message_keys(text: &str) -> Vec<String> {
 
 #[test]
 fn every_message_the_app_shows_has_a_translation() {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../client/src");
+    let src = crate_root().join("../client/src");
     let table = std::fs::read_to_string(src.join("text.rs")).expect("text.rs");
     let mut missing = Vec::new();
     let mut seen = 0;
@@ -147,4 +147,12 @@ fn every_message_the_app_shows_has_a_translation() {
         message_keys(r#"ctx.notify("a.b", true); message.set(Some(("c.d", false))); f("e.f")"#),
         vec!["a.b", "c.d"]
     );
+}
+
+/// This crate's folder, read when the test runs (cargo sets it), not where it was compiled: a
+/// build cache shared by two clones must not send one clone's test to the other's files.
+fn crate_root() -> std::path::PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .expect("run by cargo")
+        .into()
 }
