@@ -21,6 +21,15 @@ use migrations::MIGRATIONS;
 /// Compact a document into a fresh snapshot once it has this many change rows.
 pub const COMPACT_AFTER_CHANGE_ROWS: i64 = 32;
 
+/// The page cache of each connection, in KiB (SQLite's default is 2,048). The server holds
+/// four (the writer, two readers, one for the rest), and the kernel's page cache keeps the
+/// file's pages anyway: this one only saves decoding them again. 512 KiB (128 pages) holds
+/// the interior pages of every B-tree of a database of some 50 MB. In the 10-minute soak,
+/// with 2 MiB caches, the server's RSS grew by 24 % after warm-up as four caches filled
+/// with new pages for minutes (not a leak, but no one could tell); with 512 KiB, p99 sync
+/// latency unchanged, it levels off within three minutes.
+const PAGE_CACHE_KIB: i64 = 512;
+
 /// Writes a record's materialized row.
 fn upsert_summary(
     conn: &Connection,
@@ -145,6 +154,7 @@ impl Store {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.pragma_update(None, "cache_size", -PAGE_CACHE_KIB)?;
         let mut store = Self { conn };
         store.migrate()?;
         Ok(store)
@@ -159,6 +169,7 @@ impl Store {
         )?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.pragma_update(None, "query_only", true)?;
+        conn.pragma_update(None, "cache_size", -PAGE_CACHE_KIB)?;
         Ok(Self { conn })
     }
 

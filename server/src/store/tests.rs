@@ -221,3 +221,18 @@ fn a_users_own_recent_records_are_in_their_follow_set_whatever_the_kinds() {
         .expect("reads");
     assert!(none.is_empty());
 }
+
+#[test]
+fn every_connection_keeps_a_bounded_page_cache() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("test.db");
+    let writer = Store::open(&path).expect("opens");
+    let reader = Store::open_reader(&path).expect("opens to read");
+    for store in [&writer, &reader] {
+        let cache: i64 = store
+            .conn
+            .pragma_query_value(None, "cache_size", |row| row.get(0))
+            .expect("reads the setting");
+        assert_eq!(cache, -PAGE_CACHE_KIB, "negative: KiB, not pages");
+    }
+}
