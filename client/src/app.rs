@@ -71,7 +71,6 @@ async fn boot(ctx: Ctx) {
     }
     ctx.model.set_value(model);
     ctx.storage.set_value(Some(storage.clone()));
-    crate::estates::restore(ctx, storage.clone()).await;
     sync_driver::install(ctx);
     let session = storage
         .meta::<SignInResponse>("session")
@@ -84,23 +83,27 @@ async fn boot(ctx: Ctx) {
             .ok(),
         None => None,
     };
-    match (session, identity) {
-        (Some(session), Some(identity)) => {
-            ctx.model
-                .update_value(|m| m.sign_in(&session.user.id, identity.actor_id()));
-            ctx.set_identity(identity.clone());
-            ctx.session.set(Some(session));
-            ctx.screen.set(Screen::Home);
-            if sync_driver::is_revoked(&storage).await {
-                // The server said so before: nothing is written or sent until the user signs
-                // in again (which succeeds only once an admin restored the device).
-                ctx.phase.set(Phase::DeviceRevoked);
-                ctx.status.set(Status::DeviceRevoked);
-            } else {
-                sync_driver::start(ctx);
-            }
+    let signed_in = session.zip(identity);
+    if signed_in.is_none() {
+        ctx.screen.set(Screen::SignIn);
+        ctx.changed();
+    }
+    // After the sign-in form shows: on a first start, its code would wait for this one's.
+    crate::estates::restore(ctx, storage.clone()).await;
+    if let Some((session, identity)) = signed_in {
+        ctx.model
+            .update_value(|m| m.sign_in(&session.user.id, identity.actor_id()));
+        ctx.set_identity(identity.clone());
+        ctx.session.set(Some(session));
+        ctx.screen.set(Screen::Home);
+        if sync_driver::is_revoked(&storage).await {
+            // The server said so before: nothing is written or sent until the user signs
+            // in again (which succeeds only once an admin restored the device).
+            ctx.phase.set(Phase::DeviceRevoked);
+            ctx.status.set(Status::DeviceRevoked);
+        } else {
+            sync_driver::start(ctx);
         }
-        _ => ctx.screen.set(Screen::SignIn),
     }
     ctx.changed();
 }

@@ -16,21 +16,22 @@ use crate::storage::Storage;
 
 const KEY: &str = "estate_settings";
 
-/// Reads the settings kept on the phone.
+/// Reads the settings kept on the phone, unless newer ones were fetched meanwhile (a user
+/// who signed in before they were read).
 pub async fn restore(ctx: Ctx, storage: Storage) {
-    if let Some(settings) = kept(storage).await {
-        ctx.estate_settings.set(settings);
-    }
+    restore_kept(ctx, storage).await;
 }
 
 #[lazy]
-async fn kept(storage: Storage) -> Option<Vec<EstateSettings>> {
+async fn restore_kept(ctx: Ctx, storage: Storage) {
     match storage.meta::<Vec<EstateSettings>>(KEY).await {
-        Ok(settings) => settings,
-        Err(error) => {
-            leptos::logging::warn!("reading estate settings failed: {error}");
-            None
-        }
+        Ok(Some(settings)) => ctx.estate_settings.update(|current| {
+            if current.is_empty() {
+                *current = settings;
+            }
+        }),
+        Ok(None) => {}
+        Err(error) => leptos::logging::warn!("reading estate settings failed: {error}"),
     }
 }
 
@@ -42,24 +43,20 @@ pub fn refresh(ctx: Ctx) {
     let Some(storage) = ctx.storage.get_value() else {
         return;
     };
-    spawn_local(async move {
-        if let Some(settings) = fetch_and_keep(token, storage).await {
-            ctx.estate_settings.set(settings);
-        }
-    });
+    spawn_local(fetch_and_keep(ctx, token, storage));
 }
 
 #[lazy]
-async fn fetch_and_keep(token: String, storage: Storage) -> Option<Vec<EstateSettings>> {
+async fn fetch_and_keep(ctx: Ctx, token: String, storage: Storage) {
     let settings = match api::my_estates(&token).await {
         Ok(settings) => settings,
         Err(error) => {
             leptos::logging::warn!("fetching estate settings failed: {error:?}");
-            return None;
+            return;
         }
     };
     if let Err(error) = storage.put_meta(KEY, &settings).await {
         leptos::logging::warn!("keeping estate settings failed: {error}");
     }
-    Some(settings)
+    ctx.estate_settings.set(settings);
 }

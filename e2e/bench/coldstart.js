@@ -7,7 +7,8 @@
 // - first load: from navigation to the sign-in form usable (the app, not the boot screen,
 //   shows the username field and it takes input), nothing cached;
 // - repeat load: the same page loaded again once the service worker controls it.
-// Times are the page's own clock (`performance.now()`, from the navigation's start).
+// Times are the page's own clock (`performance.now()`, from the navigation's start), stamped
+// by the page at the first frame that shows the form (see `stampFormShown`).
 // Prints `coldstart-bench first_ms_min=F1 first_ms_median=F2 repeat_ms_min=R1 repeat_ms_median=R2`.
 
 const fs = require('fs');
@@ -41,11 +42,35 @@ async function trace(page, label) {
   for (const e of entries) console.log(`  ${label} ${e.name}: ${e.start}-${e.end} ms, ${e.bytes} bytes`);
 }
 
+// Stamps, in the page, the first frame painted with the username field shown and enabled.
+// Stamped by the page itself because under the 4x slowdown Playwright's own polling and
+// actionability checks added 100-450 ms after the field was there (measured: the field in
+// the DOM at 4.67 s, Playwright's fill done at 5.11 s).
+function stampFormShown() {
+  const shown = () => {
+    const field = document.querySelector('[data-testid="username"]');
+    return field && !field.disabled && field.getClientRects().length > 0;
+  };
+  const observer = new MutationObserver(() => {
+    if (window.__formShownAt === undefined && shown()) {
+      observer.disconnect();
+      requestAnimationFrame(() => {
+        window.__formShownAt = performance.now();
+      });
+    }
+  });
+  observer.observe(document, { subtree: true, childList: true, attributes: true });
+}
+
+// When the form was shown, once Playwright has typed into it (so it takes input). Also
+// returns when Playwright saw it usable, the measure before the page stamped it.
 async function usableAfter(page) {
   const username = page.getByTestId('username');
   await username.waitFor({ state: 'visible', timeout: 120_000 });
   await username.fill('x');
-  return page.evaluate(() => performance.now());
+  const [shown, seen] = await page.evaluate(() => [window.__formShownAt, performance.now()]);
+  if (typeof shown !== 'number') throw new Error('the page did not stamp when the form showed');
+  return { shown, seen };
 }
 
 async function run(baseURL) {
@@ -58,6 +83,7 @@ async function run(baseURL) {
   });
   try {
     const page = context.pages()[0] || (await context.newPage());
+    await page.addInitScript(stampFormShown);
     const cdp = await context.newCDPSession(page);
     await cdp.send('Network.enable');
     await cdp.send('Network.emulateNetworkConditions', SLOW_4G);
@@ -93,9 +119,13 @@ function median(values) {
   const repeat = [];
   for (let i = 0; i < RUNS; i += 1) {
     const times = await run(baseURL);
-    console.log(`coldstart: run ${i + 1}: first load ${Math.round(times.first)} ms, repeat ${Math.round(times.repeat)} ms`);
-    first.push(times.first);
-    repeat.push(times.repeat);
+    console.log(
+      `coldstart: run ${i + 1}: first load ${Math.round(times.first.shown)} ms ` +
+        `(Playwright's fill done at ${Math.round(times.first.seen)} ms), repeat ${Math.round(times.repeat.shown)} ms ` +
+        `(${Math.round(times.repeat.seen)} ms)`,
+    );
+    first.push(times.first.shown);
+    repeat.push(times.repeat.shown);
   }
   const ms = (value) => Math.round(value);
   console.log(
