@@ -44,7 +44,7 @@ async function trace(page, label) {
 
 // Stamps, in the page, the first frame painted with the username field shown and enabled.
 // Stamped by the page itself because under the 4x slowdown Playwright's own polling and
-// actionability checks added 100-450 ms after the field was there (measured: the field in
+// actionability checks added 50-520 ms after the field was there (measured: the field in
 // the DOM at 4.67 s, Playwright's fill done at 5.11 s).
 function stampFormShown() {
   const shown = () => {
