@@ -9,8 +9,49 @@ use gatehouse_shared::record::found_item::FoundItemPeriods;
 use gatehouse_shared::user::NewUser;
 use gatehouse_shared::Role;
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    bound_malloc_arenas();
+    tokio::runtime::Runtime::new()?.block_on(start())
+}
+
+/// How many arenas glibc's malloc may use, unless the operator set `MALLOC_ARENA_MAX`.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+const MALLOC_ARENAS: &str = "1";
+
+/// glibc's malloc gives threads that allocate at the same moment arenas of their own (up to
+/// eight per core) and keeps in each the memory freed there. In the 10-minute soak the
+/// server's RSS grew 18-24 % after warm-up with glibc's default, 15 % with two arenas and
+/// 1 % with one. In the wave of 1,000 phones one arena was no slower on this 2-core machine
+/// (p99 5.7 s against 6.4 s with two, 8.1 CPU s against 9.2) and left 80 MB after the wave
+/// (89 MB with two). An operator with many cores may set `MALLOC_ARENA_MAX` higher. glibc
+/// reads the limit only when a process starts, so a server started without it starts again
+/// at once with it: the same process (`exec`), before any thread. Should that fail, it goes
+/// on with glibc's default and says so.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn bound_malloc_arenas() {
+    use std::os::unix::process::CommandExt;
+    const VAR: &str = "MALLOC_ARENA_MAX";
+    if std::env::var_os(VAR).is_some() {
+        return;
+    }
+    let mut args = std::env::args_os();
+    let error = match std::env::current_exe() {
+        Ok(exe) => {
+            let mut command = std::process::Command::new(exe);
+            if let Some(name) = args.next() {
+                command.arg0(name);
+            }
+            command.args(args).env(VAR, MALLOC_ARENAS).exec()
+        }
+        Err(error) => error,
+    };
+    eprintln!(
+        "could not restart with {VAR}={MALLOC_ARENAS} ({error}): going on with glibc's default"
+    );
+}
+
+async fn start() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),

@@ -25,8 +25,8 @@ pub const COMPACT_AFTER_CHANGE_ROWS: i64 = 32;
 /// four (the writer, two readers, one for the rest), and the kernel's page cache keeps the
 /// file's pages anyway: this one only saves decoding them again. 512 KiB (128 pages) holds
 /// the interior pages of every B-tree of a database of some 50 MB. In the 10-minute soak
-/// the server's RSS is about 1.5 MB lower with it, p99 sync latency unchanged; RSS still
-/// grows after warm-up (17.8 % and 23.5 % in two runs, 24.3 % with 2 MiB caches).
+/// the server's RSS is about 1.5 MB lower with it, p99 sync latency unchanged. (What kept
+/// RSS growing after warm-up was glibc's malloc arenas: see the server's `main.rs`.)
 const PAGE_CACHE_KIB: i64 = 512;
 
 /// Writes a record's materialized row.

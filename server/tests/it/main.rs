@@ -11,6 +11,8 @@ mod hardening;
 mod helpers;
 mod matrix;
 mod mutated;
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+mod process;
 mod repair;
 mod routes;
 mod sign_in;
