@@ -5,6 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use automerge::{ActorId, Automerge, ChangeHash};
 use gatehouse_shared::problem::keys;
+use gatehouse_shared::protocol::DocSync;
 use gatehouse_shared::record::{
     create_document, edit_document, judge_kind, read_record, Kind, RecordError,
 };
@@ -241,6 +242,19 @@ impl Model {
         self.user.as_ref().is_some_and(|user| {
             record.owner.as_ref() == Some(user) || record.followers.contains(user)
         })
+    }
+
+    /// The next sync message for a record, if it has something to say. A record the server
+    /// never acknowledged any of, not yet being synced, starts as one the server holds
+    /// nothing of: its first message carries it whole (one round trip, not two).
+    pub fn outgoing(&mut self, id: DocumentId) -> Option<DocSync> {
+        let record = self.records.get_mut(&id)?;
+        let never_acknowledged = record.acked_heads.is_empty() && record.received_at.is_none();
+        if never_acknowledged && !record.doc.get_heads().is_empty() {
+            // Only ever fails for a document Automerge could not read; it then syncs as any.
+            let _ = self.session.peer_holds_nothing(id, &mut record.doc);
+        }
+        self.session.generate(id, &record.doc)
     }
 
     /// The signed-in user's records, by ID.

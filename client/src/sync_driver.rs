@@ -308,7 +308,7 @@ fn sync_all(ctx: Ctx) {
             // Only the signed-in user's records; other users' stay on the phone untouched.
             m.mine()
                 .into_iter()
-                .filter_map(|id| m.session.generate(id, &m.records[&id].doc))
+                .filter_map(|id| m.outgoing(id))
                 .collect::<Vec<_>>()
         })
         .unwrap_or_default();
@@ -327,8 +327,9 @@ pub fn document_changed(ctx: Ctx, id: DocumentId) {
         .try_update_value(|m| {
             m.records
                 .get(&id)
-                .filter(|r| m.belongs(r))
-                .and_then(|r| m.session.generate(id, &r.doc))
+                .is_some_and(|r| m.belongs(r))
+                .then(|| m.outgoing(id))
+                .flatten()
         })
         .flatten();
     if let Some(message) = message {
@@ -524,15 +525,21 @@ fn receive_stored(ctx: Ctx, docs: Vec<StoredDoc>) {
     let ids = ctx
         .model
         .try_update_value(|m| {
+            let crate::model::Model {
+                records, session, ..
+            } = m;
             let mut ids = Vec::new();
             for stored in docs {
-                if let Some(record) = m.records.get_mut(&stored.doc) {
+                if let Some(record) = records.get_mut(&stored.doc) {
                     record.acked_heads = stored
                         .heads
                         .iter()
                         .filter_map(|h| automerge::ChangeHash::try_from(h.as_slice()).ok())
                         .collect();
                     record.received_at = Some(stored.received_at);
+                    // Version 3 leaves out the server's sync message that this stands for.
+                    // (Applying a message without changes cannot fail.)
+                    let _ = session.stored(stored.doc, &mut record.doc, &record.acked_heads);
                     ids.push(stored.doc);
                 }
             }

@@ -3,8 +3,10 @@
 //! A device sends `hello`, then `sync` frames carrying Automerge sync messages for any number
 //! of documents. The server applies one frame's messages in one database transaction, and
 //! only after the commit answers with `stored` (what is now durable) and one `sync` frame
-//! holding its replies (version 2: split over several when they do not fit one). Changes stored through one connection are pushed to every other
-//! connection that follows the same document, and record summaries to office staff.
+//! holding its replies (version 2: split over several when they do not fit one; version 3:
+//! without the messages that `stored` stands for). Changes stored through one connection are
+//! pushed to every other connection that follows the same document, and record summaries to
+//! office staff.
 
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -184,14 +186,23 @@ async fn store_frame(
     docs: Vec<DocSync>,
     origin: u64,
     limits: Limits,
+    version: u32,
 ) -> Option<(
     SyncSession,
     Result<Result<BatchOutcome, SessionRefused>, StoreError>,
 )> {
     let Some(writer) = &state.writer else {
         return with_store(state, move |store| {
-            let outcome =
-                apply_sync_batch(store, &hash, &mut owned, docs, now_ms(), origin, limits);
+            let outcome = apply_sync_batch(
+                store,
+                &hash,
+                &mut owned,
+                docs,
+                now_ms(),
+                origin,
+                limits,
+                version,
+            );
             (owned, outcome)
         })
         .await;
@@ -219,7 +230,7 @@ async fn store_frame(
         .await;
     match written {
         Ok((mut owned, applied)) => {
-            let outcome = applied.map(|applied| applied.map(|a| a.answer(&mut owned)));
+            let outcome = applied.map(|applied| applied.map(|a| a.answer(&mut owned, version)));
             Some((owned, outcome))
         }
         // The connection is told (`internal`, fatal) and ends: its session goes with it.
@@ -459,7 +470,7 @@ pub async fn serve_socket(state: AppState, socket: WebSocket) {
                         // Changes to these documents concern this connection from now on.
                         state.router.watch(origin, docs.iter().map(|d| d.doc));
                         let Some(owned) = session.take() else { break };
-                        let Some((owned, outcome)) = store_frame(&state, token_hash.clone(), owned, docs, origin, limits).await else { break };
+                        let Some((owned, outcome)) = store_frame(&state, token_hash.clone(), owned, docs, origin, limits, version).await else { break };
                         session = Some(owned);
                         let outcome = match outcome {
                             Ok(Ok(outcome)) => outcome,

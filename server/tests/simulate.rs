@@ -128,6 +128,9 @@ struct Phone {
     /// Received but not saved yet.
     unsaved: BTreeSet<DocumentId>,
     session: SyncSession,
+    /// The protocol version it speaks: half the phones speak 3 (a `stored` entry at the
+    /// phone's heads stands for the server's sync message), half 2.
+    version: u32,
     connection: Option<u64>,
     /// Down (crashed) until this time.
     down_until: i64,
@@ -152,6 +155,7 @@ struct Frame {
 struct ServerSide {
     token_hash: Vec<u8>,
     session: SyncSession,
+    version: u32,
 }
 
 /// What happened in the runs, to show the faults did happen.
@@ -267,6 +271,7 @@ impl Sim {
                     docs: BTreeMap::new(),
                     unsaved: BTreeSet::new(),
                     session: SyncSession::new(),
+                    version: if phones.len() % 2 == 0 { 3 } else { 2 },
                     connection: None,
                     down_until: 0,
                     partitioned_until: 0,
@@ -561,6 +566,7 @@ impl Sim {
                 ServerSide {
                     token_hash: token_hash(&token).to_vec(),
                     session: SyncSession::new(),
+                    version: self.phones[index].version,
                 },
             );
             self.phones[index].connection = Some(connection);
@@ -569,10 +575,20 @@ impl Sim {
             return Ok(());
         };
         let phone = &mut self.phones[index];
+        // As the app does: a document the server never acknowledged any of starts as one
+        // the server holds nothing of (after a crash that lost its sync state, the server
+        // may hold it after all).
         let outgoing: Vec<_> = phone
             .docs
-            .iter()
-            .filter_map(|(id, doc)| phone.session.generate(*id, doc))
+            .iter_mut()
+            .filter_map(|(id, doc)| {
+                if !phone.acked.contains_key(id) && !doc.get_heads().is_empty() {
+                    if let Err(error) = phone.session.peer_holds_nothing(*id, doc) {
+                        self.broken.push(format!("phone {index}: {error}"));
+                    }
+                }
+                phone.session.generate(*id, doc)
+            })
             .collect();
         if !outgoing.is_empty() {
             if phone.waiting_since.is_none() {
@@ -621,6 +637,7 @@ impl Sim {
             self.now,
             connection,
             LIMITS,
+            side.version,
         )?;
         let outcome = match outcome {
             Ok(outcome) => outcome,
@@ -720,10 +737,26 @@ impl Sim {
             }
             ServerMessage::Stored { docs } => {
                 for stored in docs {
-                    let heads = phone.acked.entry(stored.doc).or_default();
-                    for head in stored.heads {
-                        heads.insert(ChangeHash::try_from(head.as_slice())?);
+                    let stored_heads = stored
+                        .heads
+                        .iter()
+                        .map(|head| ChangeHash::try_from(head.as_slice()))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    // Version 3: the entry stands for the server's message when it is at
+                    // the phone's heads.
+                    if let (3.., Some(doc)) = (phone.version, phone.docs.get_mut(&stored.doc)) {
+                        if let Err(error) = phone.session.stored(stored.doc, doc, &stored_heads) {
+                            self.broken.push(format!(
+                                "phone {index}: could not take the stored entry: {error}"
+                            ));
+                        }
+                        phone.unsaved.insert(stored.doc);
                     }
+                    phone
+                        .acked
+                        .entry(stored.doc)
+                        .or_default()
+                        .extend(stored_heads);
                 }
             }
             other => bail!("unexpected server message {other:?}"),

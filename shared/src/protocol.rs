@@ -9,10 +9,14 @@ use serde::{Deserialize, Serialize};
 use crate::{DocumentId, Problem, RecordSummary};
 
 /// The protocol versions this build speaks, newest last. Version 2 adds the follow set
-/// (`follows`): documents the server sends a device without being asked.
-pub const SUPPORTED_VERSIONS: &[u32] = &[1, 2];
+/// (`follows`): documents the server sends a device without being asked. Version 3 leaves
+/// out of a reply the sync message of a document that `stored` already answers.
+pub const SUPPORTED_VERSIONS: &[u32] = &[1, 2, 3];
 /// The first version with the follow set.
 pub const FOLLOW_SET_VERSION: u32 = 2;
+/// The first version in which a `stored` entry at the heads the device sent stands for the
+/// server's sync message for that document (see [`crate::sync_session::SyncSession::stored`]).
+pub const STORED_ANSWERS_VERSION: u32 = 3;
 /// Largest frame either side accepts, in bytes.
 pub const MAX_FRAME_BYTES: usize = 4 * 1024 * 1024;
 /// Most documents in one `sync` message.

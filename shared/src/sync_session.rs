@@ -103,6 +103,69 @@ impl SyncSession {
         Ok(their_heads)
     }
 
+    /// Starts the sync of a document the peer holds nothing of (one this device created and
+    /// the server never acknowledged) as if the peer had said so, so that the first message
+    /// carries the whole document instead of asking first: a new record takes one round
+    /// trip, not two. Does nothing to a document already being synced. Were the peer to
+    /// hold it after all, nothing is lost: it takes what it has again and answers with its
+    /// heads.
+    pub fn peer_holds_nothing(
+        &mut self,
+        id: DocumentId,
+        doc: &mut Automerge,
+    ) -> Result<(), SyncError> {
+        if self.states.contains_key(&id) {
+            return Ok(());
+        }
+        self.peer_holds(id, doc, Vec::new())
+    }
+
+    /// Takes the server's `stored` entry for a document as its sync message (protocol
+    /// version 3, which leaves the message out when `stored` says it all): when the stored
+    /// `heads` are the document's own, the server holds exactly what we hold, and the state
+    /// becomes what the server's message would have made it. Nothing more is generated
+    /// until the document changes, and the next change is sent alone. Heads that are not
+    /// ours change nothing: the server's message for the document is on its way, or our
+    /// next message will bring it one.
+    pub fn stored(
+        &mut self,
+        id: DocumentId,
+        doc: &mut Automerge,
+        heads: &[automerge::ChangeHash],
+    ) -> Result<(), SyncError> {
+        let ours = doc.get_heads();
+        if heads.len() != ours.len() || !heads.iter().all(|head| ours.contains(head)) {
+            return Ok(());
+        }
+        self.peer_holds(id, doc, ours)
+    }
+
+    /// Receives the message a peer holding exactly `heads` of `doc` sends: those heads, no
+    /// need, and a bloom filter over nothing since them, with the flags of a peer running
+    /// this Automerge (it takes a whole document at once).
+    fn peer_holds(
+        &mut self,
+        id: DocumentId,
+        doc: &mut Automerge,
+        heads: Vec<automerge::ChangeHash>,
+    ) -> Result<(), SyncError> {
+        let mut flags = sync::MessageFlags::new();
+        flags.set(sync::MessageFlags::SUPPORTS_SYNC_RESET);
+        let message = sync::Message {
+            heads: heads.clone(),
+            need: Vec::new(),
+            have: vec![sync::Have {
+                last_sync: heads,
+                bloom: sync::BloomFilter::default(),
+            }],
+            changes: Vec::<Vec<u8>>::new().into(),
+            flags: Some(flags),
+            version: sync::MessageVersion::V2,
+        };
+        doc.receive_sync_message(self.states.entry(id).or_default(), message)?;
+        Ok(())
+    }
+
     /// Drops what we know of a document's sync with this peer.
     pub fn forget(&mut self, id: &DocumentId) {
         self.states.remove(id);
@@ -281,6 +344,102 @@ mod tests {
                 .len(),
             1
         );
+    }
+
+    /// A record the server never had goes whole in the first message: one round trip.
+    #[test]
+    fn a_document_the_peer_holds_nothing_of_syncs_in_one_round_trip() {
+        let mut phone_docs: HashMap<_, _> = (0..20)
+            .map(|n| (DocumentId::from_random([n; 16]), new_log()))
+            .collect();
+        let mut phone = SyncSession::new();
+        for (id, doc) in phone_docs.iter_mut() {
+            phone.peer_holds_nothing(*id, doc).expect("starts");
+        }
+        let (mut server, mut server_docs) = (SyncSession::new(), HashMap::new());
+        let round_trips = exchange(&mut phone, &mut phone_docs, &mut server, &mut server_docs);
+        assert_eq!(round_trips, 1);
+        for (id, doc) in &phone_docs {
+            assert_eq!(server_docs[id].get_heads(), doc.get_heads());
+        }
+        // Were the server to hold it already, it would answer with its heads, and the
+        // phone's own session, already started, is left as it is.
+        let (id, doc) = phone_docs.iter_mut().next().expect("one");
+        let before = phone.persisted(id);
+        phone.peer_holds_nothing(*id, doc).expect("nothing to do");
+        assert_eq!(phone.persisted(id), before);
+        assert!(phone.peer_has(id, doc));
+    }
+
+    /// Protocol version 3: the server answers the frame that brought a document to the
+    /// phone's heads with `stored` alone. The phone takes that as the server's message: it
+    /// has nothing more to send, and its next change goes alone.
+    #[test]
+    fn a_stored_entry_at_our_heads_stands_for_the_servers_answer() {
+        let id = DocumentId::from_random([9; 16]);
+        let mut phone_doc = new_log();
+        for n in 0..4 {
+            edit_document(&mut phone_doc, id, &GUARD, T0 + n, |log: &mut PatrolLog| {
+                log.visits.push(
+                    CheckpointVisit::new(entry_id(n as u8 + 1), GUARD.user_id, "东门", T0 + n, "")
+                        .expect("valid"),
+                );
+            })
+            .expect("edits");
+        }
+        let mut server_doc = Automerge::new();
+        let (mut phone, mut server) = (SyncSession::new(), SyncSession::new());
+        // Round 1: the phone's heads; the server answers that it has nothing.
+        let hello = phone.generate(id, &phone_doc).expect("first message");
+        server
+            .receive(id, &mut server_doc, &hello.message)
+            .expect("server receives");
+        let answer = server.generate(id, &server_doc).expect("server answers");
+        phone
+            .receive(id, &mut phone_doc, &answer.message)
+            .expect("phone receives");
+        // Round 2: the changes; the server stores them and says only `stored`.
+        let changes = phone.generate(id, &phone_doc).expect("the changes");
+        server
+            .receive(id, &mut server_doc, &changes.message)
+            .expect("server receives");
+        assert_eq!(server_doc.get_heads(), phone_doc.get_heads());
+        // Heads that are not the phone's change nothing.
+        phone
+            .stored(id, &mut phone_doc, &Automerge::new().get_heads())
+            .expect("ignored");
+        assert!(!phone.peer_has(&id, &phone_doc));
+        phone
+            .stored(id, &mut phone_doc, &server_doc.get_heads())
+            .expect("taken");
+        assert!(phone.peer_has(&id, &phone_doc));
+        assert!(
+            phone.generate(id, &phone_doc).is_none(),
+            "nothing more to say"
+        );
+        // The next connection starts from the stored heads, not from nothing.
+        let persisted = phone.persisted(&id).expect("tracked");
+        assert_eq!(
+            sync::State::decode(&persisted)
+                .expect("decodes")
+                .shared_heads,
+            server_doc.get_heads()
+        );
+
+        edit_document(&mut phone_doc, id, &GUARD, T0 + 9, |log: &mut PatrolLog| {
+            log.visits.push(
+                CheckpointVisit::new(entry_id(9), GUARD.user_id, "西门", T0 + 9, "")
+                    .expect("valid"),
+            );
+        })
+        .expect("edits");
+        let next = phone.generate(id, &phone_doc).expect("the new change");
+        let decoded = sync::Message::decode(&next.message).expect("decodes");
+        assert_eq!(decoded.changes.len(), 1, "only the new change is sent");
+        server
+            .receive(id, &mut server_doc, &next.message)
+            .expect("server receives");
+        assert_eq!(server_doc.get_heads(), phone_doc.get_heads());
     }
 
     #[test]

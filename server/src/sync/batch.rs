@@ -4,6 +4,8 @@
 
 use std::collections::HashSet;
 
+use gatehouse_shared::protocol::STORED_ANSWERS_VERSION;
+
 use automerge::Automerge;
 use gatehouse_shared::problem::keys;
 use gatehouse_shared::protocol::{DocSync, ErrorCode, ServerMessage, StoredDoc};
@@ -80,8 +82,10 @@ pub struct Limits {
 }
 
 /// Applies one frame's sync messages for the session behind `token_hash` in a single
-/// transaction of its own, commits it, and answers. The session is checked again inside the
-/// transaction, so a device revoked or signed out while connected stores nothing more.
+/// transaction of its own, commits it, and answers in protocol `version`. The session is
+/// checked again inside the transaction, so a device revoked or signed out while connected
+/// stores nothing more.
+#[allow(clippy::too_many_arguments)]
 pub fn apply_sync_batch(
     store: &mut Store,
     token_hash: &[u8],
@@ -90,11 +94,12 @@ pub fn apply_sync_batch(
     now: i64,
     origin: u64,
     limits: Limits,
+    version: u32,
 ) -> Result<Result<BatchOutcome, SessionRefused>, StoreError> {
     let tx = store.begin()?;
     let applied = apply_in(&tx, token_hash, session, docs, now, origin, limits)?;
     tx.commit()?;
-    Ok(applied.map(|applied| applied.answer(session)))
+    Ok(applied.map(|applied| applied.answer(session, version)))
 }
 
 /// A frame applied in a transaction not yet committed: what it produced, and the documents
@@ -103,6 +108,9 @@ pub fn apply_sync_batch(
 pub struct Applied {
     outcome: BatchOutcome,
     working: Vec<(DocumentId, Automerge)>,
+    /// Documents now stored at exactly the heads the device sent: their `stored` entry says
+    /// all that a sync message would.
+    settled: HashSet<DocumentId>,
 }
 
 impl Applied {
@@ -111,10 +119,15 @@ impl Applied {
         std::mem::take(&mut self.outcome.changed)
     }
 
-    /// The answer, once the transaction that stored the frame is committed (never before:
-    /// a reply tells the device what the server holds).
-    pub fn answer(mut self, session: &mut SyncSession) -> BatchOutcome {
+    /// The answer in protocol `version`, once the transaction that stored the frame is
+    /// committed (never before: a reply tells the device what the server holds). From
+    /// version 3 a document's `stored` entry at the device's own heads stands for its sync
+    /// message, which is left out: the device takes the entry as the message.
+    pub fn answer(mut self, session: &mut SyncSession, version: u32) -> BatchOutcome {
         for (id, doc) in &self.working {
+            if version >= STORED_ANSWERS_VERSION && self.settled.contains(id) {
+                continue;
+            }
             self.outcome.replies.extend(session.generate(*id, doc));
         }
         self.outcome
@@ -134,6 +147,7 @@ pub fn apply_in(
 ) -> Result<Result<Applied, SessionRefused>, StoreError> {
     let mut outcome = BatchOutcome::default();
     let mut working: Vec<(DocumentId, Automerge)> = Vec::with_capacity(docs.len());
+    let mut settled = HashSet::new();
     let writer = match tx.session(token_hash, now)? {
         None => return Ok(Err(SessionRefused::Unauthorized)),
         Some(writer) if writer.device_revoked => return Ok(Err(SessionRefused::DeviceRevoked)),
@@ -275,6 +289,9 @@ pub fn apply_in(
                 None => None,
             };
             outcome.stored.push(stored_doc(id, &after, now));
+            if same_heads(&their_heads, &after) {
+                settled.insert(id);
+            }
             outcome.changed.push(DocChanged {
                 doc: id,
                 estate_id,
@@ -287,12 +304,17 @@ pub fn apply_in(
                 // The device already has everything stored; tell it again in case the
                 // earlier acknowledgement was lost with its connection.
                 outcome.stored.push(stored_doc(id, &after, updated_at));
+                settled.insert(id);
             }
         }
         working.push((id, doc));
     }
     outcome.user = Some(writer.user);
-    Ok(Ok(Applied { outcome, working }))
+    Ok(Ok(Applied {
+        outcome,
+        working,
+        settled,
+    }))
 }
 
 fn stored_doc(doc: DocumentId, heads: &[automerge::ChangeHash], received_at: i64) -> StoredDoc {

@@ -10,7 +10,9 @@ use anyhow::{bail, Context};
 use automerge::{ActorId, Automerge};
 use futures_util::{SinkExt, StreamExt};
 use gatehouse_shared::device::DeviceEnrolment;
-use gatehouse_shared::protocol::{self, ClientMessage, ErrorCode, ServerMessage, StoredDoc};
+use gatehouse_shared::protocol::{
+    self, ClientMessage, DocSync, ErrorCode, ServerMessage, StoredDoc,
+};
 use gatehouse_shared::record::{create_document, read_kind, write_document, Kind};
 use gatehouse_shared::sync_session::SyncSession;
 use gatehouse_shared::{CheckpointVisit, DocumentId, EntryId, PatrolLog, Remark};
@@ -235,10 +237,7 @@ impl Device {
     ) -> anyhow::Result<Traffic> {
         let start = self.traffic;
         loop {
-            let outgoing: Vec<_> = ids
-                .iter()
-                .filter_map(|id| self.session.generate(*id, &self.docs[id]))
-                .collect();
+            let outgoing: Vec<_> = ids.iter().filter_map(|id| self.outgoing(*id)).collect();
             if outgoing.is_empty() {
                 break;
             }
@@ -264,6 +263,18 @@ impl Device {
         })
     }
 
+    /// The next message for one document, as the app makes it: a document of its own the
+    /// server never acknowledged starts as one the server holds nothing of, and goes whole.
+    pub fn outgoing(&mut self, id: DocumentId) -> Option<DocSync> {
+        let doc = self.docs.get_mut(&id)?;
+        if !self.stored.contains_key(&id) && !doc.get_heads().is_empty() {
+            self.session
+                .peer_holds_nothing(id, doc)
+                .expect("a document of its own starts");
+        }
+        self.session.generate(id, &self.docs[&id])
+    }
+
     /// Applies one server message; true when it was the `sync` reply that ends the answer to
     /// a frame (a pushed `sync` is applied but ends nothing).
     pub fn handle(&mut self, message: ServerMessage) -> anyhow::Result<bool> {
@@ -281,6 +292,11 @@ impl Device {
             }
             ServerMessage::Stored { docs } => {
                 for stored in docs {
+                    // Version 3 leaves out the sync message this entry stands for.
+                    if let Some(doc) = self.docs.get_mut(&stored.doc) {
+                        self.session
+                            .stored(stored.doc, doc, &stored_heads(&stored))?;
+                    }
                     self.stored.insert(stored.doc, stored);
                 }
                 Ok(false)
@@ -324,6 +340,15 @@ impl Device {
             acked == ours
         })
     }
+}
+
+/// The heads of a `stored` entry (a malformed hash is left out: the server sends none).
+pub fn stored_heads(stored: &StoredDoc) -> Vec<automerge::ChangeHash> {
+    stored
+        .heads
+        .iter()
+        .filter_map(|h| automerge::ChangeHash::try_from(h.as_slice()).ok())
+        .collect()
 }
 
 /// A fresh entry ID.

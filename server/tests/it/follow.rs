@@ -280,6 +280,7 @@ async fn welcome_names_the_version_both_sides_speak() {
     let app = spawn_app().await;
     let session = app.session(GUARD).await;
     for (offered, expected) in [
+        (&[1, 2, 3][..], 3),
         (&[1, 2][..], 2),
         (&[2][..], 2),
         (&[1][..], 1),

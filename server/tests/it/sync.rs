@@ -41,11 +41,8 @@ async fn records_written_offline_reach_the_server_and_the_office_newest_first() 
         .await
         .expect("connects");
     let traffic = phone.sync(&mut socket).await.expect("syncs");
-    assert!(
-        traffic.round_trips <= 3,
-        "took {} round trips",
-        traffic.round_trips
-    );
+    // Records the server never had go whole in the first frame.
+    assert_eq!(traffic.round_trips, 1, "{traffic:?}");
     for id in &ids {
         assert!(phone.is_stored(*id), "{id} acknowledged at its heads");
     }
@@ -208,6 +205,93 @@ async fn concurrent_remark_and_offline_visit_both_survive() {
     assert_eq!(desk.read(id), phone.read(id));
 }
 
+/// Protocol version 3: the frame that brings the server to the phone's heads is answered by
+/// `stored` alone, its reply holding no message for those documents; version 2 still gets
+/// them. Either way twenty new rounds take one round trip, and a remark written later at
+/// the desk is still pushed to the phone, whose next visit is stored in one more.
+#[tokio::test]
+async fn in_version_3_stored_stands_for_the_reply_and_pushes_still_arrive() {
+    let app = spawn_app().await;
+    let mut desk = Device::new();
+    let clerk = app.session_on(&desk, CLERK).await;
+    let mut desk_socket = Device::connect_ok(app.addr, &clerk.token)
+        .await
+        .expect("desk connects");
+    let mut bytes_down = Vec::new();
+    for version in [2, 3] {
+        let mut phone = Device::new();
+        let guard = app.session_on(&phone, GUARD).await;
+        let ids: Vec<_> = (0..20)
+            .map(|i| phone.start_round(&guard.user.estate_id, &guard.user.id, "night", T0 + i))
+            .collect();
+        let (mut socket, welcome) = Device::connect(app.addr, &guard.token, &[version])
+            .await
+            .expect("connects");
+        assert!(
+            matches!(welcome, ServerMessage::Welcome { version: v, .. } if v == version),
+            "{welcome:?}"
+        );
+        let traffic = phone.sync(&mut socket).await.expect("syncs");
+        assert_eq!(traffic.round_trips, 1, "version {version}");
+        assert!(
+            ids.iter().all(|id| phone.is_stored(*id)),
+            "version {version}"
+        );
+        let replies: Vec<usize> = phone
+            .frames
+            .iter()
+            .filter_map(|frame| match protocol::decode::<ServerMessage>(frame) {
+                Ok(ServerMessage::Sync {
+                    docs,
+                    pushed: false,
+                    ..
+                }) => Some(docs.len()),
+                _ => None,
+            })
+            .collect();
+        let expected = if version == 3 { [0] } else { [20] };
+        assert_eq!(
+            replies, expected,
+            "messages in each reply, version {version}"
+        );
+        bytes_down.push(traffic.bytes_down);
+
+        // The desk writes a remark: it reaches the phone as a push.
+        desk.follow(ids[0]);
+        desk.sync(&mut desk_socket).await.expect("desk fetches");
+        desk.edit(ids[0], T0 + 60_000, |log| {
+            log.remarks
+                .push(remark(&clerk.user.id, "已核实", T0 + 60_000))
+        });
+        desk.sync(&mut desk_socket).await.expect("desk sends");
+        tokio::time::timeout(Duration::from_secs(15), async {
+            while phone.read(ids[0]).remarks.is_empty() {
+                let message = next_message(&mut socket)
+                    .await
+                    .expect("reads")
+                    .expect("open");
+                phone.handle(message).expect("handles");
+            }
+        })
+        .await
+        .unwrap_or_else(|_| panic!("version {version}: the remark was never pushed"));
+        phone.sync(&mut socket).await.expect("answers the push");
+        assert!(phone.is_stored(ids[0]), "version {version}");
+
+        phone.edit(ids[1], T0 + 120_000, |log| {
+            log.visits
+                .push(visit(&guard.user.id, "东门", T0 + 120_000, ""))
+        });
+        let traffic = phone.sync(&mut socket).await.expect("syncs the visit");
+        assert_eq!(traffic.round_trips, 1, "version {version}");
+        assert!(phone.is_stored(ids[1]), "version {version}");
+    }
+    assert!(
+        bytes_down[1] < bytes_down[0],
+        "version 3 sends less: {bytes_down:?}"
+    );
+}
+
 #[tokio::test]
 async fn office_connection_receives_new_records_as_they_arrive() {
     let app = spawn_app().await;
@@ -362,7 +446,7 @@ async fn device_speaking_only_a_future_version_is_told_to_update() {
             code: ErrorCode::UnsupportedVersion,
             supported,
             ..
-        } => assert_eq!(supported, [1, 2]),
+        } => assert_eq!(supported, [1, 2, 3]),
         other => panic!("expected unsupported_version, got {other:?}"),
     }
 }
