@@ -349,23 +349,28 @@ fn refresh_office_list(ctx: Ctx) {
     if !session.user.role.lists_records() {
         return;
     }
-    spawn_local(async move {
-        match crate::api::list_records(&session.token, None).await {
-            Ok(records) => {
-                let full = records.len() >= crate::api::OFFICE_PAGE;
-                let last = records.last().map(|r| (r.started_at, r.doc));
-                ctx.model.update_value(|m| {
-                    // Older pages fetched before keep their cursor.
-                    m.office_cursor = m.office_cursor.or(last);
-                    m.merge_office(records);
-                    // Older pages already shown stay; a full first page means there is more.
-                    m.office_more = m.office_more || full;
-                });
-                ctx.changed();
-            }
-            Err(error) => leptos::logging::warn!("listing records failed: {error:?}"),
+    spawn_local(fetch_office_list(ctx, session.token));
+}
+
+/// Fetches the first page of the office list. Loaded lazily: only office staff list
+/// records, and reading the list's JSON is large.
+#[lazy]
+async fn fetch_office_list(ctx: Ctx, token: String) {
+    match crate::api::list_records(&token, None).await {
+        Ok(records) => {
+            let full = records.len() >= crate::api::OFFICE_PAGE;
+            let last = records.last().map(|r| (r.started_at, r.doc));
+            ctx.model.update_value(|m| {
+                // Older pages fetched before keep their cursor.
+                m.office_cursor = m.office_cursor.or(last);
+                m.merge_office(records);
+                // Older pages already shown stay; a full first page means there is more.
+                m.office_more = m.office_more || full;
+            });
+            ctx.changed();
         }
-    });
+        Err(error) => leptos::logging::warn!("listing records failed: {error:?}"),
+    }
 }
 
 fn receive_frame(ctx: Ctx, frame: &[u8]) {
