@@ -79,6 +79,7 @@ fn world() -> &'static Mutex<World> {
             NOW,
             1,
             LIMITS,
+            protocol::STORED_ANSWERS_VERSION,
         )
         .expect("store works")
         .expect("session valid");
@@ -122,9 +123,18 @@ fuzz_target!(|data: &[u8]| {
     };
     // A fresh sync session per input, as for a new connection.
     let mut session = SyncSession::new();
-    let outcome = apply_sync_batch(store, TOKEN_HASH, &mut session, docs, NOW, 2, LIMITS)
-        .expect("the store keeps working")
-        .expect("the session stays valid");
+    let outcome = apply_sync_batch(
+        store,
+        TOKEN_HASH,
+        &mut session,
+        docs,
+        NOW,
+        2,
+        LIMITS,
+        protocol::STORED_ANSWERS_VERSION,
+    )
+    .expect("the store keeps working")
+    .expect("the session stays valid");
     // Whatever came in, the server answers with exactly one sync frame's worth of replies.
     let _ = protocol::encode(&gatehouse_shared::protocol::ServerMessage::Sync {
         docs: outcome.replies,
