@@ -209,6 +209,18 @@ mod tests {
         create_document(ActorId::random(), &log, T0).expect("created")
     }
 
+    /// Adds visit `n` (entry ID `n`, at `T0 + n`) to the patrol log `id`.
+    fn add_visit(doc: &mut Automerge, id: DocumentId, n: u8, checkpoint: &str) {
+        let at = T0 + i64::from(n);
+        edit_document(doc, id, &GUARD, at, |log: &mut PatrolLog| {
+            log.visits.push(
+                CheckpointVisit::new(entry_id(n), GUARD.user_id, checkpoint, at, "")
+                    .expect("valid"),
+            );
+        })
+        .expect("edits");
+    }
+
     /// Exchanges whole batches between two sessions until both are quiet; returns the number
     /// of round trips started by `a`.
     fn exchange(
@@ -276,14 +288,8 @@ mod tests {
         let mut phone = new_log();
         let stored = phone.save();
         let mut hashes = Vec::new();
-        for n in 0..2 {
-            edit_document(&mut phone, id, &GUARD, T0 + n, |log: &mut PatrolLog| {
-                log.visits.push(
-                    CheckpointVisit::new(entry_id(n as u8 + 1), GUARD.user_id, "东门", T0 + n, "")
-                        .expect("valid"),
-                );
-            })
-            .expect("edits");
+        for n in 1..=2 {
+            add_visit(&mut phone, id, n, "东门");
             hashes.push(phone.get_heads()[0]);
         }
         let mut server = SyncSession::new();
@@ -378,14 +384,8 @@ mod tests {
     fn a_stored_entry_at_our_heads_stands_for_the_servers_answer() {
         let id = DocumentId::from_random([9; 16]);
         let mut phone_doc = new_log();
-        for n in 0..4 {
-            edit_document(&mut phone_doc, id, &GUARD, T0 + n, |log: &mut PatrolLog| {
-                log.visits.push(
-                    CheckpointVisit::new(entry_id(n as u8 + 1), GUARD.user_id, "东门", T0 + n, "")
-                        .expect("valid"),
-                );
-            })
-            .expect("edits");
+        for n in 1..=4 {
+            add_visit(&mut phone_doc, id, n, "东门");
         }
         let mut server_doc = Automerge::new();
         let (mut phone, mut server) = (SyncSession::new(), SyncSession::new());
@@ -426,13 +426,7 @@ mod tests {
             server_doc.get_heads()
         );
 
-        edit_document(&mut phone_doc, id, &GUARD, T0 + 9, |log: &mut PatrolLog| {
-            log.visits.push(
-                CheckpointVisit::new(entry_id(9), GUARD.user_id, "西门", T0 + 9, "")
-                    .expect("valid"),
-            );
-        })
-        .expect("edits");
+        add_visit(&mut phone_doc, id, 9, "西门");
         let next = phone.generate(id, &phone_doc).expect("the new change");
         let decoded = sync::Message::decode(&next.message).expect("decodes");
         assert_eq!(decoded.changes.len(), 1, "only the new change is sent");

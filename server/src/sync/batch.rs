@@ -4,11 +4,11 @@
 
 use std::collections::HashSet;
 
-use gatehouse_shared::protocol::STORED_ANSWERS_VERSION;
-
 use automerge::Automerge;
 use gatehouse_shared::problem::keys;
-use gatehouse_shared::protocol::{DocSync, ErrorCode, ServerMessage, StoredDoc};
+use gatehouse_shared::protocol::{
+    DocSync, ErrorCode, ServerMessage, StoredDoc, STORED_ANSWERS_VERSION,
+};
 use gatehouse_shared::record::{judge, read_record};
 use gatehouse_shared::sync_session::{SyncError, SyncSession};
 use gatehouse_shared::user::{followed_until, DEFAULT_RETENTION_DAYS};
