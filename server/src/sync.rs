@@ -629,7 +629,7 @@ async fn deliver_outcome(
     }
     // Version 1 promised exactly one reply frame; version 2 splits one that would not fit.
     let frames = if version >= protocol::FOLLOW_SET_VERSION {
-        split_reply(outcome.replies)
+        batch::split_reply(outcome.replies)
     } else {
         vec![outcome.replies]
     };
@@ -645,29 +645,6 @@ async fn deliver_outcome(
         }
     }
     true
-}
-
-/// Room in one frame for the documents' messages (the rest is CBOR framing, a few bytes per
-/// document).
-const REPLY_BUDGET_BYTES: usize = MAX_FRAME_BYTES - 64 * 1024;
-
-/// A reply as frames that each fit `MAX_FRAME_BYTES` uncompressed (always at least one).
-fn split_reply(replies: Vec<DocSync>) -> Vec<Vec<DocSync>> {
-    let mut frames = vec![Vec::new()];
-    let mut size = 0;
-    for reply in replies {
-        let bytes = reply.message.len() + 32;
-        let current = frames.last().map_or(0, Vec::len);
-        if current > 0 && (size + bytes > REPLY_BUDGET_BYTES || current >= MAX_DOCS_PER_MESSAGE) {
-            frames.push(Vec::new());
-            size = 0;
-        }
-        size += bytes;
-        if let Some(frame) = frames.last_mut() {
-            frame.push(reply);
-        }
-    }
-    frames
 }
 
 /// Computes the connection's whole follow set and sends it (nothing for a version 1 device).

@@ -1,13 +1,15 @@
 //! One `sync` frame: the transaction-per-frame core. Loads each document's stored copy,
 //! checks the device (actor, size) and asks `shared` for a verdict on the record before and
-//! after, then commits and answers. Names no record kind.
+//! after, then commits and answers (a reply too big for one frame split over several).
+//! Names no record kind.
 
 use std::collections::HashSet;
 
 use automerge::Automerge;
 use gatehouse_shared::problem::keys;
 use gatehouse_shared::protocol::{
-    DocSync, ErrorCode, ServerMessage, StoredDoc, STORED_ANSWERS_VERSION,
+    DocSync, ErrorCode, ServerMessage, StoredDoc, MAX_DOCS_PER_MESSAGE, MAX_FRAME_BYTES,
+    STORED_ANSWERS_VERSION,
 };
 use gatehouse_shared::record::{judge, read_record};
 use gatehouse_shared::sync_session::{SyncError, SyncSession};
@@ -326,4 +328,27 @@ fn stored_doc(doc: DocumentId, heads: &[automerge::ChangeHash], received_at: i64
             .collect(),
         received_at,
     }
+}
+
+/// Room in one frame for the documents' messages (the rest is CBOR framing, a few bytes per
+/// document).
+const REPLY_BUDGET_BYTES: usize = MAX_FRAME_BYTES - 64 * 1024;
+
+/// A reply as frames that each fit `MAX_FRAME_BYTES` uncompressed (always at least one).
+pub(super) fn split_reply(replies: Vec<DocSync>) -> Vec<Vec<DocSync>> {
+    let mut frames = vec![Vec::new()];
+    let mut size = 0;
+    for reply in replies {
+        let bytes = reply.message.len() + 32;
+        let current = frames.last().map_or(0, Vec::len);
+        if current > 0 && (size + bytes > REPLY_BUDGET_BYTES || current >= MAX_DOCS_PER_MESSAGE) {
+            frames.push(Vec::new());
+            size = 0;
+        }
+        size += bytes;
+        if let Some(frame) = frames.last_mut() {
+            frame.push(reply);
+        }
+    }
+    frames
 }
