@@ -1,7 +1,8 @@
 // Gatehouse service worker: keeps the app shell so the app opens with no network.
-// The build replaces __VERSION__ and __ASSETS__; a new build gets a new cache. The build's
-// code lies in a folder named by its hash (/app/<hash>/), which the server lets browsers
-// keep for good; the page, this worker and the manifest are checked each time.
+// The build fills in the cache's version and the shell's list of files; a new build gets a
+// new cache. The build's code lies in a folder named by its hash (/app/<hash>/), which the
+// server lets browsers keep for good; the page, this worker and the manifest are checked
+// each time. e2e/tests/service_worker_update.spec.js deploys builds one after another.
 const CACHE = 'gatehouse-__VERSION__';
 const SHELL = __ASSETS__;
 

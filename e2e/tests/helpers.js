@@ -13,11 +13,14 @@ const DESKTOP = { viewport: { width: 1280, height: 800 } };
 /** The narrowest phones staff carry. */
 const SMALL_PHONE = { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true };
 
-/** A phone browser with its own profile on disk, so it can be closed and opened again. */
-async function launchPhone(profileDir, device = PHONE) {
+/**
+ * A phone browser with its own profile on disk, so it can be closed and opened again; it
+ * opens the server the suite runs against unless told another.
+ */
+async function launchPhone(profileDir, device = PHONE, baseURL = process.env.BASE_URL) {
   return chromium.launchPersistentContext(profileDir, {
     ...device,
-    baseURL: process.env.BASE_URL,
+    baseURL,
     executablePath: '/usr/bin/chromium',
     args: chromiumArgs,
   });

@@ -860,12 +860,16 @@ impl Drop for TempDir {
     }
 }
 
+/// The debug server `cargo xtask test` builds and runs the e2e scenarios against.
+fn server_binary() -> PathBuf {
+    target_dir().join("debug").join("gatehouse-server")
+}
+
 fn start_server() -> Result<ServerProcess> {
     let data = std::env::temp_dir().join(format!("gatehouse-e2e-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&data);
     let data = TempDir(data);
-    let binary = target_dir().join("debug").join("gatehouse-server");
-    let mut child = Command::new(binary)
+    let mut child = Command::new(server_binary())
         .args([
             "--demo",
             "--listen",
@@ -912,6 +916,8 @@ fn e2e() -> Result<()> {
         .args(["playwright", "test"])
         .current_dir("e2e")
         .env("BASE_URL", &server.url)
+        // For the scenario that deploys builds into a server of its own.
+        .env("GATEHOUSE_SERVER", server_binary())
         .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1"))
 }
 
