@@ -66,18 +66,29 @@ pub struct AppState {
     /// Stores sync frames with group commit (`None`: each frame in its own transaction on
     /// `store`, as before; `--group-commit false`).
     pub writer: Option<sync::GroupWriter>,
-    /// Connections that only read, for the sync path's reads and the office list (empty
-    /// without group commit: everything on `store`, as before).
+    /// Connections that only read (empty without group commit: everything on `store`, as
+    /// before).
     pub readers: Arc<Readers>,
 }
 
-/// A few connections that only read, each used by one blocking task at a time.
+/// The connections that only read: the sync path's and those of people at a screen.
+#[derive(Default)]
 pub struct Readers {
+    /// Reads of the sync path: handshakes, documents, follow sets.
+    sync: ReadPool,
+    /// Reads of the HTTP API (the office list, a record, `/metrics`): a connection of
+    /// their own, so that a clerk's list never waits behind a whole estate's phones
+    /// reconnecting at once.
+    requests: ReadPool,
+}
+
+/// A few connections that only read, each used by one blocking task at a time.
+struct ReadPool {
     stores: Vec<Mutex<Store>>,
     turns: tokio::sync::Semaphore,
 }
 
-impl Default for Readers {
+impl Default for ReadPool {
     /// None: reads go to the shared store.
     fn default() -> Self {
         Self {
@@ -87,15 +98,25 @@ impl Default for Readers {
     }
 }
 
-impl Readers {
-    /// `count` read connections to the database at `path`.
-    pub fn open(path: &std::path::Path, count: usize) -> Result<Self, store::StoreError> {
+impl ReadPool {
+    fn open(path: &std::path::Path, count: usize) -> Result<Self, store::StoreError> {
         let stores = (0..count)
             .map(|_| Store::open_reader(path).map(Mutex::new))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Self {
             turns: tokio::sync::Semaphore::new(stores.len()),
             stores,
+        })
+    }
+}
+
+impl Readers {
+    /// `sync` read connections for the sync path and one for requests, to the database at
+    /// `path`.
+    pub fn open(path: &std::path::Path, sync: usize) -> Result<Self, store::StoreError> {
+        Ok(Self {
+            sync: ReadPool::open(path, sync)?,
+            requests: ReadPool::open(path, 1)?,
         })
     }
 }
@@ -143,25 +164,41 @@ impl AppState {
             .map_err(|e| HttpError::Internal(e.to_string()))
     }
 
-    /// Runs `work`, which only reads, on a read connection on a blocking thread once one is
-    /// free; on `store` when there are none.
+    /// Runs `work`, which only reads, for an HTTP request: on the requests' read connection
+    /// on a blocking thread once it is free; on `store` when there is none.
     pub async fn read<T: Send + 'static>(
         &self,
         work: impl FnOnce(&Store) -> T + Send + 'static,
     ) -> Result<T, tokio::task::JoinError> {
-        if self.readers.stores.is_empty() {
+        self.read_on(|readers| &readers.requests, work).await
+    }
+
+    /// Runs `work`, which only reads, for the sync path, on its read connections.
+    pub async fn sync_read<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Store) -> T + Send + 'static,
+    ) -> Result<T, tokio::task::JoinError> {
+        self.read_on(|readers| &readers.sync, work).await
+    }
+
+    async fn read_on<T: Send + 'static>(
+        &self,
+        pool: fn(&Readers) -> &ReadPool,
+        work: impl FnOnce(&Store) -> T + Send + 'static,
+    ) -> Result<T, tokio::task::JoinError> {
+        if pool(&self.readers).stores.is_empty() {
             return self.with_store(move |store| work(store)).await;
         }
         // The semaphore is never closed; holding a permit, one of the stores is free.
-        let _turn = self.readers.turns.acquire().await;
+        let _turn = pool(&self.readers).turns.acquire().await;
         let readers = self.readers.clone();
         tokio::task::spawn_blocking(move || {
-            let store = readers
-                .stores
+            let stores = &pool(&readers).stores;
+            let store = stores
                 .iter()
                 .find_map(|store| store.try_lock().ok())
                 .unwrap_or_else(|| {
-                    readers.stores[0]
+                    stores[0]
                         .lock()
                         .unwrap_or_else(|poisoned| poisoned.into_inner())
                 });
@@ -348,8 +385,9 @@ pub fn lock_data_dir(data_dir: &std::path::Path) -> anyhow::Result<std::fs::File
     }
 }
 
-/// Read connections beside the writer: one per core of the machine this runs on is plenty.
-const READERS: usize = 2;
+/// Read connections of the sync path beside the writer: one per core of the machine this
+/// runs on is plenty. HTTP requests have one more of their own.
+const SYNC_READERS: usize = 2;
 
 /// Opens the database (seeding demo data if configured) and builds the state.
 pub fn open(config: Config) -> anyhow::Result<AppState> {
@@ -365,7 +403,7 @@ pub fn open(config: Config) -> anyhow::Result<AppState> {
                 &config.database_path(),
                 metrics.clone(),
             )?),
-            Readers::open(&config.database_path(), READERS)?,
+            Readers::open(&config.database_path(), SYNC_READERS)?,
         )
     } else {
         (None, Readers::default())
@@ -419,3 +457,46 @@ pub async fn run(
 
 /// How long a stopping server waits for its sync connections to end.
 const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    /// The sync path's read connections all busy (a wave of phones saying hello), with more
+    /// reads queued behind them: a clerk's list is still read at once, on the requests' own.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_request_never_queues_behind_the_sync_paths_reads() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let state = open(Config::for_tests(dir.path().to_owned())).expect("opens");
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        let held = Arc::new(Mutex::new(held));
+        let busy: Vec<_> = (0..SYNC_READERS + 3)
+            .map(|_| {
+                let (state, held) = (state.clone(), held.clone());
+                tokio::spawn(async move {
+                    state
+                        .sync_read(move |store| {
+                            let _ = held.lock().expect("lock").recv();
+                            store.document_count().expect("reads")
+                        })
+                        .await
+                        .expect("runs")
+                })
+            })
+            .collect();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let listed = tokio::time::timeout(
+            Duration::from_secs(2),
+            state.read(|store| store.document_count()),
+        )
+        .await
+        .expect("the request was read while every sync reader was busy");
+        assert_eq!(listed.expect("runs").expect("reads"), 0);
+        drop(release);
+        for task in busy {
+            assert_eq!(task.await.expect("joins"), 0);
+        }
+    }
+}

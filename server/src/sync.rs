@@ -167,7 +167,7 @@ async fn read_store<T: Send + 'static>(
     state: &AppState,
     work: impl FnOnce(&Store) -> T + Send + 'static,
 ) -> Option<T> {
-    match state.read(work).await {
+    match state.sync_read(work).await {
         Ok(value) => Some(value),
         Err(error) => {
             tracing::error!(%error, "store task failed");
