@@ -1,7 +1,7 @@
 use super::*;
 use automerge::ActorId;
 use gatehouse_shared::record::{create_document, edit_document, SummaryDetail};
-use gatehouse_shared::{AnyRecord, CheckpointVisit, EntryId, PatrolLog, Writer};
+use gatehouse_shared::{AnyRecord, CheckpointVisit, EntryId, PatrolLog, Role, Writer};
 
 const T0: i64 = 1_780_000_000_000;
 

@@ -1,8 +1,5 @@
 //! Devices: enrolment at sign-in, the change-actor check, revocation, sessions and
-//! passwords, the per-document size limit, and the admin command.
-
-use std::io::Write;
-use std::process::{Command, Stdio};
+//! passwords, the per-document size limit (the admin command: `admin_command.rs`).
 
 use futures_util::SinkExt;
 use gatehouse_shared::device::DeviceInfo;
@@ -623,93 +620,6 @@ async fn a_technician_may_not_start_a_patrol_log() {
     assert!(!phone.is_stored(id));
 }
 
-fn admin_command(app: &TestApp, args: &[&str], stdin: &str) -> (bool, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_gatehouse-server"))
-        .arg("--data-dir")
-        .arg(&app.data_dir)
-        .arg("admin")
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("runs");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin.as_bytes())
-        .expect("writes");
-    let output = child.wait_with_output().expect("finishes");
-    (
-        output.status.success(),
-        String::from_utf8_lossy(&output.stdout).into_owned()
-            + &String::from_utf8_lossy(&output.stderr),
-    )
-}
-
-#[tokio::test]
-async fn the_admin_command_manages_estates_users_and_devices() {
-    let app = spawn_app().await;
-    let (ok, out) = admin_command(&app, &["add-estate", "harbour", "Harbour View"], "");
-    assert!(ok, "{out}");
-    let (ok, out) = admin_command(
-        &app,
-        &["add-user", "night2", "夜班", "guard", "harbour,demo-estate"],
-        "night-shift-2026\n",
-    );
-    assert!(ok, "{out}");
-    let night = app.session(("night2", "night-shift-2026")).await;
-    assert_eq!(night.user.estate_id, "harbour");
-    assert_eq!(night.user.estates.len(), 2);
-
-    let (ok, out) = admin_command(
-        &app,
-        &["add-user", "x", "X", "pilot", "harbour"],
-        "pw-long-enough\n",
-    );
-    assert!(!ok && out.contains("role"), "{out}");
-    let (ok, out) = admin_command(
-        &app,
-        &["add-user", "y", "Y", "guard", "nowhere"],
-        "pw-long-enough\n",
-    );
-    assert!(!ok && out.contains("nowhere"), "{out}");
-
-    let (ok, out) = admin_command(&app, &["list-devices"], "");
-    assert!(ok && out.contains(&night.device_id), "{out}");
-    let (ok, out) = admin_command(&app, &["revoke-device", &night.device_id], "");
-    assert!(ok, "{out}");
-    let me = authed(Method::GET, app.url("/api/me"), &night.token)
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(me.status(), 403);
-
-    let (ok, out) = admin_command(&app, &["set-password", "night2"], "changed-password-1\n");
-    assert!(ok, "{out}");
-    assert_eq!(
-        app.sign_in(("night2", "night-shift-2026")).await.status(),
-        401
-    );
-    let (ok, out) = admin_command(&app, &["list-users"], "");
-    assert!(
-        ok && out.contains("night2") && out.contains("harbour,demo-estate"),
-        "{out}"
-    );
-
-    // The admin routes see the new user too.
-    let admin = app.session(ADMIN).await;
-    let users: Vec<UserListing> = authed(Method::GET, app.url("/api/admin/users"), &admin.token)
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
-    assert!(users.iter().any(|u| u.user.username == "night2"));
-}
-
 #[tokio::test]
 async fn an_expired_session_allows_nothing() {
     // Sessions that last no time at all expire as soon as they are made.
@@ -721,17 +631,4 @@ async fn an_expired_session_allows_nothing() {
         .expect("sent");
     assert_eq!(me.status(), 401);
     assert_hello_refused(app.addr, &guard.token, ErrorCode::Unauthorized).await;
-}
-
-#[tokio::test]
-async fn a_listening_connection_ends_when_the_admin_command_revokes_its_device() {
-    let app = spawn_app_with(|config| config.session_recheck_secs = 1).await;
-    let clerk = app.session(CLERK).await;
-    let mut socket = Device::connect_ok(app.addr, &clerk.token)
-        .await
-        .expect("connects");
-    // Another process revokes the device: no hub event reaches this server.
-    let (ok, out) = admin_command(&app, &["revoke-device", &clerk.device_id], "");
-    assert!(ok, "{out}");
-    assert_told(&mut socket, ErrorCode::DeviceRevoked, 10).await;
 }

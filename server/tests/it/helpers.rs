@@ -170,3 +170,11 @@ pub fn authed(method: reqwest::Method, url: String, token: &str) -> reqwest::Req
         .request(method, url)
         .bearer_auth(token)
 }
+
+/// Milliseconds since the Unix epoch, now.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_millis() as i64
+}

@@ -1,5 +1,6 @@
 //! Integration tests against the real server on port 0 with a temp database.
 
+mod admin_command;
 mod architecture;
 mod backup;
 mod device;
@@ -7,6 +8,7 @@ mod devices;
 mod follow;
 mod forged;
 mod found_item;
+mod gate_follow;
 mod hardening;
 mod helpers;
 mod matrix;
