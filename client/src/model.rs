@@ -144,6 +144,9 @@ pub struct Model {
     /// Where the next page of the office list starts: the last row of the last page fetched
     /// (not the last row shown, which may be an older record pushed since).
     pub office_cursor: Option<(i64, DocumentId)>,
+    /// Whether the office list's first page came from the server since sign-in: until it
+    /// has (offline, say), an empty list means nothing.
+    pub office_loaded: bool,
 }
 
 impl Model {
@@ -156,6 +159,7 @@ impl Model {
             office: Vec::new(),
             office_more: false,
             office_cursor: None,
+            office_loaded: false,
         }
     }
 
@@ -233,7 +237,7 @@ impl Model {
         self.office.clear();
         self.office_more = false;
         self.office_cursor = None;
-        self.office_cursor = None;
+        self.office_loaded = false;
     }
 
     /// Whether a record is the signed-in user's to show and sync: they wrote or opened it,
@@ -271,6 +275,8 @@ impl Model {
         self.user = None;
         self.office.clear();
         self.office_more = false;
+        self.office_cursor = None;
+        self.office_loaded = false;
     }
 
     /// Records the server has not confirmed: the signed-in user's, or when no one is signed

@@ -366,6 +366,7 @@ async fn fetch_office_list(ctx: Ctx, token: String) {
                 m.merge_office(records);
                 // Older pages already shown stay; a full first page means there is more.
                 m.office_more = m.office_more || full;
+                m.office_loaded = true;
             });
             ctx.changed();
         }

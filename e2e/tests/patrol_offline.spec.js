@@ -208,3 +208,29 @@ test('guard_corrects_a_visit_and_the_old_one_stays_struck_through', async ({ bro
   await desk.close();
   await phone.close();
 });
+
+test('office_list_opened_offline_says_it_needs_the_network', async () => {
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'gatehouse-office-offline-'));
+  const desk = await h.launchPhone(profile, h.SMALL_PHONE);
+  const office = desk.pages()[0] || (await desk.newPage());
+  await h.signIn(office, h.CLERK);
+  await h.waitForServiceWorker(office);
+  await expect(office.getByTestId('office-count')).toHaveAttribute('data-loaded', 'true');
+
+  // The app opens with no network: the list is not there, and it says why instead of
+  // "no records".
+  await desk.setOffline(true);
+  await office.reload();
+  await expect(office.getByTestId('sign-out')).toBeVisible();
+  await expect(office.getByTestId('office-count')).toHaveAttribute('data-loaded', 'false');
+  await expect(office.getByTestId('office-count')).toHaveText('记录列表要联网才能载入：联网后会自动显示');
+  await expect(office.getByTestId('office-list')).not.toContainText('暂无记录');
+  await office.screenshot({ path: 'test-results/office-offline-360.png' });
+
+  // Online again, the list comes.
+  await desk.setOffline(false);
+  await expect(office.getByTestId('office-count')).toHaveAttribute('data-loaded', 'true', { timeout: 45_000 });
+  await expect(office.getByTestId('office-count')).toContainText('条记录');
+  await desk.close();
+  fs.rmSync(profile, { recursive: true, force: true });
+});

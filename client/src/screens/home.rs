@@ -54,7 +54,7 @@ pub fn Home() -> impl IntoView {
         </div>
         <SessionEnded/>
         <UnsyncedPanel/>
-        <div class="actions">
+        <div class="actions menu">
             <Show when=move || role.get().is_some_and(|r| r.works_with(RecordKind::ReleaseSlip))>
                 <button class="secondary" data-testid="open-slips" on:click=move |_| ctx.screen.set(Screen::Slips)>
                     {move || if role.get() == Some(Role::Guard) {

@@ -30,6 +30,10 @@ fn OfficeHome() -> impl IntoView {
         ctx.version.track();
         ctx.model.with_value(|m| m.office_more)
     };
+    let loaded = move || {
+        ctx.version.track();
+        ctx.model.with_value(|m| m.office_loaded)
+    };
     let loading = RwSignal::new(false);
     let load_more = move |_| {
         let Some(session) = ctx.session.get_untracked() else {
@@ -64,7 +68,9 @@ fn OfficeHome() -> impl IntoView {
         <div class="list" data-testid="office-list">
             {move || {
                 let records = records();
-                if records.is_empty() {
+                if records.is_empty() && !loaded() {
+                    ().into_any()
+                } else if records.is_empty() {
                     view! { <p class="muted">{t!(i18n, office.empty)}</p> }.into_any()
                 } else {
                     records.into_iter().map(|r| {
@@ -103,10 +109,14 @@ fn OfficeHome() -> impl IntoView {
                 }
             }}
         </div>
-        <p class="muted" data-testid="office-count">
+        // Until the list came from the server (offline since the app opened), it says so
+        // instead of counting what it does not have.
+        <p class="muted" data-testid="office-count" data-loaded=move || loaded().to_string()>
             {move || {
                 let shown = records().len();
-                if more() {
+                if !loaded() {
+                    t!(i18n, office.not_loaded).into_any()
+                } else if more() {
                     t!(i18n, office.shown_more, count = move || shown).into_any()
                 } else {
                     t!(i18n, office.shown_all, count = move || shown).into_any()
