@@ -2,7 +2,6 @@
 //! connection badge, the notice bar, and which screen is shown. The screens live in
 //! `screens/`, each record kind's in `kinds/`.
 
-use automerge::ActorId;
 use gatehouse_shared::connection::{Phase, Status};
 use gatehouse_shared::user::SignInResponse;
 use leptos::prelude::*;
@@ -11,7 +10,6 @@ use leptos::task::spawn_local;
 use crate::ctx::{Ctx, Screen};
 use crate::i18n::*;
 use crate::identity::DeviceIdentity;
-use crate::model::Model;
 use crate::screens;
 use crate::single_writer;
 use crate::storage::Storage;
@@ -28,7 +26,9 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// Opens storage, restores records and the session, and starts syncing.
+/// Opens storage and reads the session; shows the sign-in form at once when there is none,
+/// then opens the records (the engine's chunks, see `engine`) and goes on as the user
+/// signed in before, if any.
 async fn boot(ctx: Ctx) {
     let navigator = window().navigator();
     // Best effort: the app works without it, only less robustly.
@@ -58,20 +58,7 @@ async fn boot(ctx: Ctx) {
             return;
         }
     };
-    let stored = storage.all_records().await.unwrap_or_else(|error| {
-        leptos::logging::error!("reading records failed: {error}");
-        Vec::new()
-    });
-    // The actor is replaced by the signed-in user's device actor below or at sign-in.
-    let (model, unreadable) = Model::restore(ActorId::random(), stored);
-    if unreadable > 0 {
-        leptos::logging::warn!(
-            "{unreadable} stored records could not be read; they are kept untouched"
-        );
-    }
-    ctx.model.set_value(model);
     ctx.storage.set_value(Some(storage.clone()));
-    sync_driver::install(ctx);
     let session = storage
         .meta::<SignInResponse>("session")
         .await
@@ -88,24 +75,9 @@ async fn boot(ctx: Ctx) {
         ctx.screen.set(Screen::SignIn);
         ctx.changed();
     }
-    // After the sign-in form shows: on a first start, its code would wait for this one's.
+    // After the sign-in form shows: on a first start, its code would wait for these.
     crate::estates::restore(ctx, storage.clone()).await;
-    if let Some((session, identity)) = signed_in {
-        ctx.model
-            .update_value(|m| m.sign_in(&session.user.id, identity.actor_id()));
-        ctx.set_identity(identity.clone());
-        ctx.session.set(Some(session));
-        ctx.screen.set(Screen::Home);
-        if sync_driver::is_revoked(&storage).await {
-            // The server said so before: nothing is written or sent until the user signs
-            // in again (which succeeds only once an admin restored the device).
-            ctx.phase.set(Phase::DeviceRevoked);
-            ctx.status.set(Status::DeviceRevoked);
-        } else {
-            sync_driver::start(ctx);
-        }
-    }
-    ctx.changed();
+    crate::engine::open_records(ctx, storage, signed_in).await;
 }
 
 /// Fetches the screens a phone needs in the field (the guard's and the technician's home and
@@ -164,7 +136,7 @@ fn Shell() -> impl IntoView {
                 Screen::Loading => view! { <p class="muted">{t!(i18n, app.loading)}</p> }.into_any(),
                 Screen::SignIn => view! { <screens::sign_in::SignIn/> }.into_any(),
                 Screen::Home => view! { <screens::home::Home/> }.into_any(),
-                Screen::Record(id) => view! { <screens::record::RecordScreen id=id/> }.into_any(),
+                Screen::Record(id) => lazy_view(screens::record::record_screen(id)),
                 Screen::Registry => lazy_view(crate::kinds::registry::registry_screen()),
                 Screen::Slips => lazy_view(crate::kinds::release_slip::slips_screen()),
                 Screen::Register => lazy_view(crate::kinds::release_slip::register_screen()),
@@ -225,7 +197,7 @@ fn ConnectionBadge() -> impl IntoView {
                 if ctx.status.get_untracked() != Status::Online {
                     ctx.notify("connection.sync_waits", false);
                 }
-                sync_driver::sync_now(ctx)
+                spawn_local(crate::engine::sync_now(ctx));
             }>
                 {t!(i18n, connection.sync_now)}
             </button>

@@ -92,6 +92,8 @@ pub fn random_id() -> [u8; 16] {
 #[derive(Clone, Copy)]
 pub struct Ctx {
     pub model: StoredValue<Model, LocalStorage>,
+    /// The phone's records are read into `model` (until then it is empty; see `engine`).
+    pub records_open: StoredValue<bool, LocalStorage>,
     pub storage: StoredValue<Option<Storage>, LocalStorage>,
     /// This phone's enrolled public key for the signed-in user (signatures it takes verify
     /// with it).
@@ -124,6 +126,7 @@ impl Ctx {
     pub fn new() -> Self {
         Self {
             model: StoredValue::new_local(Model::new(automerge::ActorId::random())),
+            records_open: StoredValue::new_local(false),
             storage: StoredValue::new_local(None),
             device_key: StoredValue::new_local(Vec::new()),
             identity: StoredValue::new_local(None),

@@ -9,6 +9,7 @@ include!(concat!(env!("OUT_DIR"), "/i18n/mod.rs"));
 mod api;
 mod app;
 mod ctx;
+mod engine;
 mod estates;
 mod export;
 mod identity;

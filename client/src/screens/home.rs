@@ -177,7 +177,7 @@ pub fn UnsyncedPanel() -> impl IntoView {
                 <p>
                     {t!(i18n, unsynced.waiting, count = move || view! { <strong data-testid="unsynced-count">{count}</strong> })}
                 </p>
-                <button class="secondary" data-testid="export-unsynced" on:click=move |_| ctx.export_unsynced()>
+                <button class="secondary" data-testid="export-unsynced" on:click=move |_| spawn_local(crate::engine::export_unsynced(ctx))>
                     {t!(i18n, unsynced.export)}
                 </button>
             </section>

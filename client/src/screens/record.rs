@@ -14,8 +14,14 @@ use crate::text::problem_text;
 use crate::time::format_time;
 use crate::widgets::StatusBadge;
 
+/// A record's screen, loaded on first use with the kinds' bodies (it reads the documents).
+#[lazy]
+pub fn record_screen(id: DocumentId) -> AnyView {
+    view! { <RecordScreen id=id/> }.into_any()
+}
+
 #[component]
-pub fn RecordScreen(id: DocumentId) -> impl IntoView {
+fn RecordScreen(id: DocumentId) -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let i18n = use_i18n();
     let record = Memo::new(move |_| {

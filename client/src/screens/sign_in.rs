@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api::{self, ApiError};
-use crate::ctx::{Ctx, Screen};
+use crate::ctx::Ctx;
 use crate::i18n::*;
 use crate::identity::DeviceIdentity;
 use crate::offline_sign_in::{self, OfflineError};
@@ -91,12 +91,8 @@ pub fn SignIn() -> impl IntoView {
                     }
                 }
             }
-            busy.set(false);
             match result {
                 Ok(session) => {
-                    ctx.model
-                        .update_value(|m| m.sign_in(&session.user.id, identity.actor_id()));
-                    ctx.set_identity(identity.clone());
                     let stored = if offline {
                         storage.put_meta("session", &session).await.is_ok()
                     } else {
@@ -121,11 +117,13 @@ pub fn SignIn() -> impl IntoView {
                             }
                         });
                     }
-                    ctx.session.set(Some(session));
-                    ctx.screen.set(Screen::Home);
-                    sync_driver::start(ctx);
+                    // Stays busy until the user's records show (on a first start, the
+                    // records' code may still be loading): a second tap signs in twice.
+                    crate::engine::signed_in(ctx, session, identity).await;
+                    busy.set(false);
                 }
                 Err(failure) => {
+                    busy.set(false);
                     if reached_server
                         && matches!(failure, ApiError::BadCredentials | ApiError::DeviceRevoked)
                     {
