@@ -75,28 +75,46 @@ async fn boot(ctx: Ctx) {
         ctx.screen.set(Screen::SignIn);
         ctx.changed();
     }
-    // After the sign-in form shows: on a first start, its code would wait for these.
-    crate::estates::restore(ctx, storage.clone()).await;
+    // After the sign-in form shows (on a first start, its code would wait for theirs), and
+    // both at once: a signed-in user waits for the records.
+    spawn_local(crate::estates::restore(ctx, storage.clone()));
     crate::engine::open_records(ctx, storage, signed_in).await;
 }
 
-/// Fetches the screens a phone needs in the field (the guard's and the technician's home and
-/// record bodies, the gate's slips and registry) while the app opens, before anyone signs
+/// Fetches the screens a phone needs in the field (the guard's and the technician's home, a
+/// record's screen and the kinds' bodies, the gate's slips and registry) and the rest of the
+/// records engine while the app opens, before anyone signs
 /// in: a guard who signs in and loses the network a second later still has them, before the
 /// service worker has stored them for the next start. From the service worker's cache once
 /// it has them. Then lets the service worker keep the whole app: not earlier, because on a
 /// slow link its fetching every file of the app while the app opened made the sign-in form
 /// wait 10 s for the one small chunk it needs.
 async fn preload_field_screens() {
-    crate::kinds::patrol_log::__preload_patrol_home().await;
-    crate::kinds::patrol_log::__preload_patrol_record().await;
-    crate::kinds::repair::__preload_technician_home().await;
-    crate::kinds::repair::__preload_repair_body().await;
-    crate::kinds::release_slip::__preload_slips_screen().await;
-    crate::kinds::release_slip::__preload_slip_body().await;
-    crate::kinds::registry::__preload_registry_screen().await;
-    // A phone told it is revoked shows this screen, maybe offline at once.
-    crate::screens::home::__preload_device_revoked_screen().await;
+    type Preload = std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>;
+    // First what a user who signs in now waits for: the records engine and the homes. All at
+    // once: each is a round trip (over half a second on a slow link) and waits for the shared
+    // chunks anyway. The rest after, so as not to share the link with these.
+    let first: Vec<Preload> = vec![
+        Box::pin(crate::engine::__preload_open_records()),
+        Box::pin(crate::engine::__preload_signed_in()),
+        Box::pin(crate::kinds::patrol_log::__preload_patrol_home()),
+        Box::pin(crate::kinds::repair::__preload_technician_home()),
+        Box::pin(crate::screens::record::__preload_record_screen()),
+    ];
+    futures_util::future::join_all(first).await;
+    let then: Vec<Preload> = vec![
+        Box::pin(crate::kinds::patrol_log::__preload_patrol_record()),
+        Box::pin(crate::kinds::repair::__preload_repair_body()),
+        Box::pin(crate::kinds::release_slip::__preload_slips_screen()),
+        Box::pin(crate::kinds::release_slip::__preload_slip_body()),
+        Box::pin(crate::kinds::registry::__preload_registry_screen()),
+        // What the engine runs for "sync now" and the export.
+        Box::pin(crate::engine::__preload_sync_now()),
+        Box::pin(crate::engine::__preload_export_unsynced()),
+        // A phone told it is revoked shows this screen, maybe offline at once.
+        Box::pin(crate::screens::home::__preload_device_revoked_screen()),
+    ];
+    futures_util::future::join_all(then).await;
     // Best effort: the app works without it, only less robustly.
     let _ = window().navigator().service_worker().register("/sw.js");
 }
