@@ -3,6 +3,7 @@
 //! screen's words, the icons, the service worker's list, each file precompressed; and the
 //! figures `cargo xtask bench` reports of it.
 
+use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -93,7 +94,8 @@ pub fn build_client() -> Result<()> {
             ])
             .arg(&module))?;
     }
-    let lazy = bundle_shared_chunks(&staging, &chunk_names)?;
+    let field = field_chunks(&split.prefetch_map)?;
+    let lazy = bundle_shared_chunks(&staging, &chunk_names, &field)?;
     for file in ["boot.js", "app.css"] {
         std::fs::copy(Path::new("client/static").join(file), staging.join(file))?;
     }
@@ -188,44 +190,99 @@ pub fn build_client() -> Result<()> {
     Ok(())
 }
 
-/// The file the chunks of code that lazily loaded screens share go into.
-const SHARED_CHUNKS: &str = "chunks.bin";
+/// The files the chunks of code that lazily loaded screens share go into: the first holds
+/// the chunks the records engine and the field's screens need (`FIELD_SPLITS`), the second
+/// the rest (the office's and the admin's screens), which a phone in the field need not wait
+/// for on its first start.
+const SHARED_CHUNKS: [&str; 2] = ["chunks.bin", "chunks-desk.bin"];
 
-/// What `bundle_shared_chunks` adds to the loader: `__INDEX__` becomes each chunk's place.
+/// The `#[lazy]` functions (as `wasm_split` names them, less their hash) whose chunks go into
+/// the first file: the records engine and what `preload_field_screens` in `client/src/app.rs`
+/// fetches first. A name here that the split does not produce fails the build; a field
+/// screen missing here only waits longer for its code on a first start.
+const FIELD_SPLITS: &[&str] = &[
+    "open_records",
+    "signed_in",
+    "sync_now",
+    "export_unsynced",
+    "record_screen",
+    "patrol_home",
+    "patrol_record",
+    "technician_home",
+    "repair_body",
+    "slips_screen",
+    "slip_body",
+    "registry_screen",
+    "device_revoked_screen",
+    "restore_kept",
+    "fetch_and_keep",
+];
+
+/// What `bundle_shared_chunks` adds to the loader: `__FILES__` becomes the files' names,
+/// `__INDEX__` each chunk's place.
 const SHARED_CHUNKS_LOADER: &str = r#"
 // Added by `cargo xtask build-client`: the chunks of code that lazily loaded screens share
-// come in one file, fetched once (hundreds of small files cost a round trip each on a slow
-// link), and each is taken from it by its place: [start, length].
+// come in two files (the field's, then the rest), each fetched once (hundreds of small files
+// cost a round trip each on a slow link), and each chunk is taken from its file by its
+// place: [file, start, length].
+const SHARED_FILES = __FILES__;
 const SHARED_CHUNKS = __INDEX__;
-let sharedChunks;
+const sharedFiles = [];
 function sharedChunk(name) {
-  if (sharedChunks === undefined) {
-    const fetched = fetch(new URL("./__FILE__", import.meta.url)).then((response) => {
-      if (!response.ok) throw new Error(`__FILE__: ${response.status}`);
+  const [file, start, length] = SHARED_CHUNKS[name];
+  if (sharedFiles[file] === undefined) {
+    const fetched = fetch(new URL(`./${SHARED_FILES[file]}`, import.meta.url)).then((response) => {
+      if (!response.ok) throw new Error(`${SHARED_FILES[file]}: ${response.status}`);
       return response.arrayBuffer();
     });
     // A failure is not kept: the next load tries again.
     fetched.catch(() => {
-      if (sharedChunks === fetched) sharedChunks = undefined;
+      if (sharedFiles[file] === fetched) sharedFiles[file] = undefined;
     });
-    sharedChunks = fetched;
+    sharedFiles[file] = fetched;
   }
-  const [start, length] = SHARED_CHUNKS[name];
-  return sharedChunks.then((bytes) => new Response(bytes.slice(start, start + length), {
+  return sharedFiles[file].then((bytes) => new Response(bytes.slice(start, start + length), {
     headers: { "Content-Type": "application/wasm" },
   }));
 }
 "#;
 
+/// The shared chunks (`chunk_N`) that the splits named in `FIELD_SPLITS` need, from the
+/// split's map of each split (`name_hash`) to the files it loads.
+fn field_chunks(prefetch: &HashMap<String, Vec<String>>) -> Result<HashSet<String>> {
+    let mut chunks = HashSet::new();
+    for field in FIELD_SPLITS {
+        let mut found = false;
+        for (split, files) in prefetch {
+            let name = split
+                .rsplit_once('_')
+                .map_or(split.as_str(), |(name, _)| name);
+            if name == *field {
+                found = true;
+                chunks.extend(files.iter().filter(|f| f.starts_with("chunk_")).cloned());
+            }
+        }
+        if !found {
+            bail!("FIELD_SPLITS names {field}, which the split did not produce: was it renamed?");
+        }
+    }
+    Ok(chunks)
+}
+
 /// Puts the chunks of code that the lazily loaded screens share (`chunk_N.wasm`: hundreds of
-/// small files, of which the guard's home alone needs about a hundred) into one file in
-/// `dir`, and has the loader wasm-split wrote (`__wasm_split.js`) take each from it. On a
-/// slow link each file cost a round trip, six at a time: 9 s before the guard's home could
-/// show. Returns the lazily loaded files left as they were (one per screen).
-fn bundle_shared_chunks(dir: &Path, names: &[String]) -> Result<Vec<String>> {
+/// small files, of which the guard's home alone needs about a hundred) into two files in
+/// `dir` (`SHARED_CHUNKS`: those in `field`, then the rest), and has the loader wasm-split
+/// wrote (`__wasm_split.js`) take each from its file. On a slow link each file cost a round
+/// trip, six at a time: 9 s before the guard's home could show. Returns the lazily loaded
+/// files left as they were (one per screen) and the bundles.
+fn bundle_shared_chunks(
+    dir: &Path,
+    names: &[String],
+    field: &HashSet<String>,
+) -> Result<Vec<String>> {
     let link = dir.join("__wasm_split.js");
     let mut loader = std::fs::read_to_string(&link)?;
-    let (mut bundle, mut index, mut left) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut bundles, mut index, mut left) = ([Vec::new(), Vec::new()], Vec::new(), Vec::new());
     for name in names {
         let Some(chunk) = name
             .strip_suffix(".wasm")
@@ -240,19 +297,30 @@ fn bundle_shared_chunks(dir: &Path, names: &[String]) -> Result<Vec<String>> {
         }
         loader = loader.replace(&fetch, &format!("sharedChunk(\"{chunk}\")"));
         let bytes = std::fs::read(dir.join(name))?;
-        index.push(format!("\"{chunk}\": [{}, {}]", bundle.len(), bytes.len()));
-        bundle.extend_from_slice(&bytes);
+        let file = usize::from(!field.contains(chunk));
+        index.push(format!(
+            "\"{chunk}\": [{file}, {}, {}]",
+            bundles[file].len(),
+            bytes.len()
+        ));
+        bundles[file].extend_from_slice(&bytes);
         std::fs::remove_file(dir.join(name))?;
     }
     if !index.is_empty() {
+        if bundles[0].is_empty() {
+            bail!("no shared chunk is the field's: did wasm_split_cli_support change how it names them?");
+        }
+        let files: Vec<String> = SHARED_CHUNKS.iter().map(|f| format!("\"{f}\"")).collect();
         loader.push_str(
             &SHARED_CHUNKS_LOADER
                 .replace("__INDEX__", &format!("{{{}}}", index.join(", ")))
-                .replace("__FILE__", SHARED_CHUNKS),
+                .replace("__FILES__", &format!("[{}]", files.join(", "))),
         );
         std::fs::write(&link, loader)?;
-        std::fs::write(dir.join(SHARED_CHUNKS), bundle)?;
-        left.push(SHARED_CHUNKS.to_owned());
+        for (file, bytes) in SHARED_CHUNKS.iter().zip(&bundles) {
+            std::fs::write(dir.join(file), bytes)?;
+            left.push((*file).to_owned());
+        }
     }
     Ok(left)
 }
@@ -427,6 +495,30 @@ mod tests {
             assert_eq!(png[16..20], size.to_be_bytes());
             assert_eq!(png[20..24], size.to_be_bytes());
         }
+    }
+
+    #[test]
+    fn the_fields_chunks_are_those_its_splits_load_and_a_split_not_produced_fails() {
+        let mut map = HashMap::new();
+        for (i, field) in FIELD_SPLITS.iter().enumerate() {
+            let split = format!("{field}_{i}4242");
+            let files = vec![
+                format!("chunk_{i}"),
+                "chunk_0".into(),
+                format!("split_{split}"),
+            ];
+            map.insert(split, files);
+        }
+        map.insert(
+            "office_home_99".into(),
+            vec!["chunk_0".into(), "chunk_900".into()],
+        );
+        let field = field_chunks(&map).expect("every field split is there");
+        assert_eq!(field.len(), FIELD_SPLITS.len());
+        assert!(field.contains("chunk_0") && field.contains("chunk_1"));
+        assert!(!field.contains("chunk_900"), "the office's own chunk");
+        map.remove(&format!("{}_04242", FIELD_SPLITS[0]));
+        assert!(field_chunks(&map).is_err());
     }
 
     #[test]
