@@ -1,19 +1,23 @@
 //! The run's invariants, checked once the network healed and everyone synced.
 
 use super::*;
+use gatehouse_server::store::StoredDocument;
 
 impl Sim {
     /// The run's invariants, once healed.
     pub(super) fn check(&mut self) -> Result<()> {
         let store = Store::open(&self.database)?;
+        // Whether the server's copy of a document holds a change.
+        let on_server = |stored: &Option<StoredDocument>, hash: &ChangeHash| {
+            stored
+                .as_ref()
+                .is_some_and(|s| s.doc.get_change_by_hash(hash).is_some())
+        };
         for (index, phone) in self.phones.iter().enumerate() {
             for (id, heads) in &phone.acked {
                 let stored = store.load_document(id)?;
                 for head in heads {
-                    if stored
-                        .as_ref()
-                        .is_none_or(|s| s.doc.get_change_by_hash(head).is_none())
-                    {
+                    if !on_server(&stored, head) {
                         self.broken.push(format!(
                             "phone {index}: acknowledged change {head} of {id} is not on the server"
                         ));
@@ -32,10 +36,7 @@ impl Sim {
                         self.broken
                             .push(format!("phone {index}: lost its own change {hash} of {id}"));
                     }
-                    if stored
-                        .as_ref()
-                        .is_none_or(|s| s.doc.get_change_by_hash(hash).is_none())
-                    {
+                    if !on_server(&stored, hash) {
                         self.broken.push(format!(
                             "phone {index}: its change {hash} of {id} never reached the server"
                         ));
