@@ -152,6 +152,22 @@ impl std::fmt::Debug for Store {
     }
 }
 
+/// The documents a connection follows (`Store::documents_of_kinds`). Two halves, each read
+/// from its own index (`records_by_estate`, `records_by_creator`): one query with OR between
+/// them read every record of the estate, for each connection that said hello.
+const FOLLOWED_DOCUMENTS: &str =
+    "SELECT r.doc_id FROM records r JOIN estates e ON e.id = r.estate_id
+ WHERE r.estate_id IN (SELECT value FROM json_each(?1))
+   AND r.kind IN (SELECT value FROM json_each(?2))
+   AND (r.done_at IS NULL OR r.done_at + e.retention_days * 86400000 > ?3)
+   AND (r.addressed_to IS NULL OR r.addressed_to = ?4)
+ UNION
+ SELECT r.doc_id FROM records r
+ WHERE r.created_by = ?4 AND r.started_at > ?5
+   AND r.kind IN (SELECT value FROM json_each(?6))
+   AND r.estate_id IN (SELECT value FROM json_each(?1))
+ ORDER BY 1";
+
 impl Store {
     /// Opens (creating if needed) the database at `path` and applies pending migrations.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
@@ -295,16 +311,7 @@ impl Store {
         if estates.is_empty() {
             return Ok(Vec::new());
         }
-        let mut statement = self.conn.prepare_cached(
-            "SELECT r.doc_id FROM records r JOIN estates e ON e.id = r.estate_id
-             WHERE r.estate_id IN (SELECT value FROM json_each(?1))
-               AND ((r.kind IN (SELECT value FROM json_each(?2))
-                     AND (r.done_at IS NULL OR r.done_at + e.retention_days * 86400000 > ?3)
-                     AND (r.addressed_to IS NULL OR r.addressed_to = ?4))
-                    OR (r.created_by = ?4 AND r.started_at > ?5
-                        AND r.kind IN (SELECT value FROM json_each(?6))))
-             ORDER BY r.doc_id",
-        )?;
+        let mut statement = self.conn.prepare_cached(FOLLOWED_DOCUMENTS)?;
         let rows = statement.query_map(
             params![
                 serde_json::to_string(estates)?,
