@@ -33,13 +33,15 @@ use gatehouse_server::auth::token_hash;
 use gatehouse_server::store::Store;
 use gatehouse_shared::protocol::ServerMessage;
 use gatehouse_shared::{DocumentId, RecordSummary, Role, UserInfo};
-use support::{cpu_us, percentile, rss_kib_and_threads, Server};
+use support::{cpu_us, percentile, rss_kib_and_threads, thread_cpu_us, Server};
 
 const ESTATE: &str = "wave-estate";
 const RECORDS_EACH: usize = 20;
 const SPREAD_MS: u64 = 1_000;
 const T0: i64 = 1_780_000_000_000;
 const DEFAULT_READ_BUFFER: &str = "131072";
+/// The name of the store's writer thread (`sync::group_commit`).
+const WRITER_THREAD: &str = "gatehouse-writer";
 
 fn devices() -> usize {
     std::env::var("WAVE_DEVICES")
@@ -256,6 +258,8 @@ struct Wave {
     rss_peak_kib: u64,
     threads_peak: u64,
     cpu_s: f64,
+    /// Of which the store's writer thread (the part no second core can share).
+    writer_cpu_s: f64,
     office_p99: u64,
     office_requests: usize,
     /// Records the listening clerk never heard of (neither pushed nor reloaded on resync).
@@ -292,6 +296,7 @@ async fn measure(template: &Path, phones: Vec<Phone>, clerk: &str, args: &[&str]
     tokio::time::sleep(Duration::from_secs(1)).await;
 
     let cpu_before = cpu_us(pid)?;
+    let writer_cpu_before = thread_cpu_us(pid, WRITER_THREAD)?;
 
     let stop = Arc::new(AtomicBool::new(false));
     let peaks = sample_peaks(pid, stop.clone());
@@ -329,6 +334,7 @@ async fn measure(template: &Path, phones: Vec<Phone>, clerk: &str, args: &[&str]
         results.push(reports.recv().await.context("a phone vanished")?);
     }
     let cpu_s = (cpu_us(pid)? - cpu_before) as f64 / 1e6;
+    let writer_cpu_s = (thread_cpu_us(pid, WRITER_THREAD)? - writer_cpu_before) as f64 / 1e6;
     stop.store(true, Ordering::Relaxed);
     // The last pushes leave after the last acknowledgement.
     tokio::time::sleep(Duration::from_secs(2)).await;
@@ -375,6 +381,7 @@ async fn measure(template: &Path, phones: Vec<Phone>, clerk: &str, args: &[&str]
         rss_peak_kib,
         threads_peak,
         cpu_s,
+        writer_cpu_s,
         office_p99: percentile(&office_sorted, 99),
         office_requests: office_sorted.len(),
         pushes_missed,
@@ -387,7 +394,7 @@ async fn measure(template: &Path, phones: Vec<Phone>, clerk: &str, args: &[&str]
 
 fn report(name: &str, n: usize, w: &Wave) {
     println!(
-        "{name:>9}: {n} phones × {RECORDS_EACH} records: connect→welcome p99 {} ms, connect→last stored p50 {} ms p99 {} ms, {} errors, {} phones failed; server RSS peak {} MB, {} MB after, {} threads at most, {:.1} CPU s; office list p99 {} ms over {} requests; the listening clerk was pushed {} records, told to resync {} times, and missed {}; an idle connection {} KiB",
+        "{name:>9}: {n} phones × {RECORDS_EACH} records: connect→welcome p99 {} ms, connect→last stored p50 {} ms p99 {} ms, {} errors, {} phones failed; server RSS peak {} MB, {} MB after, {} threads at most, {:.1} CPU s ({:.1} in the store's writer); office list p99 {} ms over {} requests; the listening clerk was pushed {} records, told to resync {} times, and missed {}; an idle connection {} KiB",
         w.welcome_p99,
         w.stored_p50,
         w.stored_p99,
@@ -397,6 +404,7 @@ fn report(name: &str, n: usize, w: &Wave) {
         w.rss_after_kib / 1024,
         w.threads_peak,
         w.cpu_s,
+        w.writer_cpu_s,
         w.office_p99,
         w.office_requests,
         w.pushed,
@@ -448,6 +456,7 @@ async fn main() -> Result<()> {
         rss_peak_kib: 0,
         threads_peak: 0,
         cpu_s: 0.0,
+        writer_cpu_s: 0.0,
         office_p99: 0,
         office_requests: 0,
         pushes_missed: 0,

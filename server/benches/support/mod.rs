@@ -71,6 +71,27 @@ pub fn cpu_us(pid: u32) -> Result<u64> {
     Ok((utime + stime) * 1_000_000 / CLOCK_TICKS_PER_SECOND)
 }
 
+/// CPU microseconds (user + system) the threads of process `pid` whose name starts with
+/// `name` have used (Linux truncates a thread's name to 15 bytes).
+pub fn thread_cpu_us(pid: u32, name: &str) -> Result<u64> {
+    let mut total = 0;
+    for task in std::fs::read_dir(format!("/proc/{pid}/task"))? {
+        let Ok(stat) = std::fs::read_to_string(task?.path().join("stat")) else {
+            continue; // the thread ended meanwhile
+        };
+        let (before, after_name) = stat.rsplit_once(')').context("malformed stat")?;
+        let comm = before.split_once('(').context("malformed stat")?.1;
+        if !name.starts_with(comm) && !comm.starts_with(name) {
+            continue;
+        }
+        let fields: Vec<&str> = after_name.split_whitespace().collect();
+        let utime: u64 = fields.get(11).context("no utime")?.parse()?;
+        let stime: u64 = fields.get(12).context("no stime")?.parse()?;
+        total += (utime + stime) * 1_000_000 / CLOCK_TICKS_PER_SECOND;
+    }
+    Ok(total)
+}
+
 /// A process's resident memory and thread count, from `/proc/<pid>/status`: (KiB, threads).
 pub fn rss_kib_and_threads(pid: u32) -> Result<(u64, u64)> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;

@@ -177,6 +177,9 @@ impl Store {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.pragma_update(None, "cache_size", -PAGE_CACHE_KIB)?;
+        // The journal of each frame's savepoint (pages as they were before the frame) in
+        // memory, not written to a temporary file: it is dropped at the commit either way.
+        conn.pragma_update(None, "temp_store", "MEMORY")?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         let mut store = Self { conn };
         store.migrate()?;
@@ -430,18 +433,24 @@ impl StoreTransaction<'_> {
         summary: Option<&RecordSummary>,
         now: i64,
     ) -> Result<(), StoreError> {
-        self.tx
-            .prepare_cached(
-                "INSERT INTO documents (id, estate_id, snapshot, change_rows, created_at, updated_at)
-                 VALUES (?1, ?2, NULL, 0, ?3, ?3)
-                 ON CONFLICT(id) DO UPDATE SET updated_at = excluded.updated_at",
-            )?
-            .execute(params![id.as_bytes(), estate_id, now])?;
+        // One statement for the document's row, new or not: its count of change rows and
+        // its size as they are with this change.
         let change_rows: i64 = self
             .tx
-            .prepare_cached("SELECT change_rows FROM documents WHERE id = ?1")?
-            .query_row(params![id.as_bytes()], |row| row.get(0))?;
-        if change_rows + 1 >= COMPACT_AFTER_CHANGE_ROWS {
+            .prepare_cached(
+                "INSERT INTO documents (id, estate_id, snapshot, change_rows, size_bytes,
+                                        created_at, updated_at)
+                 VALUES (?1, ?2, NULL, 1, ?4, ?3, ?3)
+                 ON CONFLICT(id) DO UPDATE SET updated_at = excluded.updated_at,
+                     change_rows = change_rows + 1,
+                     size_bytes = size_bytes + excluded.size_bytes
+                 RETURNING change_rows",
+            )?
+            .query_row(
+                params![id.as_bytes(), estate_id, now, new_changes.len() as i64],
+                |row| row.get(0),
+            )?;
+        if change_rows >= COMPACT_AFTER_CHANGE_ROWS {
             self.tx
                 .prepare_cached("DELETE FROM changes WHERE doc_id = ?1")?
                 .execute(params![id.as_bytes()])?;
@@ -456,12 +465,6 @@ impl StoreTransaction<'_> {
             self.tx
                 .prepare_cached("INSERT INTO changes (doc_id, data) VALUES (?1, ?2)")?
                 .execute(params![id.as_bytes(), new_changes])?;
-            self.tx
-                .prepare_cached(
-                    "UPDATE documents SET change_rows = change_rows + 1,
-                         size_bytes = size_bytes + ?2 WHERE id = ?1",
-                )?
-                .execute(params![id.as_bytes(), new_changes.len() as i64])?;
         }
         if let Some(summary) = summary {
             upsert_summary(&self.tx, id, summary)?;

@@ -272,7 +272,11 @@ pub fn apply_in(
                 session.forget(&id);
                 continue;
             }
-            let first_received_at = tx.first_received_at(&id)?.unwrap_or(now);
+            // A document not stored before is first received now.
+            let first_received_at = match stored_at {
+                Some(_) => tx.first_received_at(&id)?.unwrap_or(now),
+                None => now,
+            };
             let estate_id = record.as_ref().map_or_else(
                 || user.estate_id.clone(),
                 |record| record.header().estate_id.to_owned(),
