@@ -12,21 +12,22 @@ use anyhow::{bail, Context, Result};
 
 use crate::{cargo, run, step, target_dir, APP_DIR, WASM_GZIP_BUDGET, WASM_TARGET};
 
-/// Builds the app in release, runs wasm-bindgen and wasm-opt, writes `client/dist`, and
+/// Builds the app (profile `wasm`), runs wasm-bindgen and wasm-opt, writes `client/dist`, and
 /// enforces the size budget.
 pub fn build_client() -> Result<()> {
-    step("building the web app (release, wasm32)");
+    step("building the web app (profile `wasm`: release, built for size; wasm32)");
     run(cargo().args([
         "build",
         "-p",
         "gatehouse-client",
-        "--release",
+        "--profile",
+        "wasm",
         "--target",
         WASM_TARGET,
     ]))?;
     let wasm = target_dir()
         .join(WASM_TARGET)
-        .join("release")
+        .join("wasm")
         .join("gatehouse-client.wasm");
     let dist = Path::new("client/dist");
     if dist.exists() {
