@@ -27,7 +27,10 @@ mod follow;
 mod group_commit;
 mod router;
 use crate::{now_ms, AppState};
-pub use batch::{apply_in, apply_sync_batch, Applied, BatchOutcome, Limits, SessionRefused};
+pub use batch::{
+    apply_in, apply_prepared, apply_sync_batch, prepare, Applied, BatchOutcome, Limits, Prepared,
+    SessionRefused,
+};
 use follow::{FollowSet, FollowUpdate};
 pub use group_commit::{GroupWriter, WriteError};
 pub use router::{Router, Subscription};
@@ -207,13 +210,32 @@ async fn store_frame(
         })
         .await;
     };
+    // The frame is judged first on a read connection, beside the writer: the writer thread
+    // is one, and the Automerge work and the rules were most of its time.
+    let read_hash = hash.clone();
+    let judged = state
+        .sync_read(move |store| {
+            let prepared = prepare(store, &read_hash, &mut owned, docs, now_ms(), limits);
+            (owned, prepared)
+        })
+        .await;
+    let (mut owned, prepared) = match judged {
+        Ok(judged) => judged,
+        Err(error) => {
+            return Some((
+                SyncSession::new(),
+                Err(StoreError::NotCommitted(error.to_string())),
+            ))
+        }
+    };
     // Stored changes are announced from the writer thread right after their commit, so
     // that two frames changing one document are announced in the order they were stored.
     let (router, metrics) = (state.router.clone(), state.metrics.clone());
     let written = writer
         .write_then(
             move |tx| {
-                let applied = apply_in(tx, &hash, &mut owned, docs, now_ms(), origin, limits);
+                let applied =
+                    apply_prepared(tx, &hash, &mut owned, prepared, now_ms(), origin, limits);
                 let keep = matches!(applied, Ok(Ok(_)));
                 ((owned, applied), keep)
             },

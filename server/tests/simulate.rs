@@ -6,8 +6,9 @@
 //! writes on rounds the first one started), the office's remarks on any round it opened.
 //! Every edit is judged on the phone by the same rules as the server (`edit_document`) and
 //! saved at once, as the app does; what a phone receives is saved a little later, so a
-//! crash loses it. The server is the real one's sync path: `apply_sync_batch` and `apply_in`
-//! on a SQLite store in a temporary directory, with the sim's clock as its `now`.
+//! crash loses it. The server is the real one's sync path: `apply_sync_batch` and `apply_in`,
+//! or (half the frames, as with group commit) `prepare` then `apply_prepared`, on a SQLite
+//! store in a temporary directory, with the sim's clock as its `now`.
 //!
 //! The network is what a WebSocket gives: on one connection, frames arrive in order and once,
 //! each after its own delay; a lost frame breaks the connection (the server sees it close at
@@ -40,7 +41,7 @@ use anyhow::{bail, Context, Result};
 use automerge::{ActorId, Automerge, ChangeHash, ReadDoc};
 use gatehouse_server::auth::token_hash;
 use gatehouse_server::store::Store;
-use gatehouse_server::sync::{apply_in, apply_sync_batch, Limits};
+use gatehouse_server::sync::{apply_in, apply_prepared, apply_sync_batch, prepare, Limits};
 use gatehouse_shared::device::DeviceEnrolment;
 use gatehouse_shared::protocol::{self, ClientMessage, ServerMessage};
 use gatehouse_shared::record::{create_document, edit_document, read_record, Writer};
@@ -435,16 +436,41 @@ impl Sim {
             self.server_crash();
             return Ok(());
         }
-        let outcome = apply_sync_batch(
-            store,
-            &side.token_hash,
-            &mut side.session,
-            docs,
-            self.now,
-            connection,
-            LIMITS,
-            side.version,
-        )?;
+        // As the server without group commit (one transaction per frame), or with it: the
+        // frame judged on a read of the store first, then stored in a transaction.
+        let outcome = if self.rng.random_bool(0.5) {
+            apply_sync_batch(
+                store,
+                &side.token_hash,
+                &mut side.session,
+                docs,
+                self.now,
+                connection,
+                LIMITS,
+                side.version,
+            )?
+        } else {
+            let prepared = prepare(
+                store,
+                &side.token_hash,
+                &mut side.session,
+                docs,
+                self.now,
+                LIMITS,
+            );
+            let tx = store.begin()?;
+            let applied = apply_prepared(
+                &tx,
+                &side.token_hash,
+                &mut side.session,
+                prepared,
+                self.now,
+                connection,
+                LIMITS,
+            )?;
+            tx.commit()?;
+            applied.map(|applied| applied.answer(&mut side.session, side.version))
+        };
         let outcome = match outcome {
             Ok(outcome) => outcome,
             Err(refused) => {

@@ -174,6 +174,35 @@ impl SyncSession {
         }
     }
 
+    /// A copy of what this session knows of the documents `ids` (their sync states and the
+    /// changes waiting for them), to go back to with [`Self::restore`].
+    pub fn part(&self, ids: &[DocumentId]) -> SyncSession {
+        let mut part = SyncSession::new();
+        for id in ids {
+            if let Some(state) = self.states.get(id) {
+                part.states.insert(*id, state.clone());
+            }
+            if let Some(waiting) = self.waiting.get(id) {
+                part.waiting_bytes += waiting.len();
+                part.waiting.insert(*id, waiting.clone());
+            }
+        }
+        part
+    }
+
+    /// Puts what this session knows of document `id` back as it is in `part` (taken with
+    /// [`Self::part`]): a message for it received since is as if never received.
+    pub fn restore(&mut self, id: DocumentId, part: &SyncSession) {
+        self.forget(&id);
+        if let Some(state) = part.states.get(&id) {
+            self.states.insert(id, state.clone());
+        }
+        if let Some(waiting) = part.waiting.get(&id) {
+            self.waiting_bytes += waiting.len();
+            self.waiting.insert(id, waiting.clone());
+        }
+    }
+
     /// Whether the peer has told us it has exactly our heads.
     pub fn peer_has(&self, id: &DocumentId, doc: &Automerge) -> bool {
         self.states
@@ -306,6 +335,57 @@ mod tests {
             .expect("receives");
         assert_eq!(doc.get_heads(), phone.get_heads(), "both changes applied");
         assert_eq!(server.waiting_bytes, 0, "nothing left waiting");
+    }
+
+    /// The server judges a frame before its transaction and, should a document have
+    /// changed meanwhile, again inside it: the second time starts from the session as it
+    /// was before the first.
+    #[test]
+    fn a_document_restored_from_a_part_receives_its_message_again_as_the_first_time() {
+        let (id, other) = (
+            DocumentId::from_random([3; 16]),
+            DocumentId::from_random([4; 16]),
+        );
+        let mut phone = new_log();
+        let stored = phone.save();
+        let mut hashes = Vec::new();
+        for n in 1..=2 {
+            add_visit(&mut phone, id, n, "东门");
+            hashes.push(phone.get_heads()[0]);
+        }
+        let mut server = SyncSession::new();
+        // A change waiting for its dependency, and another document tracked.
+        let mut doc = Automerge::load(&stored).expect("loads");
+        server
+            .receive(id, &mut doc, &carrying(&phone, &hashes[1..]))
+            .expect("receives");
+        let mut other_doc = new_log();
+        server
+            .receive(other, &mut other_doc, &carrying(&phone, &[]))
+            .expect("receives");
+        let before = server.part(&[id]);
+        let (waiting, persisted) = (server.waiting_bytes, server.persisted(&id));
+        assert!(waiting > 0 && before.waiting_bytes == waiting);
+        // The dependency arrives: both changes apply, nothing waits.
+        let message = carrying(&phone, &hashes[..1]);
+        let mut first = Automerge::load(&stored).expect("loads");
+        server.receive(id, &mut first, &message).expect("receives");
+        assert_eq!(first.get_heads(), phone.get_heads());
+        assert_eq!(server.waiting_bytes, 0);
+        // Back to before that message, and the same message again: the same document.
+        server.restore(id, &before);
+        assert_eq!(
+            (server.waiting_bytes, server.persisted(&id)),
+            (waiting, persisted)
+        );
+        let mut again = Automerge::load(&stored).expect("loads");
+        server.receive(id, &mut again, &message).expect("receives");
+        assert_eq!(again.get_heads(), phone.get_heads());
+        assert_eq!(server.waiting_bytes, 0);
+        // A document the part does not hold is forgotten by restoring it.
+        assert!(server.is_tracking(&other));
+        server.restore(other, &before);
+        assert!(!server.is_tracking(&other));
     }
 
     #[test]

@@ -150,6 +150,13 @@ ALTER TABLE devices ADD COLUMN name TEXT;
     sql(r#"
 ALTER TABLE estates ADD COLUMN rules TEXT NOT NULL DEFAULT '{}';
 "#),
+    // A document's heads as stored (its change hashes, sorted, end to end): a frame judged
+    // before the writer's transaction is stored only if they are still those it was judged
+    // against. Unknown for documents stored before (NULL): their next frame is judged in
+    // the transaction, which writes them.
+    sql(r#"
+ALTER TABLE documents ADD COLUMN heads BLOB;
+"#),
 ];
 
 /// Makes every record's summary again from its stored document.

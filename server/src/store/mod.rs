@@ -92,7 +92,7 @@ pub enum StoreError {
 }
 
 /// A valid session: who, on which device.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Session {
     pub user: UserInfo,
     pub device_id: String,
@@ -139,6 +139,13 @@ pub struct StoredDocument {
     pub doc: Automerge,
     /// Server time of the latest stored change.
     pub updated_at: i64,
+}
+
+/// A document's heads as the store keeps them: the change hashes, sorted, end to end.
+pub fn heads_bytes(heads: &[automerge::ChangeHash]) -> Vec<u8> {
+    let mut sorted = heads.to_vec();
+    sorted.sort_unstable();
+    sorted.iter().flat_map(|hash| hash.0).collect()
 }
 
 /// The database.
@@ -362,6 +369,21 @@ impl Store {
     pub fn load_document(&self, id: &DocumentId) -> Result<Option<StoredDocument>, StoreError> {
         load_document(&self.conn, id)
     }
+
+    /// Runs `read` in one read transaction: every read it makes sees the database as one
+    /// commit left it (without it, each statement sees the latest commit).
+    pub fn read_snapshot<T>(
+        &self,
+        read: impl FnOnce(&Store) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.conn.execute_batch("BEGIN")?;
+        let value = read(self);
+        // It wrote nothing: ending it cannot lose anything.
+        let ended = self.conn.execute_batch("COMMIT");
+        let value = value?;
+        ended?;
+        Ok(value)
+    }
 }
 
 fn load_document(conn: &Connection, id: &DocumentId) -> Result<Option<StoredDocument>, StoreError> {
@@ -422,6 +444,25 @@ impl StoreTransaction<'_> {
         load_document(&self.tx, id)
     }
 
+    /// Whether document `id` is stored at `heads` ([`heads_bytes`]; `None`: not stored at
+    /// all). A document stored before its heads were kept is at none.
+    pub fn document_is_at(
+        &self,
+        id: &DocumentId,
+        heads: Option<&[u8]>,
+    ) -> Result<bool, StoreError> {
+        let stored: Option<Option<Vec<u8>>> = self
+            .tx
+            .prepare_cached("SELECT heads FROM documents WHERE id = ?1")?
+            .query_row(params![id.as_bytes()], |row| row.get(0))
+            .optional()?;
+        Ok(match (stored, heads) {
+            (None, None) => true,
+            (Some(Some(stored)), Some(heads)) => stored == heads,
+            _ => false,
+        })
+    }
+
     /// Appends changes to a document (creating it if new), compacting it into a snapshot
     /// when it has gathered enough change rows, and updates its materialized record row.
     pub fn save_changes(
@@ -433,21 +474,28 @@ impl StoreTransaction<'_> {
         summary: Option<&RecordSummary>,
         now: i64,
     ) -> Result<(), StoreError> {
-        // One statement for the document's row, new or not: its count of change rows and
-        // its size as they are with this change.
+        // One statement for the document's row, new or not: its count of change rows, its
+        // size and its heads as they are with this change.
         let change_rows: i64 = self
             .tx
             .prepare_cached(
                 "INSERT INTO documents (id, estate_id, snapshot, change_rows, size_bytes,
-                                        created_at, updated_at)
-                 VALUES (?1, ?2, NULL, 1, ?4, ?3, ?3)
+                                        created_at, updated_at, heads)
+                 VALUES (?1, ?2, NULL, 1, ?4, ?3, ?3, ?5)
                  ON CONFLICT(id) DO UPDATE SET updated_at = excluded.updated_at,
                      change_rows = change_rows + 1,
-                     size_bytes = size_bytes + excluded.size_bytes
+                     size_bytes = size_bytes + excluded.size_bytes,
+                     heads = excluded.heads
                  RETURNING change_rows",
             )?
             .query_row(
-                params![id.as_bytes(), estate_id, now, new_changes.len() as i64],
+                params![
+                    id.as_bytes(),
+                    estate_id,
+                    now,
+                    new_changes.len() as i64,
+                    heads_bytes(&doc.get_heads())
+                ],
                 |row| row.get(0),
             )?;
         if change_rows >= COMPACT_AFTER_CHANGE_ROWS {

@@ -13,6 +13,7 @@ mod hardening;
 mod helpers;
 mod matrix;
 mod mutated;
+mod prepared;
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 mod process;
 mod repair;
