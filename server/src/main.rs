@@ -9,46 +9,22 @@ use gatehouse_shared::record::found_item::FoundItemPeriods;
 use gatehouse_shared::user::NewUser;
 use gatehouse_shared::Role;
 
+/// The server allocates through jemalloc, not the C library's malloc. Many threads allocate
+/// at once (the connections' tasks, the read connections judging frames, the store's
+/// writer), and the Automerge documents a frame works on are made on one thread and dropped
+/// on another. glibc's malloc either serialises them on one arena's lock (bounded to one
+/// arena, as the server did, the wave benchmark spent 2.5-3 of its 7 CPU seconds waiting
+/// on it) or, with an arena per thread, keeps freed memory in each (the 10-minute soak's
+/// RSS grew 18-24 % after warm-up). jemalloc gives each thread a cache and returns freed
+/// pages to the system from a background thread of its own once they have been unused for
+/// a second (set when it is built: `.cargo/config.toml`; `_RJEM_MALLOC_CONF` in the
+/// environment overrides it).
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() -> anyhow::Result<()> {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    bound_malloc_arenas();
     tokio::runtime::Runtime::new()?.block_on(start())
-}
-
-/// How many arenas glibc's malloc may use, unless the operator set `MALLOC_ARENA_MAX`.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-const MALLOC_ARENAS: &str = "1";
-
-/// glibc's malloc gives threads that allocate at the same moment arenas of their own (up to
-/// eight per core) and keeps in each the memory freed there. In the 10-minute soak the
-/// server's RSS grew 18-24 % after warm-up with glibc's default, 15 % with two arenas and
-/// 1 % with one. In the wave of 1,000 phones one arena was no slower on this 2-core machine
-/// (p99 5.7 s against 6.4 s with two, 8.1 CPU s against 9.2) and left 80 MB after the wave
-/// (89 MB with two). An operator with many cores may set `MALLOC_ARENA_MAX` higher. glibc
-/// reads the limit only when a process starts, so a server started without it starts again
-/// at once with it: the same process (`exec`), before any thread. Should that fail, it goes
-/// on with glibc's default and says so.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn bound_malloc_arenas() {
-    use std::os::unix::process::CommandExt;
-    const VAR: &str = "MALLOC_ARENA_MAX";
-    if std::env::var_os(VAR).is_some() {
-        return;
-    }
-    let mut args = std::env::args_os();
-    let error = match std::env::current_exe() {
-        Ok(exe) => {
-            let mut command = std::process::Command::new(exe);
-            if let Some(name) = args.next() {
-                command.arg0(name);
-            }
-            command.args(args).env(VAR, MALLOC_ARENAS).exec()
-        }
-        Err(error) => error,
-    };
-    eprintln!(
-        "could not restart with {VAR}={MALLOC_ARENAS} ({error}): going on with glibc's default"
-    );
 }
 
 async fn start() -> anyhow::Result<()> {

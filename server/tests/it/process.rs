@@ -1,17 +1,17 @@
-//! The server process as an operator starts it (Linux with glibc).
+//! The server process as an operator starts it (Linux).
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
-/// The environment of a server started with `operator` set, read from `/proc` once it
-/// listens.
-fn environment_of_a_server_started_with(operator: &[(&str, &str)]) -> Vec<String> {
+/// The names of the threads of a server started with `environment`, read from `/proc` once
+/// it listens.
+fn threads_of_a_server_started_with(environment: &[(&str, &str)]) -> Vec<String> {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut running = Command::new(env!("CARGO_BIN_EXE_gatehouse-server"))
         .args(["--listen", "127.0.0.1:0", "--data-dir"])
         .arg(dir.path())
-        .env_remove("MALLOC_ARENA_MAX")
-        .envs(operator.iter().copied())
+        .env_remove("_RJEM_MALLOC_CONF")
+        .envs(environment.iter().copied())
         .stdout(Stdio::piped())
         .spawn()
         .expect("starts");
@@ -20,28 +20,35 @@ fn environment_of_a_server_started_with(operator: &[(&str, &str)]) -> Vec<String
         lines.any(|line| line.is_ok_and(|l| l.contains("is listening on"))),
         "the server did not start"
     );
-    let environ = std::fs::read(format!("/proc/{}/environ", running.id())).expect("environ");
+    let threads = std::fs::read_dir(format!("/proc/{}/task", running.id()))
+        .expect("tasks")
+        .map(|task| {
+            let comm = task.expect("task").path().join("comm");
+            std::fs::read_to_string(comm)
+                .expect("comm")
+                .trim()
+                .to_owned()
+        })
+        .collect();
     running.kill().expect("stops");
     running.wait().expect("stopped");
-    environ
-        .split(|byte| *byte == 0)
-        .map(|entry| String::from_utf8_lossy(entry).into_owned())
-        .collect()
+    threads
 }
 
-/// glibc's malloc arenas are bounded (the soak's RSS kept growing without), and an
-/// operator's own setting is kept.
+/// The server allocates through jemalloc, which returns the pages freed after a wave of
+/// phones to the system from a background thread (with the C library's malloc the soak's
+/// RSS kept growing, or every thread waited on one lock); an operator's own setting wins.
 #[test]
-fn the_server_bounds_glibcs_malloc_arenas_unless_the_operator_did() {
-    let environment = environment_of_a_server_started_with(&[]);
+fn the_servers_allocator_returns_freed_memory_from_a_thread_of_its_own() {
+    let threads = threads_of_a_server_started_with(&[]);
     assert!(
-        environment.iter().any(|e| e == "MALLOC_ARENA_MAX=1"),
-        "{environment:?}"
+        threads.iter().any(|name| name == "jemalloc_bg_thd"),
+        "{threads:?}"
     );
-    let environment = environment_of_a_server_started_with(&[("MALLOC_ARENA_MAX", "4")]);
+    let threads =
+        threads_of_a_server_started_with(&[("_RJEM_MALLOC_CONF", "background_thread:false")]);
     assert!(
-        environment.iter().any(|e| e == "MALLOC_ARENA_MAX=4"),
-        "{environment:?}"
+        !threads.iter().any(|name| name == "jemalloc_bg_thd"),
+        "{threads:?}"
     );
-    assert!(!environment.iter().any(|e| e == "MALLOC_ARENA_MAX=1"));
 }
