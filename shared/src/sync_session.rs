@@ -284,6 +284,21 @@ mod tests {
         }
     }
 
+    /// A phone's round `id` as the server stored it, then two visits added on the phone:
+    /// the phone's document, the stored bytes, and the two visits' change hashes in order.
+    fn two_visits_on_a_stored_round(
+        id: DocumentId,
+    ) -> (Automerge, Vec<u8>, Vec<automerge::ChangeHash>) {
+        let mut phone = new_log();
+        let stored = phone.save();
+        let mut hashes = Vec::new();
+        for n in 1..=2 {
+            add_visit(&mut phone, id, n, "东门");
+            hashes.push(phone.get_heads()[0]);
+        }
+        (phone, stored, hashes)
+    }
+
     /// A message carrying only the changes `hashes` of `doc`, as a peer sends what the
     /// other side asked for or what its bloom filter did not cover.
     fn carrying(doc: &Automerge, hashes: &[automerge::ChangeHash]) -> Vec<u8> {
@@ -314,13 +329,7 @@ mod tests {
     #[test]
     fn a_change_that_arrives_before_its_dependency_is_kept_for_the_next_frame() {
         let id = DocumentId::from_random([7; 16]);
-        let mut phone = new_log();
-        let stored = phone.save();
-        let mut hashes = Vec::new();
-        for n in 1..=2 {
-            add_visit(&mut phone, id, n, "东门");
-            hashes.push(phone.get_heads()[0]);
-        }
+        let (phone, stored, hashes) = two_visits_on_a_stored_round(id);
         let mut server = SyncSession::new();
         // The later change first: it cannot be applied, and its frame's document is dropped.
         let mut doc = Automerge::load(&stored).expect("loads");
@@ -346,13 +355,7 @@ mod tests {
             DocumentId::from_random([3; 16]),
             DocumentId::from_random([4; 16]),
         );
-        let mut phone = new_log();
-        let stored = phone.save();
-        let mut hashes = Vec::new();
-        for n in 1..=2 {
-            add_visit(&mut phone, id, n, "东门");
-            hashes.push(phone.get_heads()[0]);
-        }
+        let (phone, stored, hashes) = two_visits_on_a_stored_round(id);
         let mut server = SyncSession::new();
         // A change waiting for its dependency, and another document tracked.
         let mut doc = Automerge::load(&stored).expect("loads");

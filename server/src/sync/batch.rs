@@ -1,7 +1,9 @@
-//! One `sync` frame: the transaction-per-frame core. Loads each document's stored copy,
-//! checks the device (actor, size) and asks `shared` for a verdict on the record before and
-//! after, then commits and answers (a reply too big for one frame split over several).
-//! Names no record kind.
+//! One `sync` frame: loads each document's stored copy, checks the device (actor, size) and
+//! asks `shared` for a verdict on the record before and after, writes what passes, and
+//! answers once committed (a reply too big for one frame split over several). Either all in
+//! one transaction (`apply_in`, `apply_sync_batch`), or judged first on a read connection
+//! (`prepare`) and written in the writer's transaction (`apply_prepared`), which judges
+//! again what changed meanwhile. Names no record kind.
 
 use std::collections::HashSet;
 

@@ -8,7 +8,10 @@ use std::path::Path;
 
 use gatehouse_server::auth::token_hash;
 use gatehouse_server::store::Store;
-use gatehouse_server::sync::{apply_prepared, apply_sync_batch, prepare, BatchOutcome, Limits};
+use gatehouse_server::sync::{
+    apply_prepared, apply_sync_batch, prepare, Applied, BatchOutcome, Limits, Prepared,
+    SessionRefused,
+};
 use gatehouse_shared::protocol::{DocSync, ServerMessage};
 use gatehouse_shared::record::SummaryDetail;
 use gatehouse_shared::sync_session::SyncSession;
@@ -88,6 +91,28 @@ fn store_now(store: &mut Store, phone: &mut Phone, docs: Vec<DocSync>, now: i64)
     outcome
 }
 
+/// Stores a frame judged before, the way the writer does, and commits.
+fn store_prepared(
+    store: &mut Store,
+    phone: &mut Phone,
+    prepared: Prepared,
+    now: i64,
+) -> Result<Applied, SessionRefused> {
+    let tx = store.begin().expect("begins");
+    let applied = apply_prepared(
+        &tx,
+        &phone.hash,
+        &mut phone.server_side,
+        prepared,
+        now,
+        1,
+        LIMITS,
+    )
+    .expect("store works");
+    tx.commit().expect("commits");
+    applied
+}
+
 fn deliver(phone: &mut Phone, outcome: &BatchOutcome) {
     phone
         .device
@@ -141,20 +166,7 @@ fn a_frame_judged_against_a_copy_changed_meanwhile_is_judged_again_and_both_chan
     let by_b = store_now(&mut store, &mut b, docs, T0 + 4);
     assert_eq!(by_b.stored.len(), 1, "{by_b:?}");
 
-    let tx = store.begin().expect("begins");
-    let applied = apply_prepared(
-        &tx,
-        &a.hash,
-        &mut a.server_side,
-        prepared,
-        T0 + 5,
-        1,
-        LIMITS,
-    )
-    .expect("store works")
-    .expect("session valid");
-    tx.commit().expect("commits");
-    let mut applied = applied;
+    let mut applied = store_prepared(&mut store, &mut a, prepared, T0 + 5).expect("session valid");
     let changed = applied.take_changed();
     let outcome = applied.answer(&mut a.server_side, VERSION);
     assert!(outcome.errors.is_empty(), "{:?}", outcome.errors);
@@ -196,18 +208,7 @@ fn a_device_revoked_between_judging_and_storing_stores_nothing() {
     assert!(store
         .revoke_device(&a.device.device_id, T0 + 2)
         .expect("revokes"));
-    let tx = store.begin().expect("begins");
-    let applied = apply_prepared(
-        &tx,
-        &a.hash,
-        &mut a.server_side,
-        prepared,
-        T0 + 3,
-        1,
-        LIMITS,
-    )
-    .expect("store works");
-    tx.commit().expect("commits");
+    let applied = store_prepared(&mut store, &mut a, prepared, T0 + 3);
     assert!(applied.is_err(), "stored for a revoked device");
     assert!(store.load_document(&id).expect("reads").is_none());
 }
@@ -229,19 +230,7 @@ fn a_frame_refused_as_judged_before_is_refused_as_the_store_holds_it_now() {
         T0 + 1,
         LIMITS,
     );
-    let tx = store.begin().expect("begins");
-    let applied = apply_prepared(
-        &tx,
-        &clerk.hash,
-        &mut clerk.server_side,
-        prepared,
-        T0 + 2,
-        1,
-        LIMITS,
-    )
-    .expect("store works")
-    .expect("session valid");
-    tx.commit().expect("commits");
+    let applied = store_prepared(&mut store, &mut clerk, prepared, T0 + 2).expect("session valid");
     let outcome = applied.answer(&mut clerk.server_side, VERSION);
     assert_eq!(outcome.errors.len(), 1, "{outcome:?}");
     assert!(outcome.stored.is_empty());
