@@ -23,12 +23,12 @@ use migrations::MIGRATIONS;
 pub const COMPACT_AFTER_CHANGE_ROWS: i64 = 32;
 
 /// The page cache of each connection, in KiB (SQLite's default is 2,048). The server holds
-/// five (the writer, two readers for the sync path, one for HTTP requests, one for the
-/// rest), and the kernel's page cache keeps the file's pages anyway: this one only saves
+/// the writer, one reader for the sync path per core but one, one for HTTP requests and
+/// one for the rest, and the kernel's page cache keeps the file's pages anyway: this one only saves
 /// decoding them again. 512 KiB (128 pages) holds
 /// the interior pages of every B-tree of a database of some 50 MB. In the 10-minute soak
 /// the server's RSS is about 1.5 MB lower with it, p99 sync latency unchanged. (What kept
-/// RSS growing after warm-up was glibc's malloc arenas: see the server's `main.rs`.)
+/// RSS growing after warm-up was glibc's malloc: see the server's `main.rs`.)
 const PAGE_CACHE_KIB: i64 = 512;
 
 /// Prepared statements each connection keeps (rusqlite's default is 16). A sync frame runs
