@@ -41,7 +41,7 @@ use anyhow::{bail, Context, Result};
 use automerge::{ActorId, Automerge, ChangeHash, ReadDoc};
 use gatehouse_server::auth::token_hash;
 use gatehouse_server::store::Store;
-use gatehouse_server::sync::{apply_in, apply_prepared, apply_sync_batch, prepare, Limits};
+use gatehouse_server::sync::{apply_in, Limits};
 use gatehouse_shared::device::DeviceEnrolment;
 use gatehouse_shared::protocol::{self, ClientMessage, ServerMessage};
 use gatehouse_shared::record::{create_document, edit_document, read_record, Writer};
@@ -56,6 +56,8 @@ use rand::{Rng, SeedableRng};
 mod check;
 #[path = "simulate/phone.rs"]
 mod phone;
+#[path = "simulate/server.rs"]
+mod server;
 #[path = "simulate/trace.rs"]
 mod trace;
 use trace::trace;
@@ -436,41 +438,8 @@ impl Sim {
             self.server_crash();
             return Ok(());
         }
-        // As the server without group commit (one transaction per frame), or with it: the
-        // frame judged on a read of the store first, then stored in a transaction.
-        let outcome = if self.rng.random_bool(0.5) {
-            apply_sync_batch(
-                store,
-                &side.token_hash,
-                &mut side.session,
-                docs,
-                self.now,
-                connection,
-                LIMITS,
-                side.version,
-            )?
-        } else {
-            let prepared = prepare(
-                store,
-                &side.token_hash,
-                &mut side.session,
-                docs,
-                self.now,
-                LIMITS,
-            );
-            let tx = store.begin()?;
-            let applied = apply_prepared(
-                &tx,
-                &side.token_hash,
-                &mut side.session,
-                prepared,
-                self.now,
-                connection,
-                LIMITS,
-            )?;
-            tx.commit()?;
-            applied.map(|applied| applied.answer(&mut side.session, side.version))
-        };
+        let grouped = self.rng.random_bool(0.5);
+        let outcome = side.store(store, docs, self.now, connection, grouped)?;
         let outcome = match outcome {
             Ok(outcome) => outcome,
             Err(refused) => {
