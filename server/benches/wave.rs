@@ -1,13 +1,17 @@
 //! Wave benchmark: a whole estate's phones reconnect at once. `WAVE_DEVICES` phones (1,000 by
 //! default), each a different guard with 20 patrol logs written offline, connect to one
 //! server within one second and sync them, staying connected as phones do; meanwhile a clerk
-//! reads the office list every 200 ms. Measured: time from connect to `welcome` and to the
-//! last `stored` of the phone's records (p50, p99), errors, the server's peak memory and
-//! threads, its CPU seconds, the office list's latency during the wave, the records a clerk
-//! listening on the sync socket never heard of (neither pushed nor reloaded when told to
-//! `resync`: `pushes_missed`); and, before the
-//! wave on the fresh server, the memory one idle connection costs (the same phones
-//! connecting and saying hello, nothing to sync).
+//! reads the office list every 200 ms and another listens for pushes, each on a thread and
+//! runtime of its own, as on a computer of its own (among the phones' tasks, the time the
+//! list's answer waited in their queue was counted as the server's).
+//!
+//! Measured: time from connect to `welcome` and to the last `stored` of the phone's records
+//! (p50, p99), errors, the server's peak memory and threads, its CPU seconds (and the load
+//! generator's, which shares the cores), the office list's latency during the wave, the
+//! records a clerk listening on the sync socket never heard of (neither pushed nor reloaded
+//! when told to `resync`: `pushes_missed`); and, before the wave on the fresh server, the
+//! memory one idle connection costs (the same phones connecting and saying hello, nothing to
+//! sync).
 //!
 //! Baseline in the same run: the same wave against the server as it was (sockets read with
 //! the WebSocket layer's default 128 KiB buffer, each frame in a transaction of its own
@@ -233,6 +237,31 @@ async fn whole_list(url: &str, token: &str) -> Result<Vec<DocumentId>> {
     }
 }
 
+/// Runs `work` on a thread of its own, with a runtime of its own: a clerk's computer, not
+/// one more task among the thousand phones' (the time it waited in their queue would be
+/// counted as the server's).
+fn on_a_computer_of_its_own<F, T>(
+    work: impl FnOnce() -> F + Send + 'static,
+) -> tokio::sync::oneshot::Receiver<T>
+where
+    F: std::future::Future<Output = T>,
+    T: Send + 'static,
+{
+    let (done, result) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        match tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(runtime) => {
+                let _ = done.send(runtime.block_on(work()));
+            }
+            Err(error) => eprintln!("no runtime for a clerk's computer: {error}"),
+        }
+    });
+    result
+}
+
 /// Samples the server's memory and threads every 20 ms until `stop`: the peaks.
 fn sample_peaks(pid: u32, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<(u64, u64)> {
     std::thread::spawn(move || {
@@ -260,6 +289,8 @@ struct Wave {
     cpu_s: f64,
     /// Of which the store's writer thread (the part no second core can share).
     writer_cpu_s: f64,
+    /// The load generator's (this process's) CPU seconds meanwhile, on the same cores.
+    generator_cpu_s: f64,
     office_p99: u64,
     office_requests: usize,
     /// Records the listening clerk never heard of (neither pushed nor reloaded on resync).
@@ -296,22 +327,19 @@ async fn measure(template: &Path, phones: Vec<Phone>, clerk: &str, args: &[&str]
     tokio::time::sleep(Duration::from_secs(1)).await;
 
     let cpu_before = cpu_us(pid)?;
+    let generator_cpu_before = cpu_us(std::process::id())?;
     let writer_cpu_before = thread_cpu_us(pid, WRITER_THREAD)?;
 
     let stop = Arc::new(AtomicBool::new(false));
     let peaks = sample_peaks(pid, stop.clone());
     let (listen_over, listen_over_rx) = tokio::sync::watch::channel(false);
-    let listening = tokio::spawn(listen_office(
-        Device::connect_ok(server.addr, clerk).await?,
-        server.url.clone(),
-        clerk.to_owned(),
-        listen_over_rx,
-    ));
-    let office = tokio::spawn(poll_office_list(
-        server.url.clone(),
-        clerk.to_owned(),
-        stop.clone(),
-    ));
+    let (addr, url, token) = (server.addr, server.url.clone(), clerk.to_owned());
+    let listening = on_a_computer_of_its_own(move || async move {
+        let socket = Device::connect_ok(addr, &token).await?;
+        listen_office(socket, url, token, listen_over_rx).await
+    });
+    let (url, token, stopped) = (server.url.clone(), clerk.to_owned(), stop.clone());
+    let office = on_a_computer_of_its_own(move || poll_office_list(url, token, stopped));
     let (report, mut reports) = tokio::sync::mpsc::unbounded_channel();
     let (over, over_rx) = tokio::sync::watch::channel(false);
     let tasks: Vec<_> = phones
@@ -335,14 +363,15 @@ async fn measure(template: &Path, phones: Vec<Phone>, clerk: &str, args: &[&str]
     }
     let cpu_s = (cpu_us(pid)? - cpu_before) as f64 / 1e6;
     let writer_cpu_s = (thread_cpu_us(pid, WRITER_THREAD)? - writer_cpu_before) as f64 / 1e6;
+    let generator_cpu_s = (cpu_us(std::process::id())? - generator_cpu_before) as f64 / 1e6;
     stop.store(true, Ordering::Relaxed);
     // The last pushes leave after the last acknowledgement.
     tokio::time::sleep(Duration::from_secs(2)).await;
     listen_over.send(true)?;
-    let (heard, pushed, resyncs) = listening.await??;
+    let (heard, pushed, resyncs) = listening.await.context("the listening clerk's thread")??;
     let pushes_missed = (n * RECORDS_EACH).saturating_sub(heard.len());
     let (rss_peak_kib, threads_peak) = peaks.join().map_err(|_| anyhow::anyhow!("sampler"))?;
-    let office_latencies = office.await?;
+    let office_latencies = office.await.context("the office list's thread")?;
     over.send(true)?;
     for task in tasks {
         task.await?;
@@ -382,6 +411,7 @@ async fn measure(template: &Path, phones: Vec<Phone>, clerk: &str, args: &[&str]
         threads_peak,
         cpu_s,
         writer_cpu_s,
+        generator_cpu_s,
         office_p99: percentile(&office_sorted, 99),
         office_requests: office_sorted.len(),
         pushes_missed,
@@ -394,7 +424,7 @@ async fn measure(template: &Path, phones: Vec<Phone>, clerk: &str, args: &[&str]
 
 fn report(name: &str, n: usize, w: &Wave) {
     println!(
-        "{name:>9}: {n} phones × {RECORDS_EACH} records: connect→welcome p99 {} ms, connect→last stored p50 {} ms p99 {} ms, {} errors, {} phones failed; server RSS peak {} MB, {} MB after, {} threads at most, {:.1} CPU s ({:.1} in the store's writer); office list p99 {} ms over {} requests; the listening clerk was pushed {} records, told to resync {} times, and missed {}; an idle connection {} KiB",
+        "{name:>9}: {n} phones × {RECORDS_EACH} records: connect→welcome p99 {} ms, connect→last stored p50 {} ms p99 {} ms, {} errors, {} phones failed; server RSS peak {} MB, {} MB after, {} threads at most, {:.1} CPU s ({:.1} in the store's writer; the load generator {:.1}); office list p99 {} ms over {} requests; the listening clerk was pushed {} records, told to resync {} times, and missed {}; an idle connection {} KiB",
         w.welcome_p99,
         w.stored_p50,
         w.stored_p99,
@@ -405,6 +435,7 @@ fn report(name: &str, n: usize, w: &Wave) {
         w.threads_peak,
         w.cpu_s,
         w.writer_cpu_s,
+        w.generator_cpu_s,
         w.office_p99,
         w.office_requests,
         w.pushed,
@@ -457,6 +488,7 @@ async fn main() -> Result<()> {
         threads_peak: 0,
         cpu_s: 0.0,
         writer_cpu_s: 0.0,
+        generator_cpu_s: 0.0,
         office_p99: 0,
         office_requests: 0,
         pushes_missed: 0,

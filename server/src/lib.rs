@@ -12,6 +12,7 @@ pub mod error;
 pub mod http;
 pub mod metrics;
 pub mod rate_limit;
+pub mod readers;
 pub mod store;
 pub mod sync;
 
@@ -30,6 +31,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 pub use config::Config;
 use error::HttpError;
+use readers::{ReadFailed, Readers};
 use store::Store;
 
 /// Largest HTTP request body accepted, in bytes.
@@ -69,56 +71,6 @@ pub struct AppState {
     /// Connections that only read (empty without group commit: everything on `store`, as
     /// before).
     pub readers: Arc<Readers>,
-}
-
-/// The connections that only read: the sync path's and those of people at a screen.
-#[derive(Default)]
-pub struct Readers {
-    /// Reads of the sync path: handshakes, documents, follow sets.
-    sync: ReadPool,
-    /// Reads of the HTTP API (the office list, a record, `/metrics`): a connection of
-    /// their own, so that a clerk's list never waits behind a whole estate's phones
-    /// reconnecting at once.
-    requests: ReadPool,
-}
-
-/// A few connections that only read, each used by one blocking task at a time.
-struct ReadPool {
-    stores: Vec<Mutex<Store>>,
-    turns: tokio::sync::Semaphore,
-}
-
-impl Default for ReadPool {
-    /// None: reads go to the shared store.
-    fn default() -> Self {
-        Self {
-            stores: Vec::new(),
-            turns: tokio::sync::Semaphore::new(0),
-        }
-    }
-}
-
-impl ReadPool {
-    fn open(path: &std::path::Path, count: usize) -> Result<Self, store::StoreError> {
-        let stores = (0..count)
-            .map(|_| Store::open_reader(path).map(Mutex::new))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Self {
-            turns: tokio::sync::Semaphore::new(stores.len()),
-            stores,
-        })
-    }
-}
-
-impl Readers {
-    /// `sync` read connections for the sync path and one for requests, to the database at
-    /// `path`.
-    pub fn open(path: &std::path::Path, sync: usize) -> Result<Self, store::StoreError> {
-        Ok(Self {
-            sync: ReadPool::open(path, sync)?,
-            requests: ReadPool::open(path, 1)?,
-        })
-    }
 }
 
 impl AppState {
@@ -169,7 +121,7 @@ impl AppState {
     pub async fn read<T: Send + 'static>(
         &self,
         work: impl FnOnce(&Store) -> T + Send + 'static,
-    ) -> Result<T, tokio::task::JoinError> {
+    ) -> Result<T, ReadFailed> {
         self.read_on(|readers| &readers.requests, work).await
     }
 
@@ -177,34 +129,23 @@ impl AppState {
     pub async fn sync_read<T: Send + 'static>(
         &self,
         work: impl FnOnce(&Store) -> T + Send + 'static,
-    ) -> Result<T, tokio::task::JoinError> {
+    ) -> Result<T, ReadFailed> {
         self.read_on(|readers| &readers.sync, work).await
     }
 
     async fn read_on<T: Send + 'static>(
         &self,
-        pool: fn(&Readers) -> &ReadPool,
+        pool: fn(&Readers) -> &readers::ReadPool,
         work: impl FnOnce(&Store) -> T + Send + 'static,
-    ) -> Result<T, tokio::task::JoinError> {
-        if pool(&self.readers).stores.is_empty() {
-            return self.with_store(move |store| work(store)).await;
+    ) -> Result<T, ReadFailed> {
+        let pool = pool(&self.readers);
+        if !pool.is_open() {
+            return self
+                .with_store(move |store| work(store))
+                .await
+                .map_err(|_| ReadFailed::panicked());
         }
-        // The semaphore is never closed; holding a permit, one of the stores is free.
-        let _turn = pool(&self.readers).turns.acquire().await;
-        let readers = self.readers.clone();
-        tokio::task::spawn_blocking(move || {
-            let stores = &pool(&readers).stores;
-            let store = stores
-                .iter()
-                .find_map(|store| store.try_lock().ok())
-                .unwrap_or_else(|| {
-                    stores[0]
-                        .lock()
-                        .unwrap_or_else(|poisoned| poisoned.into_inner())
-                });
-            work(&store)
-        })
-        .await
+        pool.read(work).await
     }
 
     /// Runs `work` on the store on a blocking thread, once it is this task's turn.
@@ -389,8 +330,9 @@ pub fn lock_data_dir(data_dir: &std::path::Path) -> anyhow::Result<std::fs::File
 /// runs on but one (at least one). Frames are judged on them ahead of the writer, which is
 /// work for a whole core each; the core left over keeps the sockets, the writer and the
 /// office's requests answered. On a 2-core machine, in the wave benchmark: with two, the
-/// office list's p99 was 14-131 ms and the phones' 1.4-2.1 s; with one, 9-24 ms and
-/// 1.9-2.4 s. HTTP requests have one more of their own.
+/// phones' p99 was 1.41-1.65 s, the office list's 26-35 ms, and the server's memory peaked
+/// at 183-200 MB (judged frames waiting for the writer); with one, 1.40-1.88 s, 8-20 ms
+/// and 76-117 MB. HTTP requests have one more of their own.
 fn sync_readers() -> usize {
     std::thread::available_parallelism().map_or(1, |cores| cores.get().saturating_sub(1).max(1))
 }
