@@ -537,7 +537,13 @@ pub fn prepare(
             let heads = stored
                 .as_ref()
                 .map(|stored| heads_bytes(&stored.doc.get_heads()));
-            let verdict = judge.judge(store, stored, session, doc.id, &doc.message)?;
+            let verdict = judge
+                .judge(store, stored, session, doc.id, &doc.message)
+                .inspect_err(|_| {
+                    // Received, not judged: judged again in the transaction, from the
+                    // state before the frame.
+                    session.restore(doc.id, &prepared.before);
+                })?;
             doc.judged = Some((heads, verdict));
         }
         Ok(())

@@ -236,3 +236,34 @@ fn a_frame_refused_as_judged_before_is_refused_as_the_store_holds_it_now() {
     assert!(outcome.stored.is_empty());
     assert!(store.load_document(&id).expect("reads").is_none());
 }
+
+#[test]
+fn a_frame_that_cannot_be_judged_before_leaves_the_session_as_it_was_and_is_judged_in_the_transaction(
+) {
+    // The estate's rules cannot be read while the frame is judged ahead (here: stored
+    // corrupt, then mended): the message was already received into the session by then,
+    // and is received again in the transaction. The session must be as before the frame,
+    // or the second receipt would count the message twice.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (mut store, reader) = open(dir.path());
+    let mut a = phone(&store, "guard", Role::Guard);
+    let id = a.device.start_round(ESTATE, "guard", "night", T0);
+    let docs = frame(&mut a, id);
+    let raw = rusqlite::Connection::open(dir.path().join("gatehouse.db")).expect("opens");
+    raw.execute("UPDATE estates SET rules = 'not json'", [])
+        .expect("corrupts");
+    let prepared = prepare(&reader, &a.hash, &mut a.server_side, docs, T0 + 1, LIMITS);
+    assert!(
+        !a.server_side.is_tracking(&id),
+        "the message counts as received though nothing was judged"
+    );
+    raw.execute("UPDATE estates SET rules = '{}'", [])
+        .expect("mends");
+    let applied = store_prepared(&mut store, &mut a, prepared, T0 + 2).expect("session valid");
+    let outcome = applied.answer(&mut a.server_side, VERSION);
+    assert!(outcome.errors.is_empty(), "{:?}", outcome.errors);
+    assert_eq!(outcome.stored.len(), 1, "{outcome:?}");
+    assert!(store.load_document(&id).expect("reads").is_some());
+    deliver(&mut a, &outcome);
+    assert!(a.device.is_stored(id));
+}
