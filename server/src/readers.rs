@@ -99,7 +99,11 @@ impl ReadPool {
         let jobs = self.jobs.as_ref().ok_or(ReadFailed("no read connection"))?;
         let (reply, answer) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move |store| {
-            let _ = reply.send(work(store));
+            // Its caller gone (a request given up on, a connection closed): not read for
+            // nobody while others wait.
+            if !reply.is_closed() {
+                let _ = reply.send(work(store));
+            }
         });
         jobs.send(job).map_err(|_| ReadFailed("the pool is shut"))?;
         answer.await.map_err(|_| ReadFailed::panicked())
@@ -192,6 +196,36 @@ mod tests {
         for holder in holding {
             holder.await.expect("joins").expect("read");
         }
+    }
+
+    /// A read whose caller went away while it waited is not run.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_read_given_up_on_while_it_waited_is_not_run() {
+        let (_dir, pool) = pool(1);
+        let pool = Arc::new(pool);
+        let (release, held) = mpsc::channel::<()>();
+        let holder = tokio::spawn({
+            let pool = pool.clone();
+            async move { pool.read(move |_store| held.recv().is_ok()).await }
+        });
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let ran = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let given_up = tokio::spawn({
+            let (pool, ran) = (pool.clone(), ran.clone());
+            async move {
+                pool.read(move |_store| ran.store(true, std::sync::atomic::Ordering::SeqCst))
+                    .await
+            }
+        });
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        given_up.abort();
+        assert!(given_up.await.is_err(), "aborted while waiting");
+        release.send(()).expect("the holder waits");
+        assert!(holder.await.expect("joins").expect("read"));
+        // The queue is in order: once this later read is done, the one given up on was
+        // taken (and dropped) before it.
+        pool.read(|_store| ()).await.expect("read");
+        assert!(!ran.load(std::sync::atomic::Ordering::SeqCst));
     }
 
     #[tokio::test]

@@ -376,10 +376,12 @@ impl Store {
         &self,
         read: impl FnOnce(&Store) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        self.conn.execute_batch("BEGIN")?;
+        // Ended however `read` ends: were it to panic, the connection would otherwise stay
+        // in the transaction, and every later read on it would see this snapshot.
+        let snapshot = self.conn.unchecked_transaction()?;
         let value = read(self);
         // It wrote nothing: ending it cannot lose anything.
-        let ended = self.conn.execute_batch("COMMIT");
+        let ended = snapshot.commit();
         let value = value?;
         ended?;
         Ok(value)

@@ -288,3 +288,26 @@ fn every_connection_keeps_a_bounded_page_cache() {
         assert_eq!(cache, -PAGE_CACHE_KIB, "negative: KiB, not pages");
     }
 }
+
+/// A read that panics inside its snapshot (a read thread catches it and goes on) leaves the
+/// connection out of the transaction: the next read sees what was committed since.
+#[test]
+fn a_snapshot_whose_read_panics_is_ended_and_the_next_sees_new_commits() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("test.db");
+    let writer = Store::open(&path).expect("opens");
+    let reader = Store::open_reader(&path).expect("opens to read");
+    let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        reader.read_snapshot(|store| -> Result<(), StoreError> {
+            store.document_count()?;
+            panic!("a read that panics");
+        })
+    }));
+    assert!(panicked.is_err());
+    assert!(reader.conn.is_autocommit(), "still in the transaction");
+    writer.upsert_estate("later", "Later").expect("writes");
+    let seen = reader
+        .read_snapshot(|store| store.estate_exists("later"))
+        .expect("a new snapshot starts");
+    assert!(seen, "the next read sees the commit made since");
+}
