@@ -588,12 +588,11 @@ pub fn apply_prepared(
             Some((heads, judged)) if same_writer && tx.document_is_at(&id, heads.as_deref())? => {
                 judged
             }
-            Some(_) => {
-                session.restore(id, &before);
-                let stored = tx.load_document(&id)?;
-                judge.judge(tx, stored, session, id, &message)?
-            }
-            None => {
+            stale => {
+                // Judged against another copy or session: received again as the first time.
+                if stale.is_some() {
+                    session.restore(id, &before);
+                }
                 let stored = tx.load_document(&id)?;
                 judge.judge(tx, stored, session, id, &message)?
             }
